@@ -1,0 +1,55 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "cubby",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cubby", targets: ["cubby"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // JSON trees, object meta, selectors, Status errors: no dependencies.
+        .target(name: "APIMachinery"),
+        // The revision log behind a protocol; SQLite through GRDB.
+        .target(name: "Storage", dependencies: [
+            "APIMachinery",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Built-in resource declarations, one file per API group.
+        .target(name: "Resources", dependencies: ["APIMachinery"]),
+        // The generic store: one strategy-driven path for every resource.
+        .target(name: "Registry", dependencies: ["APIMachinery", "Storage", "Resources"]),
+        // HTTPS transport, routing, discovery, OpenAPI, watch streams, authn.
+        .target(name: "APIServer", dependencies: [
+            "APIMachinery", "Registry", "Resources",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Composition root: builds and runs every component of one cluster.
+        .target(name: "Localkube", dependencies: [
+            "APIMachinery", "Storage", "Registry", "Resources", "APIServer",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "cubby", dependencies: [
+            "Localkube",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),
+    ]
+)

@@ -1,0 +1,153 @@
+import APIMachinery
+
+/// A resource as a value (DESIGN rule 3): everything the generic store, discovery, OpenAPI and the
+/// table printer need to serve it. Built-in types are declared in one file per API group; a CRD
+/// becomes one of these at run time.
+public struct ResourceDefinition: Sendable {
+    public var group: String
+    public var version: String
+    public var kind: String
+    public var plural: String
+    public var singular: String
+    public var shortNames: [String]
+    public var categories: [String]
+    public var namespaced: Bool
+    public var verbs: [String]
+    /// The object has a status written through /status; the main endpoint keeps it as it was.
+    public var hasStatus: Bool
+    public var scale: ScaleSubresource?
+    /// metadata.generation is set on create and bumped when anything but metadata and status changes.
+    public var tracksGeneration: Bool
+    public var nameRule: NameRule
+    public var strategy: ResourceStrategy
+    /// Table columns after NAME (which every table has first), upstream's for the type.
+    public var columns: [PrinterColumn]
+    /// Field selectors beyond metadata.name and metadata.namespace, each reading its value.
+    public var fieldSelectors: [String: @Sendable (JSON) -> String?]
+    /// The OpenAPI definition name of the kind, e.g. io.k8s.api.core.v1.Pod.
+    public var schemaName: String?
+
+    public static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+    public init(
+        group: String, version: String, kind: String, plural: String, singular: String? = nil,
+        shortNames: [String] = [], categories: [String] = [], namespaced: Bool = true,
+        verbs: [String] = ResourceDefinition.standardVerbs, hasStatus: Bool = false, scale: ScaleSubresource? = nil,
+        tracksGeneration: Bool = false, nameRule: NameRule = .dns1123Subdomain, strategy: ResourceStrategy = .init(),
+        columns: [PrinterColumn] = [.age], fieldSelectors: [String: @Sendable (JSON) -> String?] = [:],
+        schemaName: String? = nil
+    ) {
+        self.group = group
+        self.version = version
+        self.kind = kind
+        self.plural = plural
+        self.singular = singular ?? kind.lowercased()
+        self.shortNames = shortNames
+        self.categories = categories
+        self.namespaced = namespaced
+        self.verbs = verbs
+        self.hasStatus = hasStatus
+        self.scale = scale
+        self.tracksGeneration = tracksGeneration
+        self.nameRule = nameRule
+        self.strategy = strategy
+        self.columns = columns
+        self.fieldSelectors = fieldSelectors
+        self.schemaName = schemaName
+    }
+
+    public var groupVersion: GroupVersion { GroupVersion(group: group, version: version) }
+    public var groupResource: GroupResource { GroupResource(group: group, resource: plural) }
+    public var apiVersion: String { groupVersion.description }
+    public var listKind: String { kind + "List" }
+}
+
+public struct ScaleSubresource: Sendable {
+    public var specReplicasPath: [String]
+    public var statusReplicasPath: [String]
+    public var labelSelectorPath: [String]?
+    public init(specReplicasPath: [String] = ["spec", "replicas"], statusReplicasPath: [String] = ["status", "replicas"],
+                labelSelectorPath: [String]? = nil) {
+        self.specReplicasPath = specReplicasPath
+        self.statusReplicasPath = statusReplicasPath
+        self.labelSelectorPath = labelSelectorPath
+    }
+}
+
+/// Which of upstream's name rules metadata.name follows for a type.
+public enum NameRule: Sendable {
+    case dns1123Subdomain, dns1123Label, dns1035Label, pathSegment
+
+    public func validate(_ name: String) -> [String] {
+        switch self {
+        case .dns1123Subdomain: return NameValidation.dns1123Subdomain(name)
+        case .dns1123Label: return NameValidation.dns1123Label(name)
+        case .dns1035Label: return NameValidation.dns1035Label(name)
+        case .pathSegment: return NameValidation.pathSegmentName(name)
+        }
+    }
+}
+
+/// The per-type behaviour of the generic store, as upstream's registry strategies have it.
+/// All hooks are pure functions of the objects; the store does the rest.
+public struct ResourceStrategy: Sendable {
+    /// Fills in the defaults a real cluster shows (on create, update and dry runs alike).
+    public var defaults: @Sendable (inout JSON) -> Void
+    /// Sets what the server owns on create (e.g. status.phase Pending).
+    public var prepareForCreate: @Sendable (inout JSON) -> Void
+    /// Validation of the whole object, on create and update. Field paths are from the root.
+    public var validate: @Sendable (JSON) -> [FieldError]
+    /// Extra checks on update given the old object (immutable fields).
+    public var validateUpdate: @Sendable (_ new: JSON, _ old: JSON) -> [FieldError]
+
+    public init(
+        defaults: @escaping @Sendable (inout JSON) -> Void = { _ in },
+        prepareForCreate: @escaping @Sendable (inout JSON) -> Void = { _ in },
+        validate: @escaping @Sendable (JSON) -> [FieldError] = { _ in [] },
+        validateUpdate: @escaping @Sendable (JSON, JSON) -> [FieldError] = { _, _ in [] }
+    ) {
+        self.defaults = defaults
+        self.prepareForCreate = prepareForCreate
+        self.validate = validate
+        self.validateUpdate = validateUpdate
+    }
+}
+
+/// One column of a server-side Table. Cells are JSON values (strings or integers).
+public struct PrinterColumn: Sendable {
+    public var name: String
+    public var type: String
+    public var format: String
+    public var description: String
+    /// 0: always shown; 1: shown with -o wide.
+    public var priority: Int
+    public var cell: @Sendable (JSON) -> JSON
+
+    public init(_ name: String, type: String = "string", format: String = "", priority: Int = 0,
+                description: String = "", cell: @escaping @Sendable (JSON) -> JSON) {
+        self.name = name
+        self.type = type
+        self.format = format
+        self.description = description
+        self.priority = priority
+        self.cell = cell
+    }
+
+    /// The AGE column every type ends with.
+    public static let age = PrinterColumn(
+        "Age", type: "string", description: "CreationTimestamp is a timestamp representing the server time when this object was created.",
+        cell: { .string(APITime.age($0["metadata"]["creationTimestamp"])) })
+
+    /// A column showing a string field at a path, or "<none>" when absent.
+    public static func field(_ name: String, _ path: [String], priority: Int = 0, none: String = "<none>") -> PrinterColumn {
+        PrinterColumn(name, priority: priority) { obj in
+            let v = obj[path: path]
+            switch v {
+            case .null: return .string(none)
+            case .string(let s): return .string(s.isEmpty ? none : s)
+            case .int: return v
+            default: return .string(v.jsonString)
+            }
+        }
+    }
+}

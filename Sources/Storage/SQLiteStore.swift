@@ -1,0 +1,275 @@
+import Foundation
+import GRDB
+
+/// The revision log in one SQLite file (WAL mode), with the current state of every key held in
+/// memory for reads at the newest revision. Every write takes the next cluster-wide revision and
+/// is committed before it is acknowledged, so a killed process loses no acknowledged write.
+public actor SQLiteStore: Store {
+    /// The on-disk format this binary writes; a store with a higher number is refused.
+    public static let formatVersion = 1
+
+    private let db: DatabaseQueue
+    private var revision: Int64 = 0
+    private var compacted: Int64 = 0
+    private var current: [String: StoredObject] = [:]
+    /// Every current key, sorted, so prefix ranges and pages are binary searches.
+    private var keys: [String] = []
+    private var watchers: [Int: Watcher] = [:]
+    private var nextWatcherID = 0
+
+    private struct Watcher {
+        let prefix: String
+        let continuation: AsyncStream<StorageEvent>.Continuation
+    }
+
+    public init(path: String) throws(StorageError) {
+        do {
+            var config = Configuration()
+            config.journalMode = .wal
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            db = try DatabaseQueue(path: path, configuration: config)
+            try db.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS log (
+                        rev INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        deleted INTEGER NOT NULL DEFAULT 0,
+                        prev_rev INTEGER NOT NULL DEFAULT 0,
+                        value BLOB NOT NULL
+                    );
+                    CREATE INDEX IF NOT EXISTS log_key_rev ON log(key, rev);
+                    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    """)
+            }
+        } catch {
+            throw .io("cannot open the store at \(path): \(error)")
+        }
+        let (rev, comp, objects) = try Self.load(db)
+        revision = rev
+        compacted = comp
+        for o in objects { current[o.key] = o }
+        keys = current.keys.sorted()
+    }
+
+    private static func load(_ db: DatabaseQueue) throws(StorageError) -> (Int64, Int64, [StoredObject]) {
+        do {
+            return try db.write { db in
+                let format = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'format_version'")
+                if let format, format > formatVersion {
+                    throw StorageError.unsupportedFormat(found: format, supported: formatVersion)
+                }
+                if format == nil {
+                    try db.execute(sql: "INSERT INTO meta(name, value) VALUES ('format_version', ?)", arguments: [formatVersion])
+                }
+                let maxRev = try Int64.fetchOne(db, sql: "SELECT MAX(rev) FROM log") ?? 0
+                let savedRev = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'revision'") ?? 0
+                let comp = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'compacted'") ?? 0
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT l.key, l.rev, l.created, l.value FROM log l
+                    JOIN (SELECT key, MAX(rev) AS rev FROM log GROUP BY key) m ON l.key = m.key AND l.rev = m.rev
+                    WHERE l.deleted = 0
+                    """)
+                let objects = rows.map { StoredObject(key: $0["key"], revision: $0["rev"], createRevision: $0["created"], value: $0["value"]) }
+                return (max(maxRev, savedRev), comp, objects)
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw .io("cannot read the store: \(error)")
+        }
+    }
+
+    public func currentRevision() -> Int64 { revision }
+    public func compactedRevision() -> Int64 { compacted }
+
+    public func get(_ key: String) throws(StorageError) -> StoredObject? { current[key] }
+
+    public func count(prefix: String) -> Int {
+        let lo = lowerBound(prefix)
+        let hi = lowerBound(prefix.prefixEnd)
+        return hi - lo
+    }
+
+    private func lowerBound(_ key: String) -> Int {
+        var lo = 0, hi = keys.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if keys[mid] < key { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    public func list(prefix: String, startAfter: String?, limit: Int?, at requested: Int64?) throws(StorageError) -> ListResult {
+        if let requested, requested != revision {
+            if requested < compacted { throw .compacted(requested: requested, compacted: compacted) }
+            if requested > revision { throw .futureRevision(requested: requested, current: revision) }
+            return try listHistory(prefix: prefix, startAfter: startAfter, limit: limit, at: requested)
+        }
+        var i = lowerBound(startAfter.map { max($0 + "\u{0}", prefix) } ?? prefix)
+        var out: [StoredObject] = []
+        let cap = limit.map { $0 > 0 ? $0 : Int.max } ?? Int.max
+        out.reserveCapacity(min(cap, 1024))
+        while i < keys.count, keys[i].hasPrefix(prefix) {
+            if out.count == cap { return ListResult(objects: out, revision: revision, hasMore: true) }
+            out.append(current[keys[i]]!)
+            i += 1
+        }
+        return ListResult(objects: out, revision: revision, hasMore: false)
+    }
+
+    private func listHistory(prefix: String, startAfter: String?, limit: Int?, at rev: Int64) throws(StorageError) -> ListResult {
+        let cap = limit.map { $0 > 0 ? $0 : Int.max } ?? Int.max
+        let start = startAfter.map { max($0 + "\u{0}", prefix) } ?? prefix
+        do {
+            let rows = try db.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT l.key, l.rev, l.created, l.value FROM log l
+                    WHERE l.key >= ? AND l.key < ? AND l.rev <= ?
+                      AND l.rev = (SELECT MAX(x.rev) FROM log x WHERE x.key = l.key AND x.rev <= ?)
+                      AND l.deleted = 0
+                    ORDER BY l.key LIMIT ?
+                    """, arguments: [start, prefix.prefixEnd, rev, rev, cap == Int.max ? -1 : cap + 1])
+            }
+            var objects = rows.map { StoredObject(key: $0["key"], revision: $0["rev"], createRevision: $0["created"], value: $0["value"]) }
+            let more = objects.count > cap
+            if more { objects.removeLast() }
+            return ListResult(objects: objects, revision: rev, hasMore: more)
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    public func create(_ key: String, encode: @Sendable (Int64) throws -> Data) throws -> StoredObject {
+        if current[key] != nil { throw StorageError.keyExists(key) }
+        let rev = revision + 1
+        let value = try encode(rev)
+        try append(rev: rev, key: key, created: rev, deleted: false, previous: 0, value: value)
+        let object = StoredObject(key: key, revision: rev, createRevision: rev, value: value)
+        current[key] = object
+        keys.insert(key, at: lowerBound(key))
+        publish(StorageEvent(kind: .added, revision: rev, object: object, previous: nil))
+        return object
+    }
+
+    public func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64) throws -> Data) throws -> StoredObject {
+        guard let old = current[key] else { throw StorageError.notFound(key) }
+        guard old.revision == expectedRevision else { throw StorageError.conflict(key: key, current: old.revision) }
+        let rev = revision + 1
+        let value = try encode(rev)
+        try append(rev: rev, key: key, created: old.createRevision, deleted: false, previous: old.revision, value: value)
+        let object = StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: value)
+        current[key] = object
+        publish(StorageEvent(kind: .modified, revision: rev, object: object, previous: old))
+        return object
+    }
+
+    public func delete(_ key: String, expectedRevision: Int64?) throws(StorageError) -> StorageEvent {
+        guard let old = current[key] else { throw .notFound(key) }
+        if let expectedRevision, old.revision != expectedRevision { throw .conflict(key: key, current: old.revision) }
+        let rev = revision + 1
+        try append(rev: rev, key: key, created: old.createRevision, deleted: true, previous: old.revision, value: old.value)
+        current.removeValue(forKey: key)
+        let i = lowerBound(key)
+        if i < keys.count, keys[i] == key { keys.remove(at: i) }
+        let event = StorageEvent(kind: .deleted, revision: rev, object: StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: old.value), previous: old)
+        publish(event)
+        return event
+    }
+
+    private func append(rev: Int64, key: String, created: Int64, deleted: Bool, previous: Int64, value: Data) throws(StorageError) {
+        do {
+            try db.write { db in
+                try db.execute(
+                    sql: "INSERT INTO log(rev, key, created, deleted, prev_rev, value) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [rev, key, created, deleted ? 1 : 0, previous, value])
+            }
+        } catch {
+            throw .io("write failed: \(error)")
+        }
+        revision = rev
+    }
+
+    private func publish(_ event: StorageEvent) {
+        for (_, w) in watchers where event.object.key.hasPrefix(w.prefix) {
+            w.continuation.yield(event)
+        }
+    }
+
+    public func watch(prefix: String, after requested: Int64?, initialState: Bool) throws(StorageError) -> StorageWatch {
+        let (stream, continuation) = AsyncStream<StorageEvent>.makeStream(bufferingPolicy: .unbounded)
+        if initialState {
+            var i = lowerBound(prefix)
+            while i < keys.count, keys[i].hasPrefix(prefix) {
+                let o = current[keys[i]]!
+                continuation.yield(StorageEvent(kind: .added, revision: o.revision, object: o, previous: nil))
+                i += 1
+            }
+        } else if let requested, requested < revision {
+            if requested < compacted { throw .compacted(requested: requested, compacted: compacted) }
+            for event in try history(prefix: prefix, after: requested) { continuation.yield(event) }
+        }
+        let id = nextWatcherID
+        nextWatcherID += 1
+        watchers[id] = Watcher(prefix: prefix, continuation: continuation)
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.removeWatcher(id) }
+        }
+        return StorageWatch(events: stream, cancel: { continuation.finish() })
+    }
+
+    private func removeWatcher(_ id: Int) { watchers.removeValue(forKey: id) }
+
+    public func watcherCount() -> Int { watchers.count }
+
+    private func history(prefix: String, after rev: Int64) throws(StorageError) -> [StorageEvent] {
+        do {
+            let rows = try db.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT l.key, l.rev, l.created, l.deleted, l.prev_rev, l.value, p.value AS prev_value
+                    FROM log l LEFT JOIN log p ON p.rev = l.prev_rev AND l.prev_rev > 0
+                    WHERE l.rev > ? AND l.key >= ? AND l.key < ? ORDER BY l.rev
+                    """, arguments: [rev, prefix, prefix.prefixEnd])
+            }
+            return rows.map { row in
+                let key: String = row["key"]
+                let object = StoredObject(key: key, revision: row["rev"], createRevision: row["created"], value: row["value"])
+                let prevRev: Int64 = row["prev_rev"]
+                let prevValue: Data? = row["prev_value"]
+                let previous = prevValue.map { StoredObject(key: key, revision: prevRev, createRevision: object.createRevision, value: $0) }
+                let deleted: Int = row["deleted"]
+                let kind: StorageEvent.Kind = deleted != 0 ? .deleted : (prevRev == 0 ? .added : .modified)
+                return StorageEvent(kind: kind, revision: object.revision, object: object, previous: previous)
+            }
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    public func compact(to target: Int64) throws(StorageError) {
+        let rev = min(target, revision)
+        guard rev > compacted else { return }
+        do {
+            try db.write { db in
+                // Superseded versions, and deletion markers, at or below the target.
+                try db.execute(sql: """
+                    DELETE FROM log WHERE rev <= ? AND (deleted = 1 OR EXISTS (
+                        SELECT 1 FROM log n WHERE n.key = log.key AND n.rev > log.rev AND n.rev <= ?))
+                    """, arguments: [rev, rev])
+                try db.execute(sql: "INSERT OR REPLACE INTO meta(name, value) VALUES ('compacted', ?), ('revision', ?)",
+                               arguments: [rev, revision])
+            }
+        } catch {
+            throw .io("compaction failed: \(error)")
+        }
+        compacted = rev
+    }
+
+    public func close() {
+        for (_, w) in watchers { w.continuation.finish() }
+        watchers.removeAll()
+        try? db.close()
+    }
+}

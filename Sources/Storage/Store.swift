@@ -1,0 +1,122 @@
+import Foundation
+
+/// One object as the store holds it: its key, the revision that last wrote it (its
+/// resourceVersion), the revision that created it, and its serialized JSON.
+public struct StoredObject: Sendable, Equatable {
+    public var key: String
+    public var revision: Int64
+    public var createRevision: Int64
+    public var value: Data
+
+    public init(key: String, revision: Int64, createRevision: Int64, value: Data) {
+        self.key = key
+        self.revision = revision
+        self.createRevision = createRevision
+        self.value = value
+    }
+}
+
+/// A change to one key. For a deletion, `object` holds the last state before the deletion and
+/// `revision` is the deletion's own revision.
+public struct StorageEvent: Sendable {
+    public enum Kind: String, Sendable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED" }
+    public var kind: Kind
+    public var revision: Int64
+    public var object: StoredObject
+    /// The state before a modification or deletion, when still known (used to decide whether a
+    /// filtered watcher sees the change as an entry, an exit or a modification).
+    public var previous: StoredObject?
+
+    public init(kind: Kind, revision: Int64, object: StoredObject, previous: StoredObject?) {
+        self.kind = kind
+        self.revision = revision
+        self.object = object
+        self.previous = previous
+    }
+}
+
+public enum StorageError: Error, Sendable, Equatable {
+    case keyExists(String)
+    case notFound(String)
+    /// The caller's expected revision is not the key's current one.
+    case conflict(key: String, current: Int64)
+    /// The requested revision has been compacted away.
+    case compacted(requested: Int64, compacted: Int64)
+    /// The requested revision is newer than any the store has written.
+    case futureRevision(requested: Int64, current: Int64)
+    /// The data directory holds a store written by a newer format than this binary knows.
+    case unsupportedFormat(found: Int, supported: Int)
+    case io(String)
+}
+
+/// A page of a list: the objects, the revision the list was read at, and whether more keys follow.
+public struct ListResult: Sendable {
+    public var objects: [StoredObject]
+    public var revision: Int64
+    public var hasMore: Bool
+    public init(objects: [StoredObject], revision: Int64, hasMore: Bool) {
+        self.objects = objects
+        self.revision = revision
+        self.hasMore = hasMore
+    }
+}
+
+/// The live side of a watch: events in revision order until `cancel` or the store closes.
+public struct StorageWatch: Sendable {
+    public let events: AsyncStream<StorageEvent>
+    public let cancel: @Sendable () -> Void
+    public init(events: AsyncStream<StorageEvent>, cancel: @escaping @Sendable () -> Void) {
+        self.events = events
+        self.cancel = cancel
+    }
+}
+
+/// The revision log every object lives in (DESIGN rule 4). SQLite serves by default; the protocol
+/// is what an etcd-backed store would implement instead.
+public protocol Store: Sendable {
+    /// The newest revision written.
+    func currentRevision() async -> Int64
+    /// The oldest revision still readable; older reads and watches get `compacted`.
+    func compactedRevision() async -> Int64
+
+    func get(_ key: String) async throws(StorageError) -> StoredObject?
+
+    /// Keys under `prefix` in key order, after `startAfter`, at most `limit`, read at `revision`
+    /// (nil: the current one).
+    func list(prefix: String, startAfter: String?, limit: Int?, at revision: Int64?) async throws(StorageError) -> ListResult
+
+    /// Counts the keys under a prefix at the current revision.
+    func count(prefix: String) async -> Int
+
+    /// Writes a new key. `encode` receives the revision the write takes, so the stored bytes can
+    /// carry it as their resourceVersion.
+    func create(_ key: String, encode: @Sendable (Int64) throws -> Data) async throws -> StoredObject
+
+    /// Replaces a key's value if its current revision is `expectedRevision`.
+    func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64) throws -> Data) async throws -> StoredObject
+
+    /// Deletes a key if its current revision is `expectedRevision` (nil: whatever it is).
+    /// Returns the deletion event's object: the last state, with the deletion revision.
+    func delete(_ key: String, expectedRevision: Int64?) async throws(StorageError) -> StorageEvent
+
+    /// Events for keys under `prefix` after `revision`. With `initialState`, first an ADDED
+    /// event for every current key, then changes after the current revision.
+    func watch(prefix: String, after revision: Int64?, initialState: Bool) async throws(StorageError) -> StorageWatch
+
+    /// Forgets history at and below `revision`, keeping each key's state as of it.
+    func compact(to revision: Int64) async throws(StorageError)
+
+    func close() async
+}
+
+extension String {
+    /// The first key after every key that starts with this prefix: the end of a prefix range.
+    public var prefixEnd: String {
+        var bytes = Array(utf8)
+        while let last = bytes.last {
+            if last < 0xFF { bytes[bytes.count - 1] = last + 1; return String(decoding: bytes, as: UTF8.self) }
+            bytes.removeLast()
+        }
+        return "\u{10FFFF}"
+    }
+}
