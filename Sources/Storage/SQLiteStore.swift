@@ -87,8 +87,8 @@ public actor SQLiteStore: Store {
 
     public func get(_ key: String) throws(StorageError) -> StoredObject? { current[key] }
 
-    public func count(prefix: String) -> Int {
-        let lo = lowerBound(prefix)
+    public func count(prefix: String, after: String?) -> Int {
+        let lo = lowerBound(after.map { max($0 + "\u{0}", prefix) } ?? prefix)
         let hi = lowerBound(prefix.prefixEnd)
         return hi - lo
     }
@@ -122,16 +122,15 @@ public actor SQLiteStore: Store {
 
     private func listHistory(prefix: String, startAfter: String?, limit: Int?, at rev: Int64) throws(StorageError) -> ListResult {
         let cap = limit.map { $0 > 0 ? $0 : Int.max } ?? Int.max
-        let start = startAfter.map { max($0 + "\u{0}", prefix) } ?? prefix
         do {
             let rows = try db.read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT l.key, l.rev, l.created, l.value FROM log l
-                    WHERE l.key >= ? AND l.key < ? AND l.rev <= ?
+                    WHERE l.key >= ? AND l.key > ? AND l.key < ? AND l.rev <= ?
                       AND l.rev = (SELECT MAX(x.rev) FROM log x WHERE x.key = l.key AND x.rev <= ?)
                       AND l.deleted = 0
                     ORDER BY l.key LIMIT ?
-                    """, arguments: [start, prefix.prefixEnd, rev, rev, cap == Int.max ? -1 : cap + 1])
+                    """, arguments: [prefix, startAfter ?? "", prefix.prefixEnd, rev, rev, cap == Int.max ? -1 : cap + 1])
             }
             var objects = rows.map { StoredObject(key: $0["key"], revision: $0["rev"], createRevision: $0["created"], value: $0["value"]) }
             let more = objects.count > cap
@@ -200,11 +199,13 @@ public actor SQLiteStore: Store {
 
     public func watch(prefix: String, after requested: Int64?, initialState: Bool) throws(StorageError) -> StorageWatch {
         let (stream, continuation) = AsyncStream<StorageEvent>.makeStream(bufferingPolicy: .unbounded)
+        var initialEvents = 0
         if initialState {
             var i = lowerBound(prefix)
             while i < keys.count, keys[i].hasPrefix(prefix) {
                 let o = current[keys[i]]!
                 continuation.yield(StorageEvent(kind: .added, revision: o.revision, object: o, previous: nil))
+                initialEvents += 1
                 i += 1
             }
         } else if let requested, requested < revision {
@@ -217,7 +218,8 @@ public actor SQLiteStore: Store {
         continuation.onTermination = { [weak self] _ in
             Task { await self?.removeWatcher(id) }
         }
-        return StorageWatch(events: stream, cancel: { continuation.finish() })
+        return StorageWatch(events: stream, startRevision: initialState ? revision : (requested ?? revision), initialEvents: initialEvents,
+                            cancel: { continuation.finish() })
     }
 
     private func removeWatcher(_ id: Int) { watchers.removeValue(forKey: id) }

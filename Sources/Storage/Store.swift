@@ -64,9 +64,15 @@ public struct ListResult: Sendable {
 /// The live side of a watch: events in revision order until `cancel` or the store closes.
 public struct StorageWatch: Sendable {
     public let events: AsyncStream<StorageEvent>
+    /// The revision the watch started at: events after it are live changes.
+    public let startRevision: Int64
+    /// How many of the first events are the initial state (0 unless asked for).
+    public let initialEvents: Int
     public let cancel: @Sendable () -> Void
-    public init(events: AsyncStream<StorageEvent>, cancel: @escaping @Sendable () -> Void) {
+    public init(events: AsyncStream<StorageEvent>, startRevision: Int64, initialEvents: Int, cancel: @escaping @Sendable () -> Void) {
         self.events = events
+        self.startRevision = startRevision
+        self.initialEvents = initialEvents
         self.cancel = cancel
     }
 }
@@ -85,8 +91,8 @@ public protocol Store: Sendable {
     /// (nil: the current one).
     func list(prefix: String, startAfter: String?, limit: Int?, at revision: Int64?) async throws(StorageError) -> ListResult
 
-    /// Counts the keys under a prefix at the current revision.
-    func count(prefix: String) async -> Int
+    /// Counts the keys under a prefix (after a key, if given) at the current revision.
+    func count(prefix: String, after: String?) async -> Int
 
     /// Writes a new key. `encode` receives the revision the write takes, so the stored bytes can
     /// carry it as their resourceVersion.

@@ -1,1 +1,1 @@
-print("cubby")
+print("cubby: being assembled")

@@ -1,0 +1,130 @@
+import APIMachinery
+import Foundation
+import Hummingbird
+import NIOCore
+import Registry
+import Resources
+
+/// The HTTP face of the registry: authenticates, parses the request in the API's grammar, calls
+/// the registry and writes what it answers, errors always as a meta/v1 Status.
+struct APIHandler: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let registry: Registry
+    let discovery: Discovery
+    let openAPI: OpenAPI
+    let authenticator: Authenticator
+    let version: JSON
+
+    /// Upstream's limit for request bodies.
+    static let maxBodyBytes = 3 * 1024 * 1024
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        do {
+            return try await route(request)
+        } catch {
+            return Self.status(error)
+        }
+    }
+
+    func route(_ request: Request) async throws(StatusError) -> Response {
+        let path = request.uri.path
+        switch path {
+        case "/healthz", "/livez", "/readyz": return Self.text("ok")
+        case "/version", "/version/": return Self.json(version)
+        default: break
+        }
+        try authenticator.authenticate(request.headers)
+        let query = Query(request.uri.query)
+        let accept = MediaType.parseList(request.headers[.accept])
+        if request.method == .get {
+            switch path {
+            case "/api", "/api/":
+                if wantsAggregated(accept) { return Self.aggregated(discovery.aggregated(core: true)) }
+                return Self.json(discovery.apiVersions)
+            case "/apis", "/apis/":
+                if wantsAggregated(accept) { return Self.aggregated(discovery.aggregated(core: false)) }
+                return Self.json(discovery.groupList)
+            case "/openapi/v2":
+                guard accept.contains(where: \.acceptsJSON) else { throw .notAcceptable(["application/json"]) }
+                return Self.bytes(openAPI.v2())
+            case "/openapi/v3": return Self.bytes(openAPI.v3Root())
+            default: break
+            }
+            if path.hasPrefix("/openapi/v3/"), let doc = openAPI.v3(String(path.dropFirst("/openapi/v3/".count))) {
+                return Self.bytes(doc)
+            }
+            let parts = path.split(separator: "/")
+            if parts.count == 2, parts[0] == "api", let list = discovery.resourceList(GroupVersion(group: "", version: String(parts[1]))) {
+                return Self.json(list)
+            }
+            if parts.count == 2, parts[0] == "apis", let g = discovery.group(String(parts[1])) { return Self.json(g) }
+            if parts.count == 3, parts[0] == "apis", let list = discovery.resourceList(GroupVersion(group: String(parts[1]), version: String(parts[2]))) {
+                return Self.json(list)
+            }
+        }
+        guard let rp = ResourcePath.parse(path) else { throw .notFoundPath() }
+        guard let def = registry.catalog.lookup(group: rp.group, version: rp.version, plural: rp.resource) else {
+            throw .notFoundPath()
+        }
+        if def.namespaced == false && rp.namespace != nil { throw .notFoundPath() }
+        var request = request
+        return try await ResourceRequest(handler: self, def: def, path: rp, query: query, accept: accept).serve(&request)
+    }
+
+    func wantsAggregated(_ accept: [MediaType]) -> Bool {
+        accept.first { $0.asKind(group: "apidiscovery.k8s.io") != nil || $0.acceptsJSON }?
+            .asKind(group: "apidiscovery.k8s.io") == "APIGroupDiscoveryList"
+    }
+
+    // MARK: responses
+
+    static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
+        bytes(value.serialized(), status: status)
+    }
+
+    static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func aggregated(_ value: JSON) -> Response {
+        bytes(value.serialized(), contentType: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+    }
+
+    static func text(_ s: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: s)))
+    }
+
+    static func status(_ error: StatusError) -> Response {
+        json(error.status, status: HTTPResponse.Status(code: error.code))
+    }
+}
+
+/// Query parameters, decoded the way Go's net/url does ('+' is a space).
+struct Query {
+    var values: [String: String] = [:]
+
+    init(_ raw: String?) {
+        guard let raw else { return }
+        for pair in raw.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = Self.decode(kv[0])
+            values[key] = kv.count > 1 ? Self.decode(kv[1]) : ""
+        }
+    }
+
+    static func decode(_ s: Substring) -> String {
+        let spaced = s.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+
+    subscript(_ key: String) -> String? { values[key] }
+
+    func bool(_ key: String) -> Bool { values[key].map { $0 == "true" || $0 == "1" } ?? false }
+
+    func int(_ key: String) throws(StatusError) -> Int? {
+        guard let v = values[key], !v.isEmpty else { return nil }
+        guard let n = Int(v) else { throw .badRequest("invalid value for \(key): \(v)") }
+        return n
+    }
+}

@@ -1,0 +1,75 @@
+import APIMachinery
+import Hummingbird
+import HummingbirdHTTP2
+import Logging
+import NIOCore
+import NIOSSL
+import Registry
+
+/// The HTTPS endpoint: HTTP/1.1 and HTTP/2 (ALPN) over TLS, serving the registry.
+public struct APIServer: Sendable {
+    public struct Configuration: Sendable {
+        public var bindAddress: String
+        public var port: Int
+        public var certificatePEM: [UInt8]
+        public var privateKeyPEM: [UInt8]
+        public var tokens: Set<String>
+        public var version: String
+
+        public init(bindAddress: String, port: Int, certificatePEM: [UInt8], privateKeyPEM: [UInt8], tokens: Set<String>, version: String) {
+            self.bindAddress = bindAddress
+            self.port = port
+            self.certificatePEM = certificatePEM
+            self.privateKeyPEM = privateKeyPEM
+            self.tokens = tokens
+            self.version = version
+        }
+    }
+
+    let registry: Registry
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(registry: Registry, configuration: Configuration, logger: Logger) {
+        self.registry = registry
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The /version document; minor version tracks the kubectl it is tested with.
+    static func versionInfo(_ v: String) -> JSON {
+        #if arch(arm64)
+        let arch = "arm64"
+        #else
+        let arch = "amd64"
+        #endif
+        #if os(macOS)
+        let os = "darwin"
+        #else
+        let os = "linux"
+        #endif
+        return ["major": "1", "minor": "37", "gitVersion": .string("v1.37.0+cubby.\(v)"), "gitCommit": "", "gitTreeState": "clean",
+                "buildDate": "", "goVersion": "swift", "compiler": "swift", "platform": .string("\(os)/\(arch)")]
+    }
+
+    /// Serves until SIGTERM or SIGINT. `onListening` runs once the socket accepts connections.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let certs = try NIOSSLCertificate.fromPEMBytes(configuration.certificatePEM)
+        let key = try NIOSSLPrivateKey(bytes: configuration.privateKeyPEM, format: .pem)
+        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: certs.map { .certificate($0) }, privateKey: .privateKey(key))
+        let address = "\(configuration.bindAddress):\(configuration.port)"
+        let handler = APIHandler(
+            registry: registry,
+            discovery: Discovery(catalog: registry.catalog, serverAddress: address),
+            openAPI: OpenAPI(catalog: registry.catalog, version: "v1.37.0"),
+            authenticator: Authenticator(tokens: configuration.tokens),
+            version: Self.versionInfo(configuration.version))
+        let app = Application(
+            responder: handler,
+            server: try .http2Upgrade(tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}

@@ -1,0 +1,131 @@
+import APIMachinery
+import Registry
+import Resources
+import Synchronization
+
+/// /openapi/v2 and /openapi/v3 built from the resources' own schemas: what `kubectl explain` reads
+/// and what tells kubectl the server validates fields itself (the fieldValidation parameter on
+/// each PATCH operation, tagged with its kind).
+final class OpenAPI: Sendable {
+    let catalog: ResourceCatalog
+    let version: String
+    private let cache = Mutex<(generation: Int, documents: [String: [UInt8]])>((-1, [:]))
+
+    init(catalog: ResourceCatalog, version: String) {
+        self.catalog = catalog
+        self.version = version
+    }
+
+    /// A rendered document, rebuilt when the set of resources changes (a CRD comes or goes).
+    func document(_ key: String, build: () -> JSON?) -> [UInt8]? {
+        let generation = catalog.generation
+        if let hit = cache.withLock({ $0.generation == generation ? $0.documents[key] : nil }) { return hit }
+        guard let doc = build() else { return nil }
+        let bytes = doc.serialized()
+        cache.withLock { c in
+            if c.generation != generation { c = (generation, [:]) }
+            c.documents[key] = bytes
+        }
+        return bytes
+    }
+
+    func v2() -> [UInt8] {
+        document("v2") {
+            ["swagger": "2.0", "info": ["title": "Kubernetes", "version": .string(version)], "paths": .emptyObject,
+             "definitions": .object(catalog.schemas.mapValues { rewrite($0, prefix: "#/definitions/", wrap: false) })]
+        }!
+    }
+
+    static func pathKey(_ gv: GroupVersion) -> String { gv.group.isEmpty ? "api/\(gv.version)" : "apis/\(gv.group)/\(gv.version)" }
+
+    func v3Root() -> [UInt8] {
+        document("v3") {
+            var paths: [String: JSON] = [:]
+            for gv in catalog.groupVersions {
+                let key = Self.pathKey(gv)
+                paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)?hash=\(hash(key))")]
+            }
+            return ["paths": .object(paths)]
+        }!
+    }
+
+    func hash(_ key: String) -> String {
+        var h: UInt64 = 1469598103934665603
+        for b in "\(catalog.generation)/\(key)".utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+        return String(h, radix: 16, uppercase: true)
+    }
+
+    func v3(_ key: String) -> [UInt8]? {
+        document("v3/" + key) {
+            guard let gv = catalog.groupVersions.first(where: { Self.pathKey($0) == key }) else { return nil }
+            let defs = catalog.all.filter { $0.groupVersion == gv }
+            let all = catalog.schemas
+            var needed = Set<String>()
+            var queue = defs.compactMap(\.schemaName) + defs.compactMap { $0.schemaName.map { $0 + "List" } }
+            queue += ["io.k8s.apimachinery.pkg.apis.meta.v1.Status", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"]
+            while let name = queue.popLast() {
+                guard all[name] != nil, needed.insert(name).inserted else { continue }
+                Self.collectRefs(all[name]!, into: &queue)
+            }
+            var schemas: [String: JSON] = [:]
+            for name in needed { schemas[name] = rewrite(all[name]!, prefix: "#/components/schemas/", wrap: true) }
+            var paths: [String: JSON] = [:]
+            for d in defs { paths.merge(operations(d)) { a, _ in a } }
+            return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": .string(version)],
+                    "paths": .object(paths), "components": ["schemas": .object(schemas)]]
+        }
+    }
+
+    static func collectRefs(_ schema: JSON, into queue: inout [String]) {
+        switch schema {
+        case .object(let o):
+            if let ref = o["$ref"]?.string { queue.append(ref) }
+            for (_, v) in o { collectRefs(v, into: &queue) }
+        case .array(let a): for v in a { collectRefs(v, into: &queue) }
+        default: break
+        }
+    }
+
+    /// Turns bare definition names in `$ref` into document references; in v3 a reference with a
+    /// description is wrapped in allOf, as upstream publishes it.
+    func rewrite(_ schema: JSON, prefix: String, wrap: Bool) -> JSON {
+        switch schema {
+        case .object(var o):
+            if let ref = o["$ref"]?.string {
+                let target: JSON = ["$ref": .string(prefix + ref)]
+                if wrap, o.count > 1 {
+                    o.removeValue(forKey: "$ref")
+                    o["allOf"] = [target]
+                    return .object(o)
+                }
+                o["$ref"] = .string(prefix + ref)
+                return .object(o)
+            }
+            return .object(o.mapValues { rewrite($0, prefix: prefix, wrap: wrap) })
+        case .array(let a): return .array(a.map { rewrite($0, prefix: prefix, wrap: wrap) })
+        default: return schema
+        }
+    }
+
+    func operations(_ d: ResourceDefinition) -> [String: JSON] {
+        let base = d.groupVersion.pathPrefix + (d.namespaced ? "/namespaces/{namespace}/" : "/") + d.plural
+        let gvk: JSON = ["group": .string(d.group), "version": .string(d.version), "kind": .string(d.kind)]
+        let ref: JSON = d.schemaName.map { ["$ref": .string("#/components/schemas/\($0)")] } ?? ["type": "object"]
+        let body: JSON = ["content": ["application/json": ["schema": ref]], "required": true]
+        let ok: JSON = ["200": ["description": "OK", "content": ["application/json": ["schema": ref]]]]
+        func query(_ name: String) -> JSON { ["name": .string(name), "in": "query", "schema": ["type": "string", "uniqueItems": true]] }
+        func op(_ action: String, _ params: [String], body withBody: Bool = false) -> JSON {
+            var o: JSON = ["operationId": .string(action + d.kind), "x-kubernetes-action": .string(action),
+                           "x-kubernetes-group-version-kind": gvk, "parameters": .array(params.map(query)), "responses": ok]
+            if withBody { o["requestBody"] = body }
+            return o
+        }
+        let write = ["dryRun", "fieldManager", "fieldValidation"]
+        return [
+            base: ["get": op("list", ["labelSelector", "fieldSelector", "limit", "continue", "resourceVersion", "watch"]),
+                   "post": op("post", write, body: true)],
+            base + "/{name}": ["get": op("get", []), "put": op("put", write, body: true),
+                               "patch": op("patch", write + ["force"], body: true), "delete": op("delete", ["dryRun", "gracePeriodSeconds", "propagationPolicy"])],
+        ]
+    }
+}

@@ -1,0 +1,263 @@
+import APIMachinery
+import Foundation
+import Hummingbird
+import NIOCore
+import Registry
+import Resources
+
+/// One request on a resource path: picks the verb from method and path, reads options and body,
+/// calls the registry, and encodes the answer as JSON, a Table or a watch stream.
+struct ResourceRequest {
+    let handler: APIHandler
+    let def: ResourceDefinition
+    let path: ResourcePath
+    let query: Query
+    let accept: [MediaType]
+
+    var registry: Registry { handler.registry }
+    var namespace: String? { def.namespaced ? path.namespace : nil }
+
+    /// A Table when the first acceptable type asks for one.
+    var wantsTable: Bool {
+        accept.first { $0.acceptsJSON }?.asKind(group: "meta.k8s.io") == "Table"
+    }
+
+    func serve(_ request: inout Request) async throws(StatusError) -> Response {
+        if !accept.contains(where: \.acceptsJSON) {
+            throw .notAcceptable(["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"])
+        }
+        if let sub = path.subresource { return try await serveSubresource(sub, &request) }
+        let method = request.method
+        if let name = path.name {
+            switch method {
+            case .get:
+                let obj = try await registry.get(def, namespace: namespace, name: name)
+                return render(obj)
+            case .put:
+                let body = try await readBody(&request)
+                let (obj, created) = try await registry.update(def, namespace: namespace, name: name, body: body, options: try writeOptions())
+                return APIHandler.json(obj, status: created ? .created : .ok)
+            case .patch:
+                return APIHandler.json(try await patch(&request, name: name, subresource: nil))
+            case .delete:
+                return try await delete(&request, name: name)
+            default: throw .methodNotAllowed()
+            }
+        }
+        switch method {
+        case .get:
+            let options = try listOptions()
+            if query.bool("watch") {
+                let events = try await registry.watch(def, namespace: namespace, options: options)
+                return WatchStream.response(events, def: def, table: wantsTable, includeObject: query["includeObject"])
+            }
+            return try await list(options)
+        case .post:
+            if path.namespace == nil && def.namespaced {
+                throw .methodNotAllowed()
+            }
+            let body = try await readBody(&request)
+            let obj = try await registry.create(def, namespace: namespace, body: body, options: try writeOptions())
+            return APIHandler.json(obj, status: .created)
+        case .delete:
+            var options = try deleteOptions()
+            if let body = try await readOptionalBody(&request) { options.merge(body: body) }
+            let deleted = try await registry.deleteCollection(def, namespace: namespace, listOptions: try listOptions(), options: options)
+            let rev = await registry.store.currentRevision()
+            return APIHandler.json(["kind": .string(def.listKind), "apiVersion": .string(def.apiVersion),
+                                    "metadata": ["resourceVersion": .string(String(rev))], "items": .array(deleted)])
+        default: throw .methodNotAllowed()
+        }
+    }
+
+    func serveSubresource(_ sub: String, _ request: inout Request) async throws(StatusError) -> Response {
+        guard let name = path.name else { throw .notFoundPath() }
+        switch (sub, request.method) {
+        case ("status", _) where def.hasStatus:
+            switch request.method {
+            case .get: return render(try await registry.get(def, namespace: namespace, name: name))
+            case .put:
+                let body = try await readBody(&request)
+                let (obj, _) = try await registry.update(def, namespace: namespace, name: name, body: body, subresource: .status, options: try writeOptions())
+                return APIHandler.json(obj)
+            case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .status))
+            default: throw .methodNotAllowed()
+            }
+        case ("scale", _) where def.scale != nil:
+            switch request.method {
+            case .get: return APIHandler.json(try await registry.getScale(def, namespace: namespace, name: name))
+            case .put:
+                let body = try await readBody(&request)
+                return APIHandler.json(try await registry.updateScale(def, namespace: namespace, name: name, body: body, options: try writeOptions()))
+            case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .scale))
+            default: throw .methodNotAllowed()
+            }
+        case ("finalize", .put) where def.group.isEmpty && def.plural == "namespaces":
+            let body = try await readBody(&request)
+            let finalizers = body["spec"]["finalizers"]
+            let obj = try await registry.patch(def, namespace: nil, name: name, options: try writeOptions()) { ns throws(StatusError) in
+                var o = ns
+                o["spec"]["finalizers"] = finalizers
+                return o
+            }
+            return APIHandler.json(obj)
+        default:
+            throw .notFoundPath()
+        }
+    }
+
+    // MARK: verbs
+
+    func render(_ obj: JSON) -> Response {
+        if wantsTable {
+            return APIHandler.json(TableConvertor.table([obj], def, includeObject: query["includeObject"],
+                                                        metadata: ["resourceVersion": obj["metadata"]["resourceVersion"]]))
+        }
+        return APIHandler.json(obj)
+    }
+
+    func list(_ options: ListOptions) async throws(StatusError) -> Response {
+        let page = try await registry.list(def, namespace: namespace, options: options)
+        var meta: JSON = ["resourceVersion": .string(String(page.resourceVersion))]
+        if let token = page.continueToken { meta["continue"] = .string(token) }
+        if let remaining = page.remainingItemCount { meta["remainingItemCount"] = .int(Int64(remaining)) }
+        if wantsTable {
+            var objects: [JSON] = []
+            objects.reserveCapacity(page.items.count)
+            for data in page.items { if let o = try? JSON.parse(data) { objects.append(o) } }
+            return APIHandler.json(TableConvertor.table(objects, def, includeObject: query["includeObject"], metadata: meta))
+        }
+        // Items are already serialized: splice them into the list without parsing them again.
+        var out: [UInt8] = []
+        out.reserveCapacity(page.items.reduce(256) { $0 + $1.count + 1 })
+        out += Array("{\"apiVersion\":\"\(def.apiVersion)\",\"kind\":\"\(def.listKind)\",\"metadata\":".utf8)
+        out += meta.serialized()
+        out += Array(",\"items\":[".utf8)
+        for (i, item) in page.items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += item
+        }
+        out += Array("]}".utf8)
+        return APIHandler.bytes(out)
+    }
+
+    func patch(_ request: inout Request, name: String, subresource: Registry.Subresource?) async throws(StatusError) -> JSON {
+        let contentType = MediaType(Substring(request.headers[.contentType] ?? "")).type
+        let accepted = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
+            + (def.schemaName != nil && !isCustom ? ["application/strategic-merge-patch+json"] : [])
+        guard accepted.contains(contentType), contentType != "application/apply-patch+yaml" else {
+            throw .unsupportedMediaType(contentType, accepted: accepted)
+        }
+        let patch = try await readBody(&request, allowArray: contentType == "application/json-patch+json")
+        let schemaName = subresource == .scale ? "io.k8s.api.autoscaling.v1.Scale" : def.schemaName
+        let smp = StrategicMergePatch(definitions: registry.catalog.schemas)
+        return try await registry.patch(def, namespace: namespace, name: name, subresource: subresource, options: try writeOptions()) { current throws(StatusError) in
+            switch contentType {
+            case "application/json-patch+json": return try JSONPatch.apply(patch, to: current)
+            case "application/merge-patch+json": return MergePatch.apply(patch, to: current)
+            default: return try smp.apply(patch, to: current, schemaName: schemaName)
+            }
+        }
+    }
+
+    /// Custom resources take JSON and merge patches only, as upstream.
+    var isCustom: Bool { registry.catalog.builtinSchemas[def.schemaName ?? ""] == nil }
+
+    func delete(_ request: inout Request, name: String) async throws(StatusError) -> Response {
+        var options = try deleteOptions()
+        if let body = try await readOptionalBody(&request) { options.merge(body: body) }
+        switch try await registry.delete(def, namespace: namespace, name: name, options: options) {
+        case .pending(let obj):
+            return APIHandler.json(obj)
+        case .deleted(let obj):
+            // Upstream answers a finished deletion of most kinds with a Success Status; pods return the object.
+            if def.group.isEmpty && def.plural == "pods" { return APIHandler.json(obj) }
+            var details: JSON = ["name": .string(name), "kind": .string(def.plural), "uid": obj["metadata"]["uid"]]
+            if !def.group.isEmpty { details["group"] = .string(def.group) }
+            return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "details": details])
+        }
+    }
+
+    // MARK: options and bodies
+
+    func dryRun() throws(StatusError) -> Bool {
+        guard let v = query["dryRun"], !v.isEmpty else { return false }
+        guard v == "All" else {
+            throw .invalid(kind: "", group: "", name: "", [.notSupported("dryRun", .string(v), ["All"])])
+        }
+        return true
+    }
+
+    func writeOptions() throws(StatusError) -> WriteOptions {
+        var o = WriteOptions(dryRun: try dryRun(), fieldManager: query["fieldManager"])
+        if let v = query["fieldValidation"], !v.isEmpty {
+            guard ["Strict", "Warn", "Ignore"].contains(v) else {
+                throw .badRequest("fieldValidation parameter unsupported: \(v)")
+            }
+            o.fieldValidation = v
+        }
+        return o
+    }
+
+    func deleteOptions() throws(StatusError) -> DeleteOptions {
+        var o = DeleteOptions()
+        o.dryRun = try dryRun()
+        if let g = try query.int("gracePeriodSeconds") { o.gracePeriodSeconds = Int64(g) }
+        if let p = query["propagationPolicy"], !p.isEmpty { o.propagationPolicy = p }
+        if query["orphanDependents"] == "true", o.propagationPolicy == nil { o.propagationPolicy = "Orphan" }
+        return o
+    }
+
+    func listOptions() throws(StatusError) -> ListOptions {
+        var o = ListOptions()
+        if let s = query["labelSelector"] { o.labelSelector = try LabelSelector.parse(s) }
+        if let s = query["fieldSelector"] { o.fieldSelector = try FieldSelector.parse(s) }
+        o.limit = try query.int("limit")
+        o.continueToken = query["continue"]
+        o.resourceVersion = query["resourceVersion"]
+        o.resourceVersionMatch = query["resourceVersionMatch"].flatMap { $0.isEmpty ? nil : $0 }
+        if let m = o.resourceVersionMatch, !["Exact", "NotOlderThan"].contains(m) {
+            throw .badRequest("resourceVersionMatch: Unsupported value: \"\(m)\": supported values: \"Exact\", \"NotOlderThan\"")
+        }
+        o.allowWatchBookmarks = query.bool("allowWatchBookmarks")
+        o.timeoutSeconds = try query.int("timeoutSeconds")
+        if let s = query["sendInitialEvents"] { o.sendInitialEvents = s == "true" }
+        return o
+    }
+
+    func readOptionalBody(_ request: inout Request) async throws(StatusError) -> JSON? {
+        let buffer = try await collect(&request)
+        if buffer.readableBytes == 0 { return nil }
+        return try parse(buffer, allowArray: false)
+    }
+
+    func readBody(_ request: inout Request, allowArray: Bool = false) async throws(StatusError) -> JSON {
+        let contentType = MediaType(Substring(request.headers[.contentType] ?? "application/json")).type
+        if request.method != .patch, !(contentType == "application/json" || contentType.isEmpty || contentType == "*/*") {
+            throw .unsupportedMediaType(contentType, accepted: ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"])
+        }
+        let buffer = try await collect(&request)
+        if buffer.readableBytes == 0 { throw .badRequest("the request body is empty") }
+        return try parse(buffer, allowArray: allowArray)
+    }
+
+    func collect(_ request: inout Request) async throws(StatusError) -> ByteBuffer {
+        do {
+            return try await request.collectBody(upTo: APIHandler.maxBodyBytes)
+        } catch {
+            throw .requestEntityTooLarge(limit: APIHandler.maxBodyBytes)
+        }
+    }
+
+    func parse(_ buffer: ByteBuffer, allowArray: Bool) throws(StatusError) -> JSON {
+        let json: JSON
+        do { json = try JSON.parse(Array(buffer.readableBytesView)) } catch {
+            throw .badRequest("the object provided is unrecognized: couldn't get version/kind; json parse error: \(error.message)")
+        }
+        switch json {
+        case .object: return json
+        case .array where allowArray: return json
+        default: throw .badRequest("the object provided is unrecognized: the body is not a JSON object")
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// composition root lands with the resource declarations

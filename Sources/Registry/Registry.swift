@@ -1,0 +1,520 @@
+import APIMachinery
+import Foundation
+import Resources
+import Storage
+
+/// The generic store: one path for every read and write of every resource (DESIGN rules 1 and 3).
+/// Per-type behaviour comes from the resource's declaration (defaults, validation, columns);
+/// per-cluster behaviour from admission plugins. The HTTP transport and the in-process client both
+/// call this, so neither can skip a check.
+public final class Registry: Sendable {
+    public let catalog: ResourceCatalog
+    public let store: any Store
+    let admission: [any AdmissionPlugin]
+
+    public init(store: any Store, catalog: ResourceCatalog, admission: [any AdmissionPlugin] = []) {
+        self.store = store
+        self.catalog = catalog
+        self.admission = admission
+    }
+
+    // MARK: keys
+
+    static func storagePrefix(_ def: ResourceDefinition) -> String {
+        "/registry/\(def.group.isEmpty ? "core" : def.group)/\(def.plural)/"
+    }
+
+    func key(_ def: ResourceDefinition, _ namespace: String?, _ name: String) -> String {
+        def.namespaced ? Self.storagePrefix(def) + "\(namespace ?? "")/\(name)" : Self.storagePrefix(def) + name
+    }
+
+    func prefix(_ def: ResourceDefinition, _ namespace: String?) -> String {
+        if def.namespaced, let namespace, !namespace.isEmpty { return Self.storagePrefix(def) + namespace + "/" }
+        return Self.storagePrefix(def)
+    }
+
+    // MARK: reads
+
+    public func get(_ def: ResourceDefinition, namespace: String?, name: String) async throws(StatusError) -> JSON {
+        guard let stored = try await load(def, namespace, name) else { throw .notFound(def.groupResource, name) }
+        return try decode(stored)
+    }
+
+    func load(_ def: ResourceDefinition, _ namespace: String?, _ name: String) async throws(StatusError) -> StoredObject? {
+        do { return try await store.get(key(def, namespace, name)) } catch { throw Self.status(error, def, name) }
+    }
+
+    func decode(_ stored: StoredObject) throws(StatusError) -> JSON {
+        do { return try JSON.parse(stored.value) } catch {
+            throw .internalError("stored object \(stored.key) is not valid JSON: \(error)")
+        }
+    }
+
+    /// A page of a list. Items stay serialized unless a selector needs to look inside them, so a
+    /// plain list costs no parsing.
+    public struct ListPage: Sendable {
+        public var items: [Data]
+        public var resourceVersion: Int64
+        public var continueToken: String?
+        public var remainingItemCount: Int?
+    }
+
+    public func list(_ def: ResourceDefinition, namespace: String?, options: ListOptions) async throws(StatusError) -> ListPage {
+        let prefix = prefix(def, namespace)
+        var startAfter: String?
+        var revision: Int64?
+        if let token = options.continueToken, !token.isEmpty {
+            let decoded = try ContinueToken.decode(token)
+            startAfter = prefix + decoded.startAfter
+            revision = decoded.revision
+        } else if let rv = options.resourceVersion, !rv.isEmpty, rv != "0" {
+            guard let n = Int64(rv) else { throw .badRequest("invalid resource version: \(rv)") }
+            if options.resourceVersionMatch == "Exact" {
+                revision = n
+            } else {
+                let current = await store.currentRevision()
+                if n > current {
+                    throw StatusError(code: 504, reason: "Timeout", message: "Too large resource version: \(n), current: \(current)",
+                                      details: ["causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]], "retryAfterSeconds": 1])
+                }
+            }
+        } else if options.resourceVersionMatch == "Exact" {
+            throw .badRequest("resourceVersionMatch: Forbidden: resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"\(options.resourceVersion ?? "")\"")
+        }
+        let filter = try ObjectFilter(def, options)
+        let limit = options.limit.flatMap { $0 > 0 ? $0 : nil }
+        var items: [Data] = []
+        var lastKey: String?
+        var atRevision: Int64 = 0
+        var more = false
+        // Keep reading until the page is full of matches or the keys run out, as upstream does.
+        repeat {
+            let want = limit.map { $0 - items.count }
+            let page: ListResult
+            do { page = try await store.list(prefix: prefix, startAfter: startAfter, limit: want, at: revision) } catch {
+                if case .compacted = error, options.continueToken != nil {
+                    throw .expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+                }
+                throw Self.status(error, def, "")
+            }
+            atRevision = page.revision
+            revision = page.revision
+            for o in page.objects where try filter.matches(o, self) { items.append(o.value) }
+            lastKey = page.objects.last?.key ?? lastKey
+            startAfter = lastKey
+            more = page.hasMore
+        } while more && limit != nil && items.count < limit! && filter.active
+        var token: String?
+        if more, let lastKey {
+            token = ContinueToken(revision: atRevision, startAfter: String(lastKey.dropFirst(prefix.count))).encoded()
+        }
+        var remaining: Int?
+        if more, !filter.active, let lastKey, revision == (await store.currentRevision()) {
+            remaining = await store.count(prefix: prefix, after: lastKey)
+        }
+        return ListPage(items: items, resourceVersion: atRevision, continueToken: token, remainingItemCount: remaining)
+    }
+
+    // MARK: writes
+
+    public func create(_ def: ResourceDefinition, namespace: String?, body: JSON, options: WriteOptions = .init()) async throws(StatusError) -> JSON {
+        guard def.verbs.contains("create") else { throw .methodNotAllowed() }
+        var obj = try checkTypeMeta(body, def)
+        var meta = obj["metadata"]
+        if def.namespaced {
+            let bodyNS = meta["namespace"].string ?? ""
+            if !bodyNS.isEmpty, let namespace, bodyNS != namespace {
+                throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
+            meta["namespace"] = .string(namespace ?? bodyNS)
+        } else {
+            meta["namespace"] = .null
+        }
+        if let rv = meta["resourceVersion"].string, !rv.isEmpty {
+            throw .internalError("resourceVersion should not be set on objects to be created")
+        }
+        if (meta["name"].string ?? "").isEmpty, let base = meta["generateName"].string, !base.isEmpty {
+            meta["name"] = .string(ObjectMetaRules.generatedName(base))
+        }
+        meta["uid"] = .string(ObjectMetaRules.newUID())
+        meta["creationTimestamp"] = .string(ObjectMetaRules.nowString())
+        meta["deletionTimestamp"] = .null
+        meta["deletionGracePeriodSeconds"] = .null
+        meta["generation"] = def.tracksGeneration ? .int(1) : .null
+        meta["selfLink"] = .null
+        obj["metadata"] = meta
+        let name = meta["name"].string ?? ""
+
+        def.strategy.prepareForCreate(&obj)
+        def.strategy.defaults(&obj)
+        try validate(obj, def)
+        if def.namespaced { try await requireActiveNamespace(meta["namespace"].string ?? "", def, name) }
+        for plugin in admission { try await plugin.admit(.create, def, object: &obj, old: nil, dryRun: options.dryRun) }
+        if options.dryRun {
+            if try await load(def, namespace, name) != nil { throw .alreadyExists(def.groupResource, name) }
+            return obj
+        }
+        let prepared = obj
+        do {
+            let stored = try await store.create(key(def, meta["namespace"].string, name)) { rev in
+                var o = prepared
+                o["metadata"]["resourceVersion"] = .string(String(rev))
+                return o.data()
+            }
+            return try decode(stored)
+        } catch {
+            for plugin in admission { await plugin.release(def, object: prepared) }
+            throw Self.status(error, def, name)
+        }
+    }
+
+    public enum Subresource: String, Sendable { case status, scale }
+
+    /// PUT: replaces the object (or its status) as a whole. Returns the new object and whether it
+    /// was created (resources upstream allows to be created by an update).
+    public func update(_ def: ResourceDefinition, namespace: String?, name: String, body: JSON, subresource: Subresource? = nil,
+                       options: WriteOptions = .init()) async throws(StatusError) -> (JSON, created: Bool) {
+        guard def.verbs.contains("update") else { throw .methodNotAllowed() }
+        var incoming = try checkTypeMeta(body, def)
+        let bodyName = incoming["metadata"]["name"].string ?? ""
+        if bodyName.isEmpty { incoming["metadata"]["name"] = .string(name) }
+        else if bodyName != name {
+            throw .badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        if def.namespaced {
+            let bodyNS = incoming["metadata"]["namespace"].string ?? ""
+            if !bodyNS.isEmpty, bodyNS != namespace {
+                throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
+        }
+        let expected = incoming["metadata"]["resourceVersion"].string.flatMap { $0.isEmpty ? nil : $0 }
+        if let expected, Int64(expected) == nil { throw .badRequest("invalid resourceVersion: \(expected)") }
+        let result = try await guaranteedUpdate(def, namespace, name, options: options, createIfMissing: subresource == nil && Self.allowsCreateOnUpdate(def) && expected == nil
+                                                ? incoming : nil) { old, oldRV throws(StatusError) in
+            if let expected, Int64(expected) != oldRV { throw .staleResourceVersion(def.groupResource, name) }
+            switch subresource {
+            case nil:
+                var obj = incoming
+                if def.hasStatus { obj["status"] = old["status"] }
+                return obj
+            case .status:
+                var obj = old
+                obj["status"] = incoming["status"]
+                return obj
+            case .scale:
+                throw .methodNotAllowed()
+            }
+        }
+        return result
+    }
+
+    /// Resources that upstream lets an update create when the object is missing.
+    static func allowsCreateOnUpdate(_ def: ResourceDefinition) -> Bool {
+        let groups: Set<String> = ["rbac.authorization.k8s.io", "coordination.k8s.io", "events.k8s.io"]
+        return groups.contains(def.group) || (def.group.isEmpty && ["services", "endpoints", "events", "limitranges"].contains(def.plural))
+    }
+
+    /// Read, transform, write with the read revision as precondition; retried when another writer
+    /// got in between, so a transform always sees the object it replaces.
+    func guaranteedUpdate(_ def: ResourceDefinition, _ namespace: String?, _ name: String, options: WriteOptions,
+                          createIfMissing: JSON? = nil,
+                          _ transform: (JSON, Int64) throws(StatusError) -> JSON) async throws(StatusError) -> (JSON, created: Bool) {
+        for _ in 0..<16 {
+            guard let stored = try await load(def, namespace, name) else {
+                if let createIfMissing {
+                    var body = createIfMissing
+                    body["metadata"]["resourceVersion"] = .null
+                    return (try await create(def, namespace: namespace, body: body, options: options), true)
+                }
+                throw .notFound(def.groupResource, name)
+            }
+            let old = try decode(stored)
+            var obj = try transform(old, stored.revision)
+            try prepareUpdate(&obj, old: old, def)
+            for plugin in admission { try await plugin.admit(.update, def, object: &obj, old: old, dryRun: options.dryRun) }
+            // A no-op write changes nothing: same resourceVersion, no watch event.
+            var comparable = obj
+            comparable["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+            if comparable == old { return (old, false) }
+            if options.dryRun { return (obj, false) }
+            if old["metadata"]["deletionTimestamp"].string != nil, !Self.hasFinalizers(def, obj) {
+                // The last finalizer is gone from an object being deleted: it goes now.
+                do {
+                    let event = try await store.delete(stored.key, expectedRevision: stored.revision)
+                    var final = obj
+                    final["metadata"]["resourceVersion"] = .string(String(event.revision))
+                    return (final, false)
+                } catch StorageError.conflict { continue } catch { throw Self.status(error, def, name) }
+            }
+            let prepared = obj
+            do {
+                let updated = try await store.update(stored.key, expectedRevision: stored.revision) { rev in
+                    var o = prepared
+                    o["metadata"]["resourceVersion"] = .string(String(rev))
+                    return o.data()
+                }
+                return (try decode(updated), false)
+            } catch StorageError.conflict {
+                continue
+            } catch let error as StatusError {
+                throw error
+            } catch {
+                throw Self.status(error, def, name)
+            }
+        }
+        throw .conflict(def.groupResource, name, "the object has been modified too many times concurrently; please try again")
+    }
+
+    /// Carries what the server owns from the old object into the new one and validates the result.
+    func prepareUpdate(_ obj: inout JSON, old: JSON, _ def: ResourceDefinition) throws(StatusError) {
+        obj = try checkTypeMeta(obj, def)
+        let oldMeta = old["metadata"]
+        for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "name"] {
+            obj["metadata"][field] = oldMeta[field]
+        }
+        obj["metadata"]["selfLink"] = .null
+        if let g = oldMeta["generation"].int {
+            let changed = ObjectMetaRules.specPart(obj) != ObjectMetaRules.specPart(old)
+            obj["metadata"]["generation"] = .int(changed ? g + 1 : g)
+        }
+        def.strategy.defaults(&obj)
+        var errors = ObjectMetaRules.validate(obj, def) + def.strategy.validate(obj)
+        errors += ObjectMetaRules.validateUpdate(obj, old) + def.strategy.validateUpdate(obj, old)
+        if !errors.isEmpty {
+            throw .invalid(kind: def.kind, group: def.group, name: obj["metadata"]["name"].string ?? "", errors)
+        }
+    }
+
+    /// Applies a patch function to the current object (or its status or scale) and writes the result.
+    public func patch(_ def: ResourceDefinition, namespace: String?, name: String, subresource: Subresource? = nil,
+                      options: WriteOptions = .init(), _ apply: @Sendable (JSON) throws(StatusError) -> JSON) async throws(StatusError) -> JSON {
+        guard def.verbs.contains("patch") else { throw .methodNotAllowed() }
+        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options) { old, _ throws(StatusError) in
+            switch subresource {
+            case nil:
+                var patched = try apply(old)
+                if def.hasStatus { patched["status"] = old["status"] }
+                return patched
+            case .status:
+                let patched = try apply(old)
+                var obj = old
+                obj["status"] = patched["status"]
+                return obj
+            case .scale:
+                let scale = try Self.scale(of: old, def)
+                let patched = try apply(scale)
+                return try Self.applyScale(patched, to: old, def)
+            }
+        }
+        return subresource == .scale ? try Self.scale(of: obj, def) : obj
+    }
+
+    // MARK: scale
+
+    public func getScale(_ def: ResourceDefinition, namespace: String?, name: String) async throws(StatusError) -> JSON {
+        try Self.scale(of: try await get(def, namespace: namespace, name: name), def)
+    }
+
+    public func updateScale(_ def: ResourceDefinition, namespace: String?, name: String, body: JSON,
+                            options: WriteOptions = .init()) async throws(StatusError) -> JSON {
+        let expected = body["metadata"]["resourceVersion"].string.flatMap { $0.isEmpty ? nil : Int64($0) }
+        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options) { old, rv throws(StatusError) in
+            if let expected, expected != rv { throw .staleResourceVersion(def.groupResource, name) }
+            return try Self.applyScale(body, to: old, def)
+        }
+        return try Self.scale(of: obj, def)
+    }
+
+    static func scale(of obj: JSON, _ def: ResourceDefinition) throws(StatusError) -> JSON {
+        guard let s = def.scale else { throw .notFoundPath() }
+        let meta = obj["metadata"]
+        var status: JSON = ["replicas": .int(obj[path: s.statusReplicasPath].int ?? 0)]
+        if let path = s.labelSelectorPath {
+            let sel = obj[path: path]
+            if let str = sel.string { status["selector"] = .string(str) }
+            else if !sel.isNull, let parsed = try? LabelSelector.fromStructured(sel) { status["selector"] = .string(parsed.description) }
+        }
+        return [
+            "kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": ["name": meta["name"], "namespace": meta["namespace"], "uid": meta["uid"],
+                         "resourceVersion": meta["resourceVersion"], "creationTimestamp": meta["creationTimestamp"]],
+            "spec": ["replicas": .int(obj[path: s.specReplicasPath].int ?? 0)],
+            "status": status,
+        ]
+    }
+
+    static func applyScale(_ scale: JSON, to obj: JSON, _ def: ResourceDefinition) throws(StatusError) -> JSON {
+        guard let s = def.scale else { throw .notFoundPath() }
+        guard let replicas = scale["spec"]["replicas"].int else {
+            throw .invalid(kind: "Scale", group: "autoscaling", name: obj["metadata"]["name"].string ?? "", [.required("spec.replicas")])
+        }
+        if replicas < 0 {
+            throw .invalid(kind: "Scale", group: "autoscaling", name: obj["metadata"]["name"].string ?? "",
+                           [.invalid("spec.replicas", .int(replicas), "must be greater than or equal to 0")])
+        }
+        var o = obj
+        o[path: s.specReplicasPath] = .int(replicas)
+        return o
+    }
+
+    // MARK: delete
+
+    public enum DeleteOutcome: Sendable {
+        /// Gone now; carries the last state.
+        case deleted(JSON)
+        /// Marked for deletion (finalizers or a grace period remain); carries the marked object.
+        case pending(JSON)
+    }
+
+    public func delete(_ def: ResourceDefinition, namespace: String?, name: String, options: DeleteOptions = .init()) async throws(StatusError) -> DeleteOutcome {
+        guard def.verbs.contains("delete") else { throw .methodNotAllowed() }
+        if let p = options.propagationPolicy, !["Orphan", "Background", "Foreground"].contains(p) {
+            throw .invalid(kind: "DeleteOptions", group: "", name: "", [.notSupported("propagationPolicy", .string(p), ["Foreground", "Background", "Orphan", "nil"])])
+        }
+        if let g = options.gracePeriodSeconds, g < 0 {
+            throw .invalid(kind: "DeleteOptions", group: "", name: "", [.invalid("gracePeriodSeconds", .int(g), "must be greater than or equal to 0")])
+        }
+        for _ in 0..<16 {
+            guard let stored = try await load(def, namespace, name) else { throw .notFound(def.groupResource, name) }
+            let obj = try decode(stored)
+            let meta = obj["metadata"]
+            if let uid = options.preconditionUID, uid != meta["uid"].string {
+                throw .conflict(def.groupResource, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(meta["uid"].string ?? "")")
+            }
+            if let rv = options.preconditionResourceVersion, rv != meta["resourceVersion"].string {
+                throw .conflict(def.groupResource, name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(meta["resourceVersion"].string ?? "")")
+            }
+            for plugin in admission { var o = obj; try await plugin.admit(.delete, def, object: &o, old: obj, dryRun: options.dryRun) }
+
+            let finalizing = Self.hasFinalizers(def, obj)
+            let grace = gracePeriod(def, obj, options)
+            if finalizing || grace > 0 {
+                // Mark rather than remove: finalizers or the node agent finish the deletion. A second
+                // delete only matters when it shortens the grace period.
+                if meta["deletionTimestamp"].string != nil,
+                   finalizing || grace >= (meta["deletionGracePeriodSeconds"].int ?? 0) {
+                    return .pending(obj)
+                }
+                var marked = obj
+                marked["metadata"]["deletionTimestamp"] = .string(APITime.format(Date().addingTimeInterval(Double(grace))))
+                marked["metadata"]["deletionGracePeriodSeconds"] = .int(grace)
+                if def.group.isEmpty && def.plural == "namespaces" { marked["status"]["phase"] = "Terminating" }
+                if options.dryRun { return .pending(marked) }
+                let prepared = marked
+                do {
+                    let updated = try await store.update(stored.key, expectedRevision: stored.revision) { rev in
+                        var o = prepared
+                        o["metadata"]["resourceVersion"] = .string(String(rev))
+                        return o.data()
+                    }
+                    return .pending(try decode(updated))
+                } catch StorageError.conflict { continue } catch { throw Self.status(error, def, name) }
+            }
+            if options.dryRun { return .deleted(obj) }
+            do {
+                let event = try await store.delete(stored.key, expectedRevision: stored.revision)
+                var last = try decode(event.object)
+                last["metadata"]["resourceVersion"] = .string(String(event.revision))
+                for plugin in admission { await plugin.release(def, object: last) }
+                return .deleted(last)
+            } catch StorageError.conflict { continue } catch { throw Self.status(error, def, name) }
+        }
+        throw .conflict(def.groupResource, name, "the object has been modified too many times concurrently; please try again")
+    }
+
+    /// Whether something still has to finish the object's deletion: metadata finalizers, or for a
+    /// namespace its spec finalizers (the namespace controller's "kubernetes").
+    static func hasFinalizers(_ def: ResourceDefinition, _ obj: JSON) -> Bool {
+        if !(obj["metadata"]["finalizers"].array ?? []).isEmpty { return true }
+        return def.group.isEmpty && def.plural == "namespaces" && !(obj["spec"]["finalizers"].array ?? []).isEmpty
+    }
+
+    /// Pods on a node get their grace period (the node agent kills them, then deletes); everything
+    /// else, and pods never scheduled, go at once.
+    func gracePeriod(_ def: ResourceDefinition, _ obj: JSON, _ options: DeleteOptions) -> Int64 {
+        if def.group.isEmpty && def.plural == "namespaces" { return 0 }
+        guard def.group.isEmpty, def.plural == "pods" else { return 0 }
+        if (obj["spec"]["nodeName"].string ?? "").isEmpty { return 0 }
+        let phase = obj["status"]["phase"].string
+        if phase == "Succeeded" || phase == "Failed" { return 0 }
+        return options.gracePeriodSeconds ?? obj["spec"]["terminationGracePeriodSeconds"].int ?? 30
+    }
+
+    public func deleteCollection(_ def: ResourceDefinition, namespace: String?, listOptions: ListOptions,
+                                 options: DeleteOptions) async throws(StatusError) -> [JSON] {
+        guard def.verbs.contains("deletecollection") else { throw .methodNotAllowed() }
+        var all = listOptions
+        all.limit = nil
+        all.continueToken = nil
+        let page = try await list(def, namespace: namespace, options: all)
+        var out: [JSON] = []
+        for data in page.items {
+            guard let obj = try? JSON.parse(data), let name = obj["metadata"]["name"].string else { continue }
+            do {
+                switch try await delete(def, namespace: obj["metadata"]["namespace"].string, name: name, options: options) {
+                case .deleted(let o), .pending(let o): out.append(o)
+                }
+            } catch where error.code == 404 { continue }
+        }
+        return out
+    }
+
+    // MARK: checks
+
+    func checkTypeMeta(_ body: JSON, _ def: ResourceDefinition) throws(StatusError) -> JSON {
+        guard case .object = body else {
+            throw .badRequest("the body of the request was not a JSON object")
+        }
+        var obj = body
+        if let v = body["apiVersion"].string, !v.isEmpty, v != def.apiVersion {
+            throw .badRequest("the API version in the data (\(v)) does not match the expected API version (\(def.apiVersion))")
+        }
+        if let k = body["kind"].string, !k.isEmpty, k != def.kind {
+            throw .badRequest("the kind in the data (\(k)) does not match the expected kind (\(def.kind))")
+        }
+        obj["apiVersion"] = .string(def.apiVersion)
+        obj["kind"] = .string(def.kind)
+        if case .object = obj["metadata"] {} else if obj["metadata"].isNull { obj["metadata"] = .emptyObject } else {
+            throw .badRequest("metadata must be an object")
+        }
+        return obj
+    }
+
+    func validate(_ obj: JSON, _ def: ResourceDefinition) throws(StatusError) {
+        let errors = ObjectMetaRules.validate(obj, def) + def.strategy.validate(obj)
+        if !errors.isEmpty {
+            let meta = obj["metadata"]
+            let name = meta["name"].string.flatMap { $0.isEmpty ? nil : $0 } ?? meta["generateName"].string ?? ""
+            throw .invalid(kind: def.kind, group: def.group, name: name, errors)
+        }
+    }
+
+    /// Namespaced objects need their namespace, and a terminating namespace takes nothing new.
+    func requireActiveNamespace(_ namespace: String, _ def: ResourceDefinition, _ name: String) async throws(StatusError) {
+        guard let nsDef = catalog.lookup(group: "", version: "v1", plural: "namespaces") else { return }
+        guard let stored = try await load(nsDef, nil, namespace) else {
+            throw .notFound(GroupResource(group: "", resource: "namespaces"), namespace)
+        }
+        let ns = try decode(stored)
+        if ns["metadata"]["deletionTimestamp"].string != nil || ns["status"]["phase"].string == "Terminating" {
+            throw .forbidden(def.groupResource, name, "unable to create new content in namespace \(namespace) because it is being terminated")
+        }
+    }
+
+    static func status(_ error: any Error, _ def: ResourceDefinition, _ name: String) -> StatusError {
+        if let e = error as? StatusError { return e }
+        guard let e = error as? StorageError else { return .internalError("\(error)") }
+        switch e {
+        case .keyExists: return .alreadyExists(def.groupResource, name)
+        case .notFound: return .notFound(def.groupResource, name)
+        case .conflict: return .staleResourceVersion(def.groupResource, name)
+        case .compacted(let requested, let compacted):
+            return .expired("too old resource version: \(requested) (\(compacted))")
+        case .futureRevision(let requested, let current):
+            return StatusError(code: 504, reason: "Timeout", message: "Too large resource version: \(requested), current: \(current)")
+        case .unsupportedFormat(let found, let supported):
+            return .internalError("store format \(found) is newer than this server's \(supported)")
+        case .io(let message): return .internalError(message)
+        }
+    }
+}
