@@ -30,8 +30,9 @@ e2e-test: build test-deps
 # Every test: Swift unit tests, then the end-to-end suites driving the real kubectl.
 test: unit-test e2e-test
 
-bench: release test-deps
-	python3 Benchmarks/apiserver_bench.py --bin .build/release/cubby
+bench: release
+	$(SWIFT) build -c release --product cubby-bench
+	.build/release/cubby-bench --bin .build/release/cubby
 
 clean:
 	rm -rf .build

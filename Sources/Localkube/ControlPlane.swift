@@ -1,0 +1,119 @@
+import APIMachinery
+import APIServer
+import Foundation
+import Logging
+import Registry
+import Resources
+import Storage
+
+/// Builds and runs every component of one cluster in this process: storage, registry, API
+/// server, and the loops beside them (CRD serving, namespace finalization, compaction).
+public struct ControlPlane: Sendable {
+    public struct Options: Sendable {
+        public var dataDirectory: URL
+        public var port: Int
+        public var bindAddress: String
+        public var compactionInterval: Duration
+        public var clusterName: String
+
+        public init(dataDirectory: URL, port: Int = 8443, bindAddress: String = "127.0.0.1",
+                    compactionInterval: Duration = .seconds(300), clusterName: String = "cubby") {
+            self.dataDirectory = dataDirectory
+            self.port = port
+            self.bindAddress = bindAddress
+            self.compactionInterval = compactionInterval
+            self.clusterName = clusterName
+        }
+    }
+
+    public static let version = "0.1.0"
+
+    let options: Options
+    let logger: Logger
+
+    public init(options: Options) {
+        self.options = options
+        var logger = Logger(label: "localkube")
+        logger.logLevel = .notice
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let dir = options.dataDirectory
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let pki = try SelfSignedPKI.loadOrCreate(in: dir.appendingPathComponent("pki"))
+        let token = try Self.loadOrCreateToken(dir.appendingPathComponent("token"))
+
+        let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
+        let catalog = ResourceCatalog(builtin: ScratchResources.all, schemas: [:])
+        let serviceIPs = ServiceIPAllocator()
+        let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs])
+        try await bootstrap(registry, serviceIPs)
+
+        let loops = [
+            Task { await NamespaceFinalizer(registry: registry).run() },
+            Task { await Self.compact(store, every: options.compactionInterval) },
+        ]
+        // Wait for CRDs stored earlier to be served again before taking requests.
+        for _ in 0..<100 where try await crdsPending(registry) { try await Task.sleep(for: .milliseconds(10)) }
+
+        let server = APIServer(registry: registry, configuration: .init(
+            bindAddress: options.bindAddress, port: options.port,
+            certificatePEM: Array(pki.certificatePEM.utf8), privateKeyPEM: Array(pki.keyPEM.utf8),
+            tokens: [token], version: Self.version), logger: logger)
+        let kubeconfigURL = dir.appendingPathComponent("kubeconfig")
+        let name = options.clusterName, bind = options.bindAddress, ca = pki.caPEM
+        let log = logger
+        try await server.run { port in
+            let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
+            let config = AdminKubeconfig.render(name: name, server: "https://\(host):\(port)", caPEM: ca, token: token)
+            do { try AtomicFile.write(config, to: kubeconfigURL, mode: 0o600) } catch {
+                log.error("cannot write \(kubeconfigURL.path): \(error)")
+            }
+            log.notice("localkube serving on https://\(host):\(port)")
+        }
+        for loop in loops { loop.cancel() }
+        await store.close()
+    }
+
+    static func loadOrCreateToken(_ url: URL) throws -> String {
+        if let t = try? String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty { return t }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        try AtomicFile.write(token + "\n", to: url, mode: 0o600)
+        return token
+    }
+
+    /// The namespaces every cluster has, and the service IPs already handed out.
+    func bootstrap(_ registry: Registry, _ serviceIPs: ServiceIPAllocator) async throws {
+        guard let nsDef = registry.catalog.lookup(group: "", version: "v1", plural: "namespaces") else { return }
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            do { _ = try await registry.create(nsDef, namespace: nil, body: ["metadata": ["name": .string(name)]]) } catch {
+                if error.code != 409 { throw error }
+            }
+        }
+        if let svcDef = registry.catalog.lookup(group: "", version: "v1", plural: "services") {
+            let page = try await registry.list(svcDef, namespace: nil, options: ListOptions())
+            await serviceIPs.restore(page.items.compactMap { try? JSON.parse($0) })
+        }
+    }
+
+    func crdsPending(_ registry: Registry) async throws -> Bool {
+        guard let crdDef = registry.catalog.lookup(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions") else { return false }
+        let stored = try await registry.list(crdDef, namespace: nil, options: ListOptions()).items.count
+        let served = Set(registry.catalog.all.filter { registry.catalog.builtinSchemas[$0.schemaName ?? ""] == nil }.map { "\($0.plural).\($0.group)" }).count
+        return served < stored
+    }
+
+    /// Each tick compacts history up to the revision current at the tick before, so a window of
+    /// one interval stays watchable (as upstream's apiserver compacts etcd).
+    static func compact(_ store: SQLiteStore, every interval: Duration) async {
+        var previous = await store.currentRevision()
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            try? await store.compact(to: previous)
+            previous = await store.currentRevision()
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// composition root lands with the resource declarations
