@@ -11,13 +11,23 @@ enum WatchStream {
         let body = ResponseBody { writer in
             var first = true
             for await event in events {
-                var object = event.object
+                var line: [UInt8]
                 if table, event.type != "ERROR", event.type != "BOOKMARK" {
-                    object = TableConvertor.table([event.object], def, includeObject: includeObject,
-                                                  metadata: ["resourceVersion": event.object["metadata"]["resourceVersion"]], headers: first)
+                    let object = event.object
+                    let t = TableConvertor.table([object], def, includeObject: includeObject,
+                                                 metadata: ["resourceVersion": object["metadata"]["resourceVersion"]], headers: first)
                     first = false
+                    line = JSON.object(["type": .string(event.type), "object": t]).serialized()
+                } else {
+                    switch event.payload {
+                    case .json(let object):
+                        line = JSON.object(["type": .string(event.type), "object": object]).serialized()
+                    case .serialized(let bytes):
+                        line = Array("{\"type\":\"\(event.type)\",\"object\":".utf8)
+                        line += bytes
+                        line.append(UInt8(ascii: "}"))
+                    }
                 }
-                var line = JSON.object(["type": .string(event.type), "object": object]).serialized()
                 line.append(UInt8(ascii: "\n"))
                 try await writer.write(ByteBuffer(bytes: line))
             }

@@ -4,11 +4,26 @@ import Resources
 import Storage
 import Synchronization
 
-/// One event of a watch as the API sends it.
+/// One event of a watch as the API sends it. Unfiltered events keep the stored bytes, so a watch
+/// with many watchers does not parse and re-serialize each object once per watcher.
 public struct WatchEvent: Sendable {
+    public enum Payload: Sendable {
+        case json(JSON)
+        case serialized(Data)
+    }
+
     public var type: String
-    public var object: JSON
-    public init(type: String, object: JSON) { self.type = type; self.object = object }
+    public var payload: Payload
+
+    public init(type: String, object: JSON) { self.type = type; self.payload = .json(object) }
+    public init(type: String, serialized: Data) { self.type = type; self.payload = .serialized(serialized) }
+
+    public var object: JSON {
+        switch payload {
+        case .json(let j): return j
+        case .serialized(let d): return (try? JSON.parse(d)) ?? .null
+        }
+    }
 }
 
 extension Registry {
@@ -99,6 +114,7 @@ extension Registry {
     /// A storage event as a filtered watcher sees it: an object leaving the selection is DELETED
     /// for it, one entering is ADDED.
     func watchEvent(_ event: StorageEvent, _ filter: ObjectFilter) -> WatchEvent? {
+        if !filter.active && event.kind != .deleted { return WatchEvent(type: event.kind.rawValue, serialized: event.object.value) }
         guard var obj = try? decode(event.object) else { return nil }
         if event.kind == .deleted { obj["metadata"]["resourceVersion"] = .string(String(event.revision)) }
         guard filter.active else { return WatchEvent(type: event.kind.rawValue, object: obj) }
