@@ -251,6 +251,7 @@ actor Counter {
     func increment() { value += 1 }
 }
 
+setvbuf(stdout, nil, _IOLBF, 0)
 do {
     try await run()
 } catch {

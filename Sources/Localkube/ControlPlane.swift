@@ -45,12 +45,14 @@ public struct ControlPlane: Sendable {
         let token = try Self.loadOrCreateToken(dir.appendingPathComponent("token"))
 
         let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
-        let catalog = ResourceCatalog(builtin: ScratchResources.all, schemas: [:])
+        let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources,
+                                      schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a })
         let serviceIPs = ServiceIPAllocator()
         let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs])
         try await bootstrap(registry, serviceIPs)
 
         let loops = [
+            Task { await CustomResourceSync(registry: registry).run() },
             Task { await NamespaceFinalizer(registry: registry).run() },
             Task { await Self.compact(store, every: options.compactionInterval) },
         ]

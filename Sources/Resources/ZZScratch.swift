@@ -1,13 +1,365 @@
 import APIMachinery
-// TEMPORARY: a minimal set to exercise the transport until the real declarations land.
+
+// Fallback declarations of every built-in resource, used until the full per-group declarations land.
 public enum ScratchResources {
+    static func age() -> PrinterColumn { .age }
+    static func count(_ name: String, _ path: [String]) -> PrinterColumn {
+        PrinterColumn(name, type: "integer") { o in .int(Int64(o[path: path].object?.count ?? o[path: path].array?.count ?? 0)) }
+    }
+    static func int(_ name: String, _ path: [String], priority: Int = 0) -> PrinterColumn {
+        PrinterColumn(name, type: "integer", priority: priority) { o in .int(o[path: path].int ?? 0) }
+    }
+    static func ratio(_ name: String, _ ready: [String], _ want: [String]) -> PrinterColumn {
+        PrinterColumn(name) { o in .string("\(o[path: ready].int ?? 0)/\(o[path: want].int ?? 0)") }
+    }
+    static func selector(_ o: JSON, _ path: [String]) -> String {
+        let s = o[path: path]
+        if s.isNull { return "<none>" }
+        if s["matchLabels"].isNull && s["matchExpressions"].isNull, case .object(let m) = s, !m.isEmpty {
+            return m.keys.sorted().map { "\($0)=\(m[$0]!.string ?? "")" }.joined(separator: ",")
+        }
+        let d = (try? LabelSelector.fromStructured(s))?.description ?? ""
+        return d.isEmpty ? "<none>" : d
+    }
+    static func workloadWide(_ specPath: [String], _ selectorPath: [String]) -> [PrinterColumn] {
+        [PrinterColumn("Containers", priority: 1) { o in .string((o[path: specPath + ["containers"]].array ?? []).compactMap { $0["name"].string }.joined(separator: ",")) },
+         PrinterColumn("Images", priority: 1) { o in .string((o[path: specPath + ["containers"]].array ?? []).compactMap { $0["image"].string }.joined(separator: ",")) },
+         PrinterColumn("Selector", priority: 1) { o in .string(selector(o, selectorPath)) }]
+    }
+
+    static let podStatus = PrinterColumn("Status") { o in
+        if o["metadata"]["deletionTimestamp"].string != nil { return "Terminating" }
+        var reason = o["status"]["reason"].string ?? o["status"]["phase"].string ?? "Pending"
+        for c in o["status"]["containerStatuses"].array ?? [] {
+            if let r = c["state"]["waiting"]["reason"].string { reason = r }
+            else if let r = c["state"]["terminated"]["reason"].string { reason = r }
+        }
+        return .string(reason)
+    }
+
+    static func podDefaults(_ spec: inout JSON) {
+        if spec.isNull { return }
+        func set(_ k: String, _ v: JSON) { if spec[k].isNull { spec[k] = v } }
+        set("restartPolicy", "Always"); set("dnsPolicy", "ClusterFirst"); set("schedulerName", "default-scheduler")
+        set("terminationGracePeriodSeconds", 30); set("securityContext", .emptyObject); set("enableServiceLinks", true)
+        for list in ["containers", "initContainers"] {
+            guard var cs = spec[list].array else { continue }
+            for i in cs.indices {
+                if cs[i]["terminationMessagePath"].isNull { cs[i]["terminationMessagePath"] = "/dev/termination-log" }
+                if cs[i]["terminationMessagePolicy"].isNull { cs[i]["terminationMessagePolicy"] = "File" }
+                if cs[i]["resources"].isNull { cs[i]["resources"] = .emptyObject }
+                if cs[i]["imagePullPolicy"].isNull {
+                    let image = cs[i]["image"].string ?? ""
+                    let tag = image.split(separator: "/").last.flatMap { $0.contains(":") ? $0.split(separator: ":").last : nil }
+                    cs[i]["imagePullPolicy"] = (tag == nil || tag == "latest") && !image.contains("@") ? "Always" : "IfNotPresent"
+                }
+                if var ports = cs[i]["ports"].array {
+                    for p in ports.indices where ports[p]["protocol"].isNull { ports[p]["protocol"] = "TCP" }
+                    cs[i]["ports"] = .array(ports)
+                }
+            }
+            spec[list] = .array(cs)
+        }
+    }
+
+    static func podSpecErrors(_ spec: JSON, _ path: String) -> [FieldError] {
+        guard let cs = spec["containers"].array, !cs.isEmpty else { return [.required("\(path).containers")] }
+        var errors: [FieldError] = []
+        var names = Set<String>()
+        for (i, c) in cs.enumerated() {
+            let name = c["name"].string ?? ""
+            if name.isEmpty { errors.append(.required("\(path).containers[\(i)].name")) }
+            else {
+                for m in NameValidation.dns1123Label(name) { errors.append(.invalid("\(path).containers[\(i)].name", .string(name), m)) }
+                if !names.insert(name).inserted { errors.append(.duplicate("\(path).containers[\(i)].name", .string(name))) }
+            }
+            if (c["image"].string ?? "").isEmpty { errors.append(.required("\(path).containers[\(i)].image")) }
+        }
+        return errors
+    }
+
+    static func workload(_ kind: String, _ plural: String, _ short: [String], scale: Bool = true, extra: [PrinterColumn],
+                         defaults: @escaping @Sendable (inout JSON) -> Void = { _ in }) -> ResourceDefinition {
+        ResourceDefinition(group: "apps", version: "v1", kind: kind, plural: plural, shortNames: short, categories: ["all"], hasStatus: true,
+            scale: scale ? ScaleSubresource(labelSelectorPath: ["status", "selector"]) : nil, tracksGeneration: true,
+            strategy: .init(defaults: { o in
+                defaults(&o)
+                if o["spec"]["revisionHistoryLimit"].isNull { o["spec"]["revisionHistoryLimit"] = 10 }
+                var s = o["spec"]["template"]["spec"]; podDefaults(&s); if !s.isNull { o["spec"]["template"]["spec"] = s }
+            }, prepareForCreate: { o in o["status"] = .emptyObject },
+            validate: { o in
+                var e: [FieldError] = []
+                if o["spec"]["selector"].isNull { e.append(.required("spec.selector")) }
+                else if let sel = try? LabelSelector.fromStructured(o["spec"]["selector"]),
+                        !sel.matches(o["spec"]["template"]["metadata"]["labels"].stringMap) {
+                    e.append(.invalid("spec.template.metadata.labels", .object(o["spec"]["template"]["metadata"]["labels"].object ?? [:]), "`selector` does not match template `labels`"))
+                }
+                if let r = o["spec"]["replicas"].int, r < 0 { e.append(.invalid("spec.replicas", .int(r), "must be greater than or equal to 0")) }
+                return e + podSpecErrors(o["spec"]["template"]["spec"], "spec.template.spec")
+            }, validateUpdate: { n, o in
+                n["spec"]["selector"] != o["spec"]["selector"] ? [.invalid("spec.selector", n["spec"]["selector"], "field is immutable")] : []
+            }),
+            columns: extra + [.age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
+            schemaName: "io.k8s.api.apps.v1.\(kind)")
+    }
+
+    static func simple(_ group: String, _ kind: String, _ plural: String, _ short: [String] = [], namespaced: Bool = true,
+                       hasStatus: Bool = false, columns: [PrinterColumn] = [.age], nameRule: NameRule = .dns1123Subdomain,
+                       fields: [String: @Sendable (JSON) -> String?] = [:], strategy: ResourceStrategy = .init()) -> ResourceDefinition {
+        let version = "v1"
+        let pkg = group.isEmpty ? "core" : group.split(separator: ".").first.map(String.init)!
+        return ResourceDefinition(group: group, version: version, kind: kind, plural: plural, shortNames: short, namespaced: namespaced,
+            hasStatus: hasStatus, nameRule: nameRule, strategy: strategy, columns: columns, fieldSelectors: fields,
+            schemaName: "io.k8s.api.\(pkg).\(version).\(kind)")
+    }
+
     public static let all: [ResourceDefinition] = [
-        ResourceDefinition(group: "", version: "v1", kind: "Namespace", plural: "namespaces", shortNames: ["ns"], namespaced: false, hasStatus: true, nameRule: .dns1123Label,
-            strategy: .init(prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } }),
-            columns: [.field("Status", ["status", "phase"]), .age], schemaName: "io.k8s.api.core.v1.Namespace"),
-        ResourceDefinition(group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", shortNames: ["cm"],
-            columns: [PrinterColumn("Data", type: "integer") { .int(Int64($0["data"].object?.count ?? 0)) }, .age], schemaName: "io.k8s.api.core.v1.ConfigMap"),
-        ResourceDefinition(group: "apps", version: "v1", kind: "Deployment", plural: "deployments", shortNames: ["deploy"], categories: ["all"], hasStatus: true,
-            scale: ScaleSubresource(labelSelectorPath: ["spec", "selector"]), tracksGeneration: true, schemaName: "io.k8s.api.apps.v1.Deployment"),
+        simple("", "Namespace", "namespaces", ["ns"], namespaced: false, hasStatus: true, columns: [.field("Status", ["status", "phase"]), .age], nameRule: .dns1123Label,
+            strategy: .init(prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } })),
+        ResourceDefinition(group: "", version: "v1", kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], hasStatus: true, tracksGeneration: true,
+            strategy: .init(defaults: { o in var s = o["spec"]; podDefaults(&s); if !s.isNull { o["spec"] = s } },
+                            prepareForCreate: { o in o["status"] = ["phase": "Pending", "qosClass": "BestEffort"] },
+                            validate: { o in podSpecErrors(o["spec"], "spec") }),
+            columns: [
+                PrinterColumn("Ready") { o in
+                    let cs = o["status"]["containerStatuses"].array ?? []
+                    return .string("\(cs.filter { $0["ready"].bool == true }.count)/\(o["spec"]["containers"].array?.count ?? 0)")
+                },
+                podStatus,
+                PrinterColumn("Restarts", type: "string") { o in .string(String((o["status"]["containerStatuses"].array ?? []).reduce(0) { $0 + ($1["restartCount"].int ?? 0) })) },
+                .age,
+                .field("IP", ["status", "podIP"], priority: 1), .field("Node", ["spec", "nodeName"], priority: 1),
+                .field("Nominated Node", ["status", "nominatedNodeName"], priority: 1),
+                PrinterColumn("Readiness Gates", priority: 1) { o in .string((o["spec"]["readinessGates"].array ?? []).isEmpty ? "<none>" : "\(o["spec"]["readinessGates"].array!.count)") },
+            ],
+            fieldSelectors: ["spec.nodeName": { $0["spec"]["nodeName"].string ?? "" }, "status.phase": { $0["status"]["phase"].string ?? "" },
+                             "spec.restartPolicy": { $0["spec"]["restartPolicy"].string }, "spec.schedulerName": { $0["spec"]["schedulerName"].string },
+                             "spec.serviceAccountName": { $0["spec"]["serviceAccountName"].string }, "status.podIP": { $0["status"]["podIP"].string }],
+            schemaName: "io.k8s.api.core.v1.Pod"),
+        ResourceDefinition(group: "", version: "v1", kind: "Service", plural: "services", shortNames: ["svc"], categories: ["all"], hasStatus: true, nameRule: .dns1035Label,
+            strategy: .init(defaults: { o in
+                if o["spec"]["type"].isNull { o["spec"]["type"] = "ClusterIP" }
+                if o["spec"]["sessionAffinity"].isNull { o["spec"]["sessionAffinity"] = "None" }
+                if o["spec"]["ipFamilies"].isNull { o["spec"]["ipFamilies"] = ["IPv4"] }
+                if o["spec"]["ipFamilyPolicy"].isNull { o["spec"]["ipFamilyPolicy"] = "SingleStack" }
+                if o["spec"]["internalTrafficPolicy"].isNull { o["spec"]["internalTrafficPolicy"] = "Cluster" }
+                if var ports = o["spec"]["ports"].array {
+                    for i in ports.indices {
+                        if ports[i]["protocol"].isNull { ports[i]["protocol"] = "TCP" }
+                        if ports[i]["targetPort"].isNull { ports[i]["targetPort"] = ports[i]["port"] }
+                    }
+                    o["spec"]["ports"] = .array(ports)
+                }
+            }, prepareForCreate: { o in o["status"] = ["loadBalancer": .emptyObject] },
+            validate: { o in
+                if o["spec"]["type"].string != "ExternalName", o["spec"]["clusterIP"].string != "None", (o["spec"]["ports"].array ?? []).isEmpty { return [.required("spec.ports")] }
+                return (o["spec"]["ports"].array ?? []).enumerated().compactMap { i, p in
+                    let port = p["port"].int ?? 0
+                    return (1...65535).contains(port) ? nil : .invalid("spec.ports[\(i)].port", .int(port), "must be between 1 and 65535, inclusive")
+                }
+            }),
+            columns: [.field("Type", ["spec", "type"]), .field("Cluster-IP", ["spec", "clusterIP"]),
+                      PrinterColumn("External-IP") { o in .string((o["status"]["loadBalancer"]["ingress"].array ?? []).compactMap { $0["ip"].string }.joined(separator: ",").isEmpty ? ((o["spec"]["externalIPs"].array ?? []).isEmpty ? (o["spec"]["type"].string == "LoadBalancer" ? "<pending>" : "<none>") : (o["spec"]["externalIPs"].array ?? []).compactMap(\.string).joined(separator: ",")) : (o["status"]["loadBalancer"]["ingress"].array ?? []).compactMap { $0["ip"].string }.joined(separator: ",")) },
+                      PrinterColumn("Port(s)") { o in
+                          let ps = (o["spec"]["ports"].array ?? []).map { p in "\(p["port"].int ?? 0)\(p["nodePort"].int.map { ":\($0)" } ?? "")/\(p["protocol"].string ?? "TCP")" }
+                          return .string(ps.isEmpty ? "<none>" : ps.joined(separator: ","))
+                      }, .age,
+                      PrinterColumn("Selector", priority: 1) { o in .string(selector(o, ["spec", "selector"])) }],
+            schemaName: "io.k8s.api.core.v1.Service"),
+        simple("", "Endpoints", "endpoints", ["ep"], columns: [PrinterColumn("Endpoints") { o in
+            let eps = (o["subsets"].array ?? []).flatMap { s in (s["addresses"].array ?? []).flatMap { a in (s["ports"].array ?? [["port": 0]]).map { "\(a["ip"].string ?? ""):\($0["port"].int ?? 0)" } } }
+            return .string(eps.isEmpty ? "<none>" : eps.prefix(3).joined(separator: ",") + (eps.count > 3 ? " + \(eps.count - 3) more..." : ""))
+        }, .age]),
+        simple("", "ConfigMap", "configmaps", ["cm"], columns: [PrinterColumn("Data", type: "integer") { .int(Int64(($0["data"].object?.count ?? 0) + ($0["binaryData"].object?.count ?? 0))) }, .age]),
+        simple("", "Secret", "secrets", columns: [.field("Type", ["type"]), count("Data", ["data"]), .age],
+               fields: ["type": { $0["type"].string }], strategy: .init(defaults: { o in if o["type"].isNull { o["type"] = "Opaque" } })),
+        simple("", "ServiceAccount", "serviceaccounts", ["sa"], columns: [count("Secrets", ["secrets"]), .age]),
+        simple("", "Event", "events", ["ev"], columns: [
+            PrinterColumn("Last Seen") { o in .string(APITime.age(o["lastTimestamp"].isNull ? o["eventTime"] : o["lastTimestamp"])) },
+            .field("Type", ["type"]), .field("Reason", ["reason"]),
+            PrinterColumn("Object") { o in .string("\((o["involvedObject"]["kind"].string ?? "").lowercased())/\(o["involvedObject"]["name"].string ?? "")") },
+            .field("Message", ["message"], none: "")],
+            fields: ["involvedObject.kind": { $0["involvedObject"]["kind"].string }, "involvedObject.namespace": { $0["involvedObject"]["namespace"].string },
+                     "involvedObject.name": { $0["involvedObject"]["name"].string }, "involvedObject.uid": { $0["involvedObject"]["uid"].string },
+                     "involvedObject.apiVersion": { $0["involvedObject"]["apiVersion"].string }, "involvedObject.resourceVersion": { $0["involvedObject"]["resourceVersion"].string },
+                     "involvedObject.fieldPath": { $0["involvedObject"]["fieldPath"].string }, "reason": { $0["reason"].string }, "type": { $0["type"].string },
+                     "source": { $0["source"]["component"].string }, "reportingComponent": { $0["reportingComponent"].string }]),
+        simple("", "Node", "nodes", ["no"], namespaced: false, hasStatus: true, columns: [
+            PrinterColumn("Status") { o in .string((o["status"]["conditions"].array ?? []).first { $0["type"] == "Ready" }.map { $0["status"] == "True" ? "Ready" : "NotReady" } ?? "Unknown") },
+            PrinterColumn("Roles") { _ in "<none>" }, .age, .field("Version", ["status", "nodeInfo", "kubeletVersion"], none: "")]),
+        simple("", "PersistentVolume", "persistentvolumes", ["pv"], namespaced: false, hasStatus: true, columns: [
+            .field("Capacity", ["spec", "capacity", "storage"], none: ""), .field("Reclaim Policy", ["spec", "persistentVolumeReclaimPolicy"], none: ""),
+            .field("Status", ["status", "phase"], none: ""), .age],
+            strategy: .init(defaults: { o in if o["spec"]["persistentVolumeReclaimPolicy"].isNull { o["spec"]["persistentVolumeReclaimPolicy"] = "Retain" }; if o["spec"]["volumeMode"].isNull { o["spec"]["volumeMode"] = "Filesystem" } },
+                            prepareForCreate: { o in o["status"] = ["phase": "Pending"] })),
+        simple("", "PersistentVolumeClaim", "persistentvolumeclaims", ["pvc"], hasStatus: true, columns: [
+            .field("Status", ["status", "phase"], none: ""), .field("Volume", ["spec", "volumeName"], none: ""),
+            .field("Capacity", ["status", "capacity", "storage"], none: ""), .age],
+            strategy: .init(defaults: { o in if o["spec"]["volumeMode"].isNull { o["spec"]["volumeMode"] = "Filesystem" } },
+                            prepareForCreate: { o in o["status"] = ["phase": "Pending"] })),
+        ResourceDefinition(group: "", version: "v1", kind: "ReplicationController", plural: "replicationcontrollers", shortNames: ["rc"], categories: ["all"],
+            hasStatus: true, scale: ScaleSubresource(labelSelectorPath: ["spec", "selector"]), tracksGeneration: true,
+            strategy: .init(defaults: { o in if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 } }, prepareForCreate: { o in o["status"] = ["replicas": 0] }),
+            columns: [int("Desired", ["spec", "replicas"]), int("Current", ["status", "replicas"]), int("Ready", ["status", "readyReplicas"]), .age],
+            schemaName: "io.k8s.api.core.v1.ReplicationController"),
+        simple("", "ResourceQuota", "resourcequotas", ["quota"], hasStatus: true),
+        simple("", "LimitRange", "limitranges", ["limits"]),
+        simple("", "PodTemplate", "podtemplates"),
+        workload("Deployment", "deployments", ["deploy"], extra: [ratio("Ready", ["status", "readyReplicas"], ["spec", "replicas"]),
+                 int("Up-to-date", ["status", "updatedReplicas"]), int("Available", ["status", "availableReplicas"])], defaults: { o in
+            if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 }
+            if o["spec"]["strategy"].isNull { o["spec"]["strategy"] = ["type": "RollingUpdate", "rollingUpdate": ["maxSurge": "25%", "maxUnavailable": "25%"]] }
+            if o["spec"]["progressDeadlineSeconds"].isNull { o["spec"]["progressDeadlineSeconds"] = 600 }
+        }),
+        workload("ReplicaSet", "replicasets", ["rs"], extra: [int("Desired", ["spec", "replicas"]), int("Current", ["status", "replicas"]), int("Ready", ["status", "readyReplicas"])],
+                 defaults: { o in if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 } }),
+        workload("StatefulSet", "statefulsets", ["sts"], extra: [ratio("Ready", ["status", "readyReplicas"], ["spec", "replicas"])], defaults: { o in
+            if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 }
+            if o["spec"]["podManagementPolicy"].isNull { o["spec"]["podManagementPolicy"] = "OrderedReady" }
+            if o["spec"]["updateStrategy"].isNull { o["spec"]["updateStrategy"] = ["type": "RollingUpdate", "rollingUpdate": ["partition": 0]] }
+        }),
+        workload("DaemonSet", "daemonsets", ["ds"], scale: false, extra: [int("Desired", ["status", "desiredNumberScheduled"]), int("Current", ["status", "currentNumberScheduled"]),
+                 int("Ready", ["status", "numberReady"]), int("Up-to-date", ["status", "updatedNumberScheduled"]), int("Available", ["status", "numberAvailable"]),
+                 PrinterColumn("Node Selector") { o in .string(selector(o, ["spec", "template", "spec", "nodeSelector"])) }]),
+        simple("apps", "ControllerRevision", "controllerrevisions", columns: [
+            PrinterColumn("Controller") { o in .string((o["metadata"]["ownerReferences"].array?.first).map { "\(($0["kind"].string ?? "").lowercased()).apps/\($0["name"].string ?? "")" } ?? "<none>") },
+            int("Revision", ["revision"]), .age]),
+        ResourceDefinition(group: "batch", version: "v1", kind: "Job", plural: "jobs", categories: ["all"], hasStatus: true, tracksGeneration: true,
+            strategy: .init(defaults: { o in
+                for (k, v) in [("parallelism", JSON.int(1)), ("completions", 1), ("backoffLimit", 6), ("completionMode", "NonIndexed"), ("suspend", false)] where o["spec"][k].isNull { o["spec"][k] = v }
+                if o["spec"]["template"]["spec"]["restartPolicy"].isNull { o["spec"]["template"]["spec"]["restartPolicy"] = "Never" }
+                var s = o["spec"]["template"]["spec"]; podDefaults(&s); o["spec"]["template"]["spec"] = s
+            }, prepareForCreate: { o in o["status"] = .emptyObject }, validate: { o in podSpecErrors(o["spec"]["template"]["spec"], "spec.template.spec") }),
+            columns: [PrinterColumn("Status") { o in .string((o["status"]["conditions"].array ?? []).last { $0["status"] == "True" }?["type"].string ?? "Running") },
+                      PrinterColumn("Completions") { o in .string("\(o["status"]["succeeded"].int ?? 0)/\(o["spec"]["completions"].int ?? 1)") },
+                      PrinterColumn("Duration") { _ in "" }, .age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
+            schemaName: "io.k8s.api.batch.v1.Job"),
+        ResourceDefinition(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", shortNames: ["cj"], categories: ["all"], hasStatus: true, tracksGeneration: true,
+            strategy: .init(defaults: { o in
+                for (k, v) in [("concurrencyPolicy", JSON.string("Allow")), ("suspend", false), ("successfulJobsHistoryLimit", 3), ("failedJobsHistoryLimit", 1)] where o["spec"][k].isNull { o["spec"][k] = v }
+            }, prepareForCreate: { o in o["status"] = .emptyObject }, validate: { o in (o["spec"]["schedule"].string ?? "").isEmpty ? [.required("spec.schedule")] : [] }),
+            columns: [.field("Schedule", ["spec", "schedule"]), .field("Timezone", ["spec", "timeZone"]),
+                      PrinterColumn("Suspend") { o in .string(o["spec"]["suspend"].bool == true ? "True" : "False") },
+                      PrinterColumn("Active", type: "integer") { o in .int(Int64(o["status"]["active"].array?.count ?? 0)) },
+                      PrinterColumn("Last Schedule") { o in .string(o["status"]["lastScheduleTime"].isNull ? "<none>" : APITime.age(o["status"]["lastScheduleTime"])) }, .age],
+            schemaName: "io.k8s.api.batch.v1.CronJob"),
+        simple("discovery.k8s.io", "EndpointSlice", "endpointslices", columns: [.field("AddressType", ["addressType"]),
+            PrinterColumn("Ports") { o in .string((o["ports"].array ?? []).compactMap { $0["port"].int.map(String.init) }.joined(separator: ",").isEmpty ? "<unset>" : (o["ports"].array ?? []).compactMap { $0["port"].int.map(String.init) }.joined(separator: ",")) },
+            PrinterColumn("Endpoints") { o in .string((o["endpoints"].array ?? []).flatMap { ($0["addresses"].array ?? []).compactMap(\.string) }.joined(separator: ",").isEmpty ? "<unset>" : (o["endpoints"].array ?? []).flatMap { ($0["addresses"].array ?? []).compactMap(\.string) }.joined(separator: ",")) }, .age]),
+        simple("coordination.k8s.io", "Lease", "leases", columns: [.field("Holder", ["spec", "holderIdentity"], none: ""), .age]),
+        simple("events.k8s.io", "Event", "events", ["ev"]),
+        simple("storage.k8s.io", "StorageClass", "storageclasses", ["sc"], namespaced: false, columns: [.field("Provisioner", ["provisioner"]),
+            .field("ReclaimPolicy", ["reclaimPolicy"]), .field("VolumeBindingMode", ["volumeBindingMode"]), .age],
+            strategy: .init(defaults: { o in if o["reclaimPolicy"].isNull { o["reclaimPolicy"] = "Delete" }; if o["volumeBindingMode"].isNull { o["volumeBindingMode"] = "Immediate" } })),
+        simple("rbac.authorization.k8s.io", "Role", "roles", columns: [.field("Created At", ["metadata", "creationTimestamp"])], nameRule: .pathSegment),
+        simple("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", columns: [PrinterColumn("Role") { o in .string("\(o["roleRef"]["kind"].string ?? "")/\(o["roleRef"]["name"].string ?? "")") }, .age], nameRule: .pathSegment),
+        simple("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", namespaced: false, columns: [.field("Created At", ["metadata", "creationTimestamp"])], nameRule: .pathSegment),
+        simple("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", namespaced: false, columns: [PrinterColumn("Role") { o in .string("\(o["roleRef"]["kind"].string ?? "")/\(o["roleRef"]["name"].string ?? "")") }, .age], nameRule: .pathSegment),
     ]
+
+    // MARK: schemas
+
+    static let container = Schema.object("A single application container that you want to run within a pod.", required: ["name"], [
+        "name": Schema.string("Name of the container specified as a DNS_LABEL. Each container in a pod must have a unique name (DNS_LABEL). Cannot be updated."),
+        "image": Schema.string("Container image name. More info: https://kubernetes.io/docs/concepts/containers/images"),
+        "command": Schema.stringList("Entrypoint array. Not executed within a shell."),
+        "args": Schema.stringList("Arguments to the entrypoint."),
+        "workingDir": Schema.string("Container's working directory."),
+        "ports": Schema.array(Schema.ref("io.k8s.api.core.v1.ContainerPort"), "List of ports to expose from the container.", mergeKey: "containerPort", listType: "map", mapKeys: ["containerPort", "protocol"]),
+        "env": Schema.array(Schema.ref("io.k8s.api.core.v1.EnvVar"), "List of environment variables to set in the container. Cannot be updated.", mergeKey: "name", listType: "map", mapKeys: ["name"]),
+        "resources": Schema.ref("io.k8s.api.core.v1.ResourceRequirements", "Compute Resources required by this container. Cannot be updated."),
+        "volumeMounts": Schema.array(Schema.preserveUnknown("VolumeMount describes a mounting of a Volume within a container."), "Pod volumes to mount into the container's filesystem. Cannot be updated.", mergeKey: "mountPath", listType: "map", mapKeys: ["mountPath"]),
+        "livenessProbe": Schema.preserveUnknown("Periodic probe of container liveness."),
+        "readinessProbe": Schema.preserveUnknown("Periodic probe of container service readiness."),
+        "imagePullPolicy": Schema.string("Image pull policy. One of Always, Never, IfNotPresent.", enum: ["Always", "IfNotPresent", "Never"]),
+        "terminationMessagePath": Schema.string("Path at which the file to which the container's termination message will be written is mounted into the container's filesystem."),
+        "terminationMessagePolicy": Schema.string("Indicate how the termination message should be populated.", enum: ["FallbackToLogsOnError", "File"]),
+        "securityContext": Schema.preserveUnknown("SecurityContext defines the security options the container should be run with."),
+        "stdin": Schema.boolean("Whether this container should allocate a buffer for stdin in the container runtime."),
+        "tty": Schema.boolean("Whether this container should allocate a TTY for itself."),
+    ])
+
+    static let podSpec = Schema.object("PodSpec is a description of a pod.", required: ["containers"], [
+        "containers": Schema.array(Schema.ref("io.k8s.api.core.v1.Container"), "List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.", mergeKey: "name", listType: "map", mapKeys: ["name"]),
+        "initContainers": Schema.array(Schema.ref("io.k8s.api.core.v1.Container"), "List of initialization containers belonging to the pod.", mergeKey: "name", listType: "map", mapKeys: ["name"]),
+        "restartPolicy": Schema.string("Restart policy for all containers within the pod. One of Always, OnFailure, Never.", enum: ["Always", "Never", "OnFailure"]),
+        "terminationGracePeriodSeconds": Schema.integer("Optional duration in seconds the pod needs to terminate gracefully.", format: "int64"),
+        "dnsPolicy": Schema.string("Set DNS policy for the pod. Defaults to \"ClusterFirst\"."),
+        "nodeSelector": Schema.stringMap("NodeSelector is a selector which must be true for the pod to fit on a node."),
+        "nodeName": Schema.string("NodeName indicates in which node this pod is scheduled."),
+        "serviceAccountName": Schema.string("ServiceAccountName is the name of the ServiceAccount to use to run this pod."),
+        "schedulerName": Schema.string("If specified, the pod will be dispatched by specified scheduler."),
+        "volumes": Schema.array(Schema.preserveUnknown("Volume represents a named volume in a pod."), "List of volumes that can be mounted by containers belonging to the pod.", mergeKey: "name", strategy: "merge,retainKeys", listType: "map", mapKeys: ["name"]),
+        "tolerations": Schema.array(Schema.preserveUnknown("The pod this Toleration is attached to tolerates any taint that matches."), "If specified, the pod's tolerations.", listType: "atomic"),
+        "securityContext": Schema.preserveUnknown("SecurityContext holds pod-level security attributes and common container settings."),
+        "imagePullSecrets": Schema.array(Schema.preserveUnknown("A reference to a secret."), "ImagePullSecrets is an optional list of references to secrets.", mergeKey: "name", listType: "map", mapKeys: ["name"]),
+        "enableServiceLinks": Schema.boolean("EnableServiceLinks indicates whether information about services should be injected into pod's environment variables."),
+    ])
+
+    public static let schemas: [String: JSON] = {
+        var s: [String: JSON] = [
+            "io.k8s.api.core.v1.Container": container,
+            "io.k8s.api.core.v1.PodSpec": podSpec,
+            "io.k8s.api.core.v1.PodTemplateSpec": Schema.object("PodTemplateSpec describes the data a pod should have when created from a template", [
+                "metadata": Schema.objectMeta, "spec": Schema.ref("io.k8s.api.core.v1.PodSpec", "Specification of the desired behavior of the pod.")]),
+            "io.k8s.api.core.v1.ContainerPort": Schema.object("ContainerPort represents a network port in a single container.", required: ["containerPort"], [
+                "containerPort": Schema.integer("Number of port to expose on the pod's IP address."), "name": Schema.string("Name of the port."),
+                "protocol": Schema.string("Protocol for port. Must be UDP, TCP, or SCTP. Defaults to \"TCP\"."), "hostPort": Schema.integer("Number of port to expose on the host.")]),
+            "io.k8s.api.core.v1.EnvVar": Schema.object("EnvVar represents an environment variable present in a Container.", required: ["name"], [
+                "name": Schema.string("Name of the environment variable."), "value": Schema.string("Variable references $(VAR_NAME) are expanded."),
+                "valueFrom": Schema.preserveUnknown("Source for the environment variable's value.")]),
+            "io.k8s.api.core.v1.ResourceRequirements": Schema.object("ResourceRequirements describes the compute resource requirements.", [
+                "limits": Schema.map(Schema.quantity(""), "Limits describes the maximum amount of compute resources allowed."),
+                "requests": Schema.map(Schema.quantity(""), "Requests describes the minimum amount of compute resources required.")]),
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta": Schema.object("ObjectMeta is metadata that all persisted resources must have.", [
+                "name": Schema.string("Name must be unique within a namespace."), "namespace": Schema.string("Namespace defines the space within which each name must be unique."),
+                "generateName": Schema.string("GenerateName is an optional prefix, used by the server, to generate a unique name."),
+                "labels": Schema.stringMap("Map of string keys and values that can be used to organize and categorize objects."),
+                "annotations": Schema.stringMap("Annotations is an unstructured key value map stored with a resource."),
+                "uid": Schema.string("UID is the unique in time and space value for this object."), "resourceVersion": Schema.string("An opaque value that represents the internal version of this object."),
+                "generation": Schema.integer("A sequence number representing a specific generation of the desired state.", format: "int64"),
+                "creationTimestamp": Schema.time("CreationTimestamp is a timestamp representing the server time when this object was created."),
+                "deletionTimestamp": Schema.time("DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted."),
+                "deletionGracePeriodSeconds": Schema.integer("Number of seconds allowed for this object to gracefully terminate.", format: "int64"),
+                "finalizers": Schema.array(Schema.string(""), "Must be empty before the object is deleted from the registry.", strategy: "merge", listType: "set"),
+                "ownerReferences": Schema.array(Schema.preserveUnknown("OwnerReference contains enough information to let you identify an owning object."), "List of objects depended by this object.", mergeKey: "uid", listType: "map", mapKeys: ["uid"]),
+                "managedFields": Schema.array(Schema.preserveUnknown("ManagedFieldsEntry"), "ManagedFields maps workflow-id and version to the set of fields that are managed by that workflow.", listType: "atomic")]),
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta": Schema.object("ListMeta describes metadata that synthetic resources must have.", [
+                "resourceVersion": Schema.string("String that identifies the server's internal version of this object."), "continue": Schema.string("continue may be set if the user set a limit on the number of items returned.")]),
+            "io.k8s.apimachinery.pkg.apis.meta.v1.Time": ["type": "string", "format": "date-time", "description": "Time is a wrapper around time.Time."],
+            "io.k8s.apimachinery.pkg.api.resource.Quantity": ["type": "string", "description": "Quantity is a fixed-point representation of a number."],
+            "io.k8s.apimachinery.pkg.util.intstr.IntOrString": ["type": "string", "format": "int-or-string", "x-kubernetes-int-or-string": true, "description": "IntOrString is a type that can hold an int32 or a string."],
+        ]
+        for def in all {
+            guard let name = def.schemaName else { continue }
+            var props: [String: JSON] = [:]
+            switch def.kind {
+            case "Pod":
+                props["spec"] = Schema.ref("io.k8s.api.core.v1.PodSpec", "Specification of the desired behavior of the pod.")
+                props["status"] = Schema.preserveUnknown("Most recently observed status of the pod.")
+            case "ConfigMap":
+                props["data"] = Schema.stringMap("Data contains the configuration data."); props["binaryData"] = Schema.map(Schema.string("", format: "byte"), "BinaryData contains the binary data.")
+                props["immutable"] = Schema.boolean("Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.")
+            case "Secret":
+                props["data"] = Schema.map(Schema.string("", format: "byte"), "Data contains the secret data."); props["stringData"] = Schema.stringMap("stringData allows specifying non-binary secret data in string form.")
+                props["type"] = Schema.string("Used to facilitate programmatic handling of secret data."); props["immutable"] = Schema.boolean("Immutable")
+            case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController":
+                var spec = Schema.preserveUnknown("Specification of the desired behavior of the \(def.kind).")
+                spec["properties"] = ["template": Schema.ref("io.k8s.api.core.v1.PodTemplateSpec", "Template describes the pods that will be created."),
+                                      "replicas": Schema.integer("Number of desired pods."), "selector": Schema.preserveUnknown("Label selector for pods.")]
+                props["spec"] = spec
+                props["status"] = Schema.preserveUnknown("Most recently observed status of the \(def.kind).")
+            default:
+                for key in ["spec", "status", "data", "subsets", "rules", "roleRef", "subjects", "endpoints", "ports", "involvedObject", "provisioner",
+                            "reason", "message", "type", "secrets", "imagePullSecrets", "addressType", "revision", "parameters", "source", "count",
+                            "firstTimestamp", "lastTimestamp", "eventTime", "reportingComponent", "reportingInstance", "action", "note", "regarding",
+                            "reclaimPolicy", "volumeBindingMode", "allowVolumeExpansion", "mountOptions", "aggregationRule", "automountServiceAccountToken"] {
+                    props[key] = ["description": .string(key), "x-kubernetes-preserve-unknown-fields": true]
+                }
+            }
+            s[name] = Schema.kind(def.group, def.version, def.kind, "\(def.kind) as served by this cluster.", Schema.withTypeMeta(props))
+            s[name + "List"] = Schema.list(def.group, def.version, def.kind, items: name)
+        }
+        return s
+    }()
 }
