@@ -46,8 +46,11 @@ struct APIHandler: HTTPResponder {
                 if wantsAggregated(accept) { return Self.aggregated(discovery.aggregated(core: false)) }
                 return Self.json(discovery.groupList)
             case "/openapi/v2":
-                guard accept.contains(where: \.acceptsJSON) else { throw .notAcceptable(["application/json"]) }
-                return Self.bytes(openAPI.v2())
+                if accept.contains(where: \.acceptsJSON) { return Self.bytes(openAPI.v2()) }
+                // kubectl asks for v2 in protobuf only when v3 lacks a group version (an unknown
+                // kind): a document with no definitions lets it go on to say the kind is unknown.
+                guard accept.contains(where: { $0.type == OpenAPI.v2ProtobufType }) else { throw .notAcceptable(["application/json"]) }
+                return Self.bytes(OpenAPI.emptyV2Protobuf, contentType: "application/octet-stream")
             case "/openapi/v3": return Self.bytes(openAPI.v3Root())
             default: break
             }

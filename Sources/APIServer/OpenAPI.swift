@@ -29,6 +29,10 @@ final class OpenAPI: Sendable {
         return bytes
     }
 
+    static let v2ProtobufType = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    /// gnostic's openapi_v2.Document with only `swagger: "2.0"` (field 1).
+    static let emptyV2Protobuf: [UInt8] = [0x0A, 0x03] + Array("2.0".utf8)
+
     func v2() -> [UInt8] {
         document("v2") {
             ["swagger": "2.0", "info": ["title": "Kubernetes", "version": .string(version)], "paths": .emptyObject,

@@ -1,0 +1,106 @@
+"""Starts `cubby localkube` on a fresh data dir and hands tests a kubectl bound to it."""
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("CUBBY_BIN", str(ROOT / ".build/debug/cubby"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, data_dir, port=None, extra=()):
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.extra = list(extra)
+        self.proc = None
+
+    @property
+    def kubeconfig(self):
+        return str(self.data_dir / "kubeconfig")
+
+    @property
+    def log(self):
+        return self.data_dir / "localkube.log"
+
+    def start(self):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [BIN, "localkube", "--data-dir", str(self.data_dir), "--port", str(self.port), *self.extra],
+            stdout=log, stderr=subprocess.STDOUT)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"localkube exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"https://127.0.0.1:{self.port}/readyz", context=ctx, timeout=1) as r:
+                    if r.status == 200 and Path(self.kubeconfig).exists():
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("localkube did not become ready:\n" + self.log.read_text()[-3000:])
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kubectl(self, *args, input=None, check=True, timeout=60):
+        env = dict(os.environ, KUBECONFIG=self.kubeconfig)
+        r = subprocess.run(["kubectl", *args], input=input, capture_output=True, text=True, env=env, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({r.returncode}):\n{r.stderr}\n{r.stdout}")
+        return r
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    with tempfile.TemporaryDirectory(prefix="cubby-e2e-") as d:
+        c = Cluster(Path(d) / "data").start()
+        yield c
+        c.stop()
+
+
+@pytest.fixture
+def fresh_cluster(tmp_path):
+    """A cluster of the test's own, for tests that restart or kill it."""
+    clusters = []
+
+    def make(**kw):
+        c = Cluster(tmp_path / f"data{len(clusters)}", **kw).start()
+        clusters.append(c)
+        return c
+    yield make
+    for c in clusters:
+        c.stop()
+
+
+@pytest.fixture
+def ns(cluster, request):
+    """A namespace of the test's own."""
+    name = "t-" + request.node.name.lower().replace("_", "-")[:50].strip("-")
+    cluster.kubectl("create", "-f", "-", input=f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n")
+    yield name
+    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)

@@ -1,0 +1,279 @@
+"""kubectl v1.37 against localkube: what a user types, and what a real cluster prints back."""
+import json
+import re
+import subprocess
+import time
+
+APP = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: "nginx:1.27", ports: [{containerPort: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, labels: {app: web}}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: hunter2}
+"""
+
+CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget, shortNames: [gd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+"""
+
+GADGET = """
+apiVersion: example.com/v1
+kind: Gadget
+metadata: {name: g1}
+spec: {size: 3}
+"""
+
+
+def lines(text):
+    return [l.split() for l in text.strip().splitlines()]
+
+
+def test_api_resources_and_versions(cluster):
+    out = cluster.kubectl("api-resources").stdout
+    header = out.splitlines()[0].split()
+    assert header == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+    rows = {r[0]: r for r in lines(out)[1:]}
+    assert rows["pods"][1:] == ["po", "v1", "true", "Pod"]
+    assert rows["deployments"][1:] == ["deploy", "apps/v1", "true", "Deployment"]
+    assert rows["configmaps"][1] == "cm"
+    assert rows["namespaces"][1:] == ["ns", "v1", "false", "Namespace"]
+    assert "crd" in rows["customresourcedefinitions"][1]
+    versions = cluster.kubectl("api-versions").stdout.split()
+    for v in ["v1", "apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1", "apiextensions.k8s.io/v1"]:
+        assert v in versions
+
+
+def test_explain_pod_containers(cluster):
+    out = cluster.kubectl("explain", "pods.spec.containers").stdout
+    assert "KIND:       Pod" in out
+    assert "FIELD: containers <[]Container>" in out
+    for field in ["image\t<string>", "name\t<string>", "ports\t<[]ContainerPort>"]:
+        assert field in out
+
+
+def test_create_apply_and_get_formats(cluster, ns):
+    out = cluster.kubectl("create", "-n", ns, "-f", "-", input=APP).stdout
+    assert out.splitlines() == ["deployment.apps/web created", "service/web created", "configmap/settings created", "secret/creds created"]
+    again = cluster.kubectl("apply", "-n", ns, "-f", "-", input=APP)
+    assert "deployment.apps/web configured" in again.stdout
+    # A second apply of the same manifest changes nothing.
+    third = cluster.kubectl("apply", "-n", ns, "-f", "-", input=APP).stdout
+    assert "deployment.apps/web unchanged" in third and "configmap/settings unchanged" in third
+
+    dep = json.loads(cluster.kubectl("get", "deploy", "web", "-n", ns, "-o", "json").stdout)
+    assert dep["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
+    assert dep["spec"]["revisionHistoryLimit"] == 10
+    assert dep["spec"]["template"]["spec"]["restartPolicy"] == "Always"
+    assert dep["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
+    assert dep["metadata"]["generation"] == 1
+
+    svc = cluster.kubectl("get", "svc", "web", "-n", ns, "-o", "yaml").stdout
+    assert "type: ClusterIP" in svc and "clusterIP: 10." in svc and "targetPort: 80" in svc
+
+    assert cluster.kubectl("get", "cm", "settings", "-n", ns, "-o", "name").stdout.strip() == "configmap/settings"
+    assert cluster.kubectl("get", "cm", "settings", "-n", ns, "-o", "jsonpath={.data.mode}").stdout == "fast"
+    cc = cluster.kubectl("get", "cm", "-n", ns, "-o", "custom-columns=NAME:.metadata.name,MODE:.data.mode", "-l", "app=web").stdout
+    assert lines(cc) == [["NAME", "MODE"], ["settings", "fast"]]
+
+    wide = lines(cluster.kubectl("get", "deploy", "-n", ns, "-o", "wide").stdout)
+    assert wide[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+    assert wide[1][0:2] == ["web", "0/2"] and wide[1][5:] == ["web", "nginx:1.27", "app=web"]
+
+    svcs = lines(cluster.kubectl("get", "svc", "-n", ns).stdout)
+    assert svcs[0] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+    assert svcs[1][1] == "ClusterIP" and svcs[1][3] == "<none>" and svcs[1][4] == "80/TCP"
+
+    all_out = cluster.kubectl("get", "all", "-n", ns).stdout
+    assert "service/web" in all_out and "deployment.apps/web" in all_out
+
+    everywhere = cluster.kubectl("get", "cm", "-A").stdout
+    assert lines(everywhere)[0][:2] == ["NAMESPACE", "NAME"] and f"{ns} " in everywhere
+
+    by_field = cluster.kubectl("get", "secrets", "-n", ns, "--field-selector", "type=Opaque", "-o", "name").stdout
+    assert by_field.split() == ["secret/creds"]
+
+
+def test_custom_resource_served_with_printer_columns(cluster, ns):
+    cluster.kubectl("apply", "-f", "-", input=CRD)
+    cluster.kubectl("wait", "--for", "condition=established", "crd/gadgets.example.com", "--timeout=20s")
+    assert "gadget.example.com/g1 created" in cluster.kubectl("apply", "-n", ns, "-f", "-", input=GADGET).stdout
+    rows = lines(cluster.kubectl("get", "gd", "-n", ns).stdout)
+    assert rows[0] == ["NAME", "SIZE"] and rows[1] == ["g1", "3"]
+    bad = cluster.kubectl("apply", "-n", ns, "-f", "-", input=GADGET.replace("size: 3", "size: big"), check=False)
+    assert bad.returncode != 0 and "spec.size" in bad.stderr and "must be of type integer" in bad.stderr
+
+
+def test_label_annotate_replace_scale(cluster, ns):
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=APP)
+    assert cluster.kubectl("label", "cm", "settings", "-n", ns, "tier=front").stdout.strip() == "configmap/settings labeled"
+    refused = cluster.kubectl("label", "cm", "settings", "-n", ns, "app=other", check=False)
+    assert refused.returncode != 0
+    assert refused.stderr.strip() == "error: 'app' already has a value (web), and --overwrite is false"
+    cluster.kubectl("label", "cm", "settings", "-n", ns, "app=other", "--overwrite")
+    cluster.kubectl("annotate", "cm", "settings", "-n", ns, "note=one")
+    cluster.kubectl("annotate", "cm", "settings", "-n", ns, "note=two", "--overwrite")
+    cm = json.loads(cluster.kubectl("get", "cm", "settings", "-n", ns, "-o", "json").stdout)
+    assert cm["metadata"]["labels"] == {"app": "other", "tier": "front"}
+    assert cm["metadata"]["annotations"]["note"] == "two"
+
+    cm["data"]["mode"] = "slow"
+    assert cluster.kubectl("replace", "-f", "-", input=json.dumps(cm)).stdout.strip() == "configmap/settings replaced"
+    stale = cluster.kubectl("replace", "-f", "-", input=json.dumps(cm), check=False)
+    assert stale.returncode != 0
+    assert stale.stderr.strip().startswith("Error from server (Conflict): error when replacing")
+    assert 'Operation cannot be fulfilled on configmaps "settings": the object has been modified; please apply your changes to the latest version and try again' in stale.stderr
+
+    assert cluster.kubectl("scale", "deployment/web", "-n", ns, "--replicas=3").stdout.strip() == "deployment.apps/web scaled"
+    assert cluster.kubectl("get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.replicas}").stdout == "3"
+    assert cluster.kubectl("get", "deploy", "web", "-n", ns, "-o", "jsonpath={.metadata.generation}").stdout == "2"
+
+
+def test_delete_by_name_label_all_and_namespace(cluster):
+    cluster.kubectl("create", "-f", "-", input="apiVersion: v1\nkind: Namespace\nmetadata: {name: doomed}\n")
+    for i in range(4):
+        cluster.kubectl("create", "-n", "doomed", "-f", "-",
+                        input=f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, labels: {{grp: '{i % 2}'}}}}\n")
+    out = cluster.kubectl("delete", "cm", "c0", "-n", "doomed").stdout.strip()
+    assert out.startswith('configmap "c0" deleted')
+    assert "c2" in cluster.kubectl("delete", "cm", "-l", "grp=0", "-n", "doomed").stdout
+    cluster.kubectl("create", "-n", "doomed", "-f", "-", input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep}\n")
+    cluster.kubectl("delete", "cm", "--all", "-n", "doomed")
+    assert cluster.kubectl("get", "cm", "-n", "doomed", "-o", "name").stdout.strip() == ""
+    cluster.kubectl("create", "-n", "doomed", "-f", "-", input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inside}\n")
+    cluster.kubectl("delete", "namespace", "doomed", "--wait=false")
+    cluster.kubectl("wait", "--for=delete", "namespace/doomed", "--timeout=30s")
+    gone = cluster.kubectl("get", "ns", "doomed", check=False)
+    assert gone.returncode != 0 and gone.stderr.strip() == 'Error from server (NotFound): namespaces "doomed" not found'
+
+
+def test_get_watch_prints_events_as_they_happen(cluster, ns):
+    env_cmd = ["kubectl", "get", "configmaps", "-n", ns, "-w", "--output-watch-events"]
+    import os
+    watcher = subprocess.Popen(env_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, KUBECONFIG=cluster.kubeconfig))
+    try:
+        time.sleep(1)
+        cluster.kubectl("create", "-n", ns, "-f", "-", input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: w}\ndata: {a: b}\n")
+        cluster.kubectl("label", "cm", "w", "-n", ns, "x=y")
+        cluster.kubectl("delete", "cm", "w", "-n", ns)
+        time.sleep(1)
+    finally:
+        watcher.terminate()
+    out = watcher.communicate(timeout=10)[0]
+    rows = lines(out)
+    assert rows[0] == ["EVENT", "NAME", "DATA", "AGE"]
+    assert [r[0] for r in rows[1:] if r[1] == "w"] == ["ADDED", "MODIFIED", "DELETED"]
+
+
+def test_wait_for_delete_and_server_dry_run(cluster, ns):
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry}\n"
+    out = cluster.kubectl("create", "-n", ns, "--dry-run=server", "-f", "-", input=cm).stdout.strip()
+    assert out == "configmap/dry created (server dry run)"
+    missing = cluster.kubectl("get", "cm", "dry", "-n", ns, check=False)
+    assert missing.stderr.strip() == 'Error from server (NotFound): configmaps "dry" not found'
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=cm)
+    waiter = subprocess.Popen(["kubectl", "wait", "--for=delete", "cm/dry", "-n", ns, "--timeout=30s"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**__import__("os").environ, "KUBECONFIG": cluster.kubeconfig})
+    time.sleep(1)
+    cluster.kubectl("delete", "cm", "dry", "-n", ns, "--wait=false")
+    assert waiter.wait(timeout=30) == 0
+    assert "condition met" in waiter.stdout.read()
+
+
+def test_describe_pod_and_deployment_with_events(cluster, ns):
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p1, labels: {app: p}}\nspec:\n  containers: [{name: c, image: busybox}]\n"
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=pod)
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=APP.split("---")[0])
+    uid = cluster.kubectl("get", "pod", "p1", "-n", ns, "-o", "jsonpath={.metadata.uid}").stdout
+    for kind, name, obj_uid, reason in [("Pod", "p1", uid, "Scheduled"), ("Deployment", "web", None, "ScalingReplicaSet")]:
+        if obj_uid is None:
+            obj_uid = cluster.kubectl("get", "deploy", name, "-n", ns, "-o", "jsonpath={.metadata.uid}").stdout
+        event = {
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": f"{name}.1"},
+            "involvedObject": {"kind": kind, "name": name, "namespace": ns, "uid": obj_uid,
+                               "apiVersion": "v1" if kind == "Pod" else "apps/v1"},
+            "reason": reason, "message": f"{reason} happened", "type": "Normal",
+            "source": {"component": "test"}, "count": 1,
+            "firstTimestamp": "2024-01-01T00:00:00Z", "lastTimestamp": "2024-01-01T00:00:00Z",
+        }
+        cluster.kubectl("create", "-n", ns, "-f", "-", input=json.dumps(event))
+    pod_out = cluster.kubectl("describe", "pod", "p1", "-n", ns).stdout
+    assert re.search(r"^Name:\s+p1$", pod_out, re.M) and re.search(r"^Status:\s+Pending$", pod_out, re.M)
+    assert "Scheduled" in pod_out.split("Events:")[1] and "Scheduled happened" in pod_out
+    dep_out = cluster.kubectl("describe", "deployment", "web", "-n", ns).stdout
+    assert re.search(r"^StrategyType:\s+RollingUpdate$", dep_out, re.M)
+    assert "ScalingReplicaSet happened" in dep_out.split("Events:")[1]
+
+
+def test_errors_read_as_on_a_real_cluster(cluster, ns):
+    bad = cluster.kubectl("create", "-f", "-", input="apiVersion: v1\nkind: Namespace\nmetadata: {name: Bad_Name}\n", check=False)
+    assert bad.returncode != 0
+    assert ('The Namespace "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 label must '
+            "consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character "
+            "(e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')") in bad.stderr
+
+    missing_ns = cluster.kubectl("get", "cm", "-n", "nope", "x", check=False)
+    # kubectl 1.37 looks the namespace up after a NotFound and names it instead.
+    assert missing_ns.stderr.strip() == 'Error from server (NotFound): namespaces "nope" not found'
+    into_missing = cluster.kubectl("create", "-n", "nope", "-f", "-", input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", check=False)
+    assert into_missing.returncode != 0 and 'namespaces "nope" not found' in into_missing.stderr
+
+    unknown = cluster.kubectl("get", "foos", check=False)
+    assert unknown.stderr.strip() == 'error: the server doesn\'t have a resource type "foos"'
+    unknown_kind = cluster.kubectl("create", "-f", "-", input="apiVersion: example.com/v1\nkind: Foo\nmetadata: {name: f}\n", check=False)
+    assert unknown_kind.returncode != 0
+    assert 'no matches for kind "Foo" in version "example.com/v1"' in unknown_kind.stderr
+
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: twice}\n"
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=cm)
+    dup = cluster.kubectl("create", "-n", ns, "-f", "-", input=cm, check=False)
+    assert dup.returncode != 0
+    assert dup.stderr.strip() == 'Error from server (AlreadyExists): error when creating "STDIN": configmaps "twice" already exists'
+
+    invalid_pod = cluster.kubectl("create", "-n", ns, "-f", "-", check=False,
+                                  input="apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c}]\n")
+    assert 'The Pod "p" is invalid: spec.containers[0].image: Required value' in invalid_pod.stderr
