@@ -26,6 +26,9 @@ struct Options {
 
 struct BenchError: Error, CustomStringConvertible { let description: String }
 
+/// Prints a figure at once (stdout to a file would otherwise hold it until exit).
+func report(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 func percentile(_ values: [Double], _ p: Double) -> Double {
@@ -135,7 +138,7 @@ func configMap(_ name: String) -> String {
 func run() async throws {
     let options = Options()
     let client = makeClient()
-    print("cubby-bench: \(options.bin), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    report("cubby-bench: \(options.bin), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
     // 1. Cold start: a fresh data dir each time (certificates, store and namespaces made anew).
     var starts: [Double] = []
@@ -144,13 +147,13 @@ func run() async throws {
         starts.append(try await s.start(client))
         s.stop()
     }
-    print("cold start to /readyz 200: median \(ms(percentile(starts, 0.5))) (min \(ms(starts.min()!)), max \(ms(starts.max()!)), 5 runs)")
+    report("cold start to /readyz 200: median \(ms(percentile(starts, 0.5))) (min \(ms(starts.min()!)), max \(ms(starts.max()!)), 5 runs)")
 
     let server = try Server(bin: options.bin)
     _ = try await server.start(client)
     defer { server.stop() }
     try await Task.sleep(for: .seconds(2))
-    print(String(format: "RSS idle: %.1f MB", server.rssMB))
+    report(String(format: "RSS idle: %.1f MB", server.rssMB))
     try await server.call(client, server.request("/api/v1/namespaces", method: .POST, body: "{\"metadata\":{\"name\":\"bench\"}}"), expect: 201)
 
     // 2. Creates per second: 8 concurrent clients, 1 KB configmaps, until N objects exist.
@@ -167,9 +170,9 @@ func run() async throws {
         try await group.waitForAll()
     }
     let elapsed = now() - t0
-    print(String(format: "creates/s with 8 clients (1 KB configmaps): %.0f (%d in %.2f s)", Double(perClient * 8) / elapsed, perClient * 8, elapsed))
+    report(String(format: "creates/s with 8 clients (1 KB configmaps): %.0f (%d in %.2f s)", Double(perClient * 8) / elapsed, perClient * 8, elapsed))
     try await Task.sleep(for: .seconds(1))
-    print(String(format: "RSS holding %d objects: %.1f MB", perClient * 8, server.rssMB))
+    report(String(format: "RSS holding %d objects: %.1f MB", perClient * 8, server.rssMB))
 
     // 3. List latency, JSON and as kubectl's Table.
     var lists: [Double] = []
@@ -185,7 +188,7 @@ func run() async throws {
         try await server.call(client, req)
         tables.append(now() - t)
     }
-    print("list of \(perClient * 8) objects (\(size / 1024) KB JSON): median \(ms(percentile(lists, 0.5))), p99 \(ms(percentile(lists, 0.99))); as Table: median \(ms(percentile(tables, 0.5)))")
+    report("list of \(perClient * 8) objects (\(size / 1024) KB JSON): median \(ms(percentile(lists, 0.5))), p99 \(ms(percentile(lists, 0.99))); as Table: median \(ms(percentile(tables, 0.5)))")
 
     // 4. Watch delivery latency: 100 watchers on one namespace, 200 updates one after another.
     try await server.call(client, server.request("/api/v1/namespaces", method: .POST, body: "{\"metadata\":{\"name\":\"watched\"}}"), expect: 201)
@@ -234,7 +237,7 @@ func run() async throws {
     }
     try await watchClient.shutdown()
     try await client.shutdown()
-    print("watch delivery latency, 100 watchers x \(updates) updates: p50 \(ms(percentile(latencies, 0.5))), p99 \(ms(percentile(latencies, 0.99))) (\(latencies.count) deliveries; measured from the start of each write)")
+    report("watch delivery latency, 100 watchers x \(updates) updates: p50 \(ms(percentile(latencies, 0.5))), p99 \(ms(percentile(latencies, 0.99))) (\(latencies.count) deliveries; measured from the start of each write)")
 }
 
 /// When each update was sent, read by the watcher tasks.
@@ -251,7 +254,6 @@ actor Counter {
     func increment() { value += 1 }
 }
 
-setvbuf(stdout, nil, _IOLBF, 0)
 do {
     try await run()
 } catch {
