@@ -156,12 +156,10 @@ public final class Registry: Sendable {
         }
         let prepared = obj
         do {
-            let stored = try await store.create(key(def, meta["namespace"].string, name)) { rev in
-                var o = prepared
-                o["metadata"]["resourceVersion"] = .string(String(rev))
-                return o.data()
-            }
-            return try decode(stored)
+            let stored = try await store.create(key(def, meta["namespace"].string, name), encode: Self.stamped(prepared))
+            var created = prepared
+            created["metadata"]["resourceVersion"] = .string(String(stored.revision))
+            return created
         } catch {
             for plugin in admission { await plugin.release(def, object: prepared) }
             throw Self.status(error, def, name)
@@ -248,12 +246,10 @@ public final class Registry: Sendable {
             }
             let prepared = obj
             do {
-                let updated = try await store.update(stored.key, expectedRevision: stored.revision) { rev in
-                    var o = prepared
-                    o["metadata"]["resourceVersion"] = .string(String(rev))
-                    return o.data()
-                }
-                return (try decode(updated), false)
+                let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared))
+                var result = prepared
+                result["metadata"]["resourceVersion"] = .string(String(updated.revision))
+                return (result, false)
             } catch StorageError.conflict {
                 continue
             } catch let error as StatusError {
@@ -402,11 +398,7 @@ public final class Registry: Sendable {
                 if options.dryRun { return .pending(marked) }
                 let prepared = marked
                 do {
-                    let updated = try await store.update(stored.key, expectedRevision: stored.revision) { rev in
-                        var o = prepared
-                        o["metadata"]["resourceVersion"] = .string(String(rev))
-                        return o.data()
-                    }
+                    let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared))
                     return .pending(try decode(updated))
                 } catch StorageError.conflict { continue } catch { throw Self.status(error, def, name) }
             }
@@ -460,6 +452,15 @@ public final class Registry: Sendable {
     }
 
     // MARK: checks
+
+    /// The bytes to store for an object at the revision the write takes: its resourceVersion.
+    static func stamped(_ obj: JSON) -> @Sendable (Int64) -> Data {
+        { rev in
+            var o = obj
+            o["metadata"]["resourceVersion"] = .string(String(rev))
+            return o.data()
+        }
+    }
 
     func checkTypeMeta(_ body: JSON, _ def: ResourceDefinition) throws(StatusError) -> JSON {
         guard case .object = body else {
