@@ -156,20 +156,24 @@ func run() async throws {
     report(String(format: "RSS idle: %.1f MB", server.rssMB))
     try await server.call(client, server.request("/api/v1/namespaces", method: .POST, body: "{\"metadata\":{\"name\":\"bench\"}}"), expect: 201)
 
-    // 2. Creates per second: 8 concurrent clients, 1 KB configmaps, until N objects exist.
+    // 2. Creates per second: 8 concurrent clients (each its own connection, as 8 kubectl or
+    // controller processes would be), 1 KB configmaps, until N objects exist.
     let perClient = options.objects / 8
+    let writers = (0..<8).map { _ in makeClient() }
     let t0 = now()
     try await withThrowingTaskGroup(of: Void.self) { group in
         for c in 0..<8 {
+            let writer = writers[c]
             group.addTask {
                 for i in 0..<perClient {
-                    try await server.call(client, server.request("/api/v1/namespaces/bench/configmaps", method: .POST, body: configMap("cm-\(c)-\(i)")), expect: 201)
+                    try await server.call(writer, server.request("/api/v1/namespaces/bench/configmaps", method: .POST, body: configMap("cm-\(c)-\(i)")), expect: 201)
                 }
             }
         }
         try await group.waitForAll()
     }
     let elapsed = now() - t0
+    for w in writers { try await w.shutdown() }
     report(String(format: "creates/s with 8 clients (1 KB configmaps): %.0f (%d in %.2f s)", Double(perClient * 8) / elapsed, perClient * 8, elapsed))
     try await Task.sleep(for: .seconds(1))
     report(String(format: "RSS holding %d objects: %.1f MB", perClient * 8, server.rssMB))

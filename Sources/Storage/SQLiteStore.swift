@@ -181,9 +181,9 @@ public actor SQLiteStore: Store {
     private func append(rev: Int64, key: String, created: Int64, deleted: Bool, previous: Int64, value: Data) throws(StorageError) {
         do {
             try db.write { db in
-                try db.execute(
-                    sql: "INSERT INTO log(rev, key, created, deleted, prev_rev, value) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [rev, key, created, deleted ? 1 : 0, previous, value])
+                // A cached statement: every write is this one insert, compiled once.
+                let insert = try db.cachedStatement(sql: "INSERT INTO log(rev, key, created, deleted, prev_rev, value) VALUES (?, ?, ?, ?, ?, ?)")
+                try insert.execute(arguments: [rev, key, created, deleted ? 1 : 0, previous, value])
             }
         } catch {
             throw .io("write failed: \(error)")
