@@ -228,17 +228,26 @@ struct ResourceRequest {
     func readOptionalBody(_ request: inout Request) async throws(StatusError) -> JSON? {
         let buffer = try await collect(&request)
         if buffer.readableBytes == 0 { return nil }
-        return try parse(buffer, allowArray: false)
+        return try decode(buffer, contentType: try bodyType(request), allowArray: false)
     }
 
     func readBody(_ request: inout Request, allowArray: Bool = false) async throws(StatusError) -> JSON {
-        let contentType = MediaType(Substring(request.headers[.contentType] ?? "application/json")).type
-        if request.method != .patch, !(contentType == "application/json" || contentType.isEmpty || contentType == "*/*") {
-            throw .unsupportedMediaType(contentType, accepted: ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"])
-        }
+        let contentType = request.method == .patch ? MediaType.json : try bodyType(request)
         let buffer = try await collect(&request)
         if buffer.readableBytes == 0 { throw .badRequest("the request body is empty") }
-        return try parse(buffer, allowArray: allowArray)
+        return try decode(buffer, contentType: contentType, allowArray: allowArray)
+    }
+
+    /// The body's media type for non-patch requests: JSON, or protobuf from typed clients.
+    func bodyType(_ request: Request) throws(StatusError) -> String {
+        let type = MediaType(Substring(request.headers[.contentType] ?? MediaType.json)).type
+        switch type {
+        case MediaType.json, "", "*/*": return MediaType.json
+        case KubernetesProtobuf.mediaType where !isCustom: return type
+        default: throw .unsupportedMediaType(type, accepted: !isCustom
+                                                ? [MediaType.json, "application/yaml", KubernetesProtobuf.mediaType]
+                                                : [MediaType.json, "application/yaml"])
+        }
     }
 
     func collect(_ request: inout Request) async throws(StatusError) -> ByteBuffer {
@@ -246,6 +255,18 @@ struct ResourceRequest {
             return try await request.collectBody(upTo: APIHandler.maxBodyBytes)
         } catch {
             throw .requestEntityTooLarge(limit: APIHandler.maxBodyBytes)
+        }
+    }
+
+    func decode(_ buffer: ByteBuffer, contentType: String, allowArray: Bool) throws(StatusError) -> JSON {
+        guard contentType == KubernetesProtobuf.mediaType else { return try parse(buffer, allowArray: allowArray) }
+        do {
+            return try KubernetesProtobuf.decode(Array(buffer.readableBytesView))
+        } catch {
+            switch error {
+            case .unknownType: throw .unsupportedMediaType(contentType, accepted: [MediaType.json, "application/yaml"])
+            case .malformed(let reason): throw .badRequest("the object provided is unrecognized: \(reason)")
+            }
         }
     }
 
