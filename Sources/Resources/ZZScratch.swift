@@ -115,7 +115,10 @@ public enum ScratchResources {
 
     public static let all: [ResourceDefinition] = [
         simple("", "Namespace", "namespaces", ["ns"], namespaced: false, hasStatus: true, columns: [.field("Status", ["status", "phase"]), .age], nameRule: .dns1123Label,
-            strategy: .init(prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } })),
+            strategy: .init(defaults: { o in
+                // Upstream labels every namespace with its own name, so selectors can pick namespaces.
+                if let name = o["metadata"]["name"].string { o["metadata"]["labels"]["kubernetes.io/metadata.name"] = .string(name) }
+            }, prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } })),
         ResourceDefinition(group: "", version: "v1", kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in var s = o["spec"]; podDefaults(&s); if !s.isNull { o["spec"] = s } },
                             prepareForCreate: { o in o["status"] = ["phase": "Pending", "qosClass": "BestEffort"] },
@@ -208,7 +211,11 @@ public enum ScratchResources {
         workload("Deployment", "deployments", ["deploy"], extra: [ratio("Ready", ["status", "readyReplicas"], ["spec", "replicas"]),
                  int("Up-to-date", ["status", "updatedReplicas"]), int("Available", ["status", "availableReplicas"])], defaults: { o in
             if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 }
-            if o["spec"]["strategy"].isNull { o["spec"]["strategy"] = ["type": "RollingUpdate", "rollingUpdate": ["maxSurge": "25%", "maxUnavailable": "25%"]] }
+            // Typed clients send an empty strategy; it is defaulted field by field, as upstream does.
+            if o["spec"]["strategy"]["type"].isNull { o["spec"]["strategy"]["type"] = "RollingUpdate" }
+            if o["spec"]["strategy"]["type"] == "RollingUpdate" {
+                for k in ["maxSurge", "maxUnavailable"] where o["spec"]["strategy"]["rollingUpdate"][k].isNull { o["spec"]["strategy"]["rollingUpdate"][k] = "25%" }
+            }
             if o["spec"]["progressDeadlineSeconds"].isNull { o["spec"]["progressDeadlineSeconds"] = 600 }
         }),
         workload("ReplicaSet", "replicasets", ["rs"], extra: [int("Desired", ["spec", "replicas"]), int("Current", ["status", "replicas"]), int("Ready", ["status", "readyReplicas"])],
@@ -216,20 +223,44 @@ public enum ScratchResources {
         workload("StatefulSet", "statefulsets", ["sts"], extra: [ratio("Ready", ["status", "readyReplicas"], ["spec", "replicas"])], defaults: { o in
             if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 }
             if o["spec"]["podManagementPolicy"].isNull { o["spec"]["podManagementPolicy"] = "OrderedReady" }
-            if o["spec"]["updateStrategy"].isNull { o["spec"]["updateStrategy"] = ["type": "RollingUpdate", "rollingUpdate": ["partition": 0]] }
+            if o["spec"]["updateStrategy"]["type"].isNull { o["spec"]["updateStrategy"]["type"] = "RollingUpdate" }
+            if o["spec"]["updateStrategy"]["type"] == "RollingUpdate", o["spec"]["updateStrategy"]["rollingUpdate"]["partition"].isNull {
+                o["spec"]["updateStrategy"]["rollingUpdate"]["partition"] = 0
+            }
+            for k in ["whenDeleted", "whenScaled"] where o["spec"]["persistentVolumeClaimRetentionPolicy"][k].isNull {
+                o["spec"]["persistentVolumeClaimRetentionPolicy"][k] = "Retain"
+            }
         }),
         workload("DaemonSet", "daemonsets", ["ds"], scale: false, extra: [int("Desired", ["status", "desiredNumberScheduled"]), int("Current", ["status", "currentNumberScheduled"]),
                  int("Ready", ["status", "numberReady"]), int("Up-to-date", ["status", "updatedNumberScheduled"]), int("Available", ["status", "numberAvailable"]),
-                 PrinterColumn("Node Selector") { o in .string(selector(o, ["spec", "template", "spec", "nodeSelector"])) }]),
+                 PrinterColumn("Node Selector") { o in .string(selector(o, ["spec", "template", "spec", "nodeSelector"])) }], defaults: { o in
+            if o["spec"]["updateStrategy"]["type"].isNull { o["spec"]["updateStrategy"]["type"] = "RollingUpdate" }
+            if o["spec"]["updateStrategy"]["type"] == "RollingUpdate" {
+                for (k, v) in [("maxUnavailable", JSON.int(1)), ("maxSurge", 0)] where o["spec"]["updateStrategy"]["rollingUpdate"][k].isNull {
+                    o["spec"]["updateStrategy"]["rollingUpdate"][k] = v
+                }
+            }
+        }),
         simple("apps", "ControllerRevision", "controllerrevisions", columns: [
             PrinterColumn("Controller") { o in .string((o["metadata"]["ownerReferences"].array?.first).map { "\(($0["kind"].string ?? "").lowercased()).apps/\($0["name"].string ?? "")" } ?? "<none>") },
             int("Revision", ["revision"]), .age]),
         ResourceDefinition(group: "batch", version: "v1", kind: "Job", plural: "jobs", categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in
-                for (k, v) in [("parallelism", JSON.int(1)), ("completions", 1), ("backoffLimit", 6), ("completionMode", "NonIndexed"), ("suspend", false)] where o["spec"][k].isNull { o["spec"][k] = v }
+                for (k, v) in [("parallelism", JSON.int(1)), ("completions", 1), ("backoffLimit", 6), ("completionMode", "NonIndexed"), ("suspend", false),
+                               ("manualSelector", false)] where o["spec"][k].isNull { o["spec"][k] = v }
+                if o["spec"]["podReplacementPolicy"].isNull, o["spec"]["podFailurePolicy"].isNull { o["spec"]["podReplacementPolicy"] = "TerminatingOrFailed" }
                 if o["spec"]["template"]["spec"]["restartPolicy"].isNull { o["spec"]["template"]["spec"]["restartPolicy"] = "Never" }
                 var s = o["spec"]["template"]["spec"]; podDefaults(&s); o["spec"]["template"]["spec"] = s
-            }, prepareForCreate: { o in o["status"] = .emptyObject }, validate: { o in podSpecErrors(o["spec"]["template"]["spec"], "spec.template.spec") }),
+            }, prepareForCreate: { o in
+                o["status"] = .emptyObject
+                // Upstream ties a job to its pods by generated labels unless the user chose a selector.
+                if o["spec"]["manualSelector"].bool != true, let uid = o["metadata"]["uid"].string, let name = o["metadata"]["name"].string {
+                    o["spec"]["selector"] = ["matchLabels": ["batch.kubernetes.io/controller-uid": .string(uid)]]
+                    for (k, v) in [("batch.kubernetes.io/controller-uid", uid), ("batch.kubernetes.io/job-name", name), ("controller-uid", uid), ("job-name", name)] {
+                        o["spec"]["template"]["metadata"]["labels"][k] = .string(v)
+                    }
+                }
+            }, validate: { o in podSpecErrors(o["spec"]["template"]["spec"], "spec.template.spec") }),
             columns: [PrinterColumn("Status") { o in .string((o["status"]["conditions"].array ?? []).last { $0["status"] == "True" }?["type"].string ?? "Running") },
                       PrinterColumn("Completions") { o in .string("\(o["status"]["succeeded"].int ?? 0)/\(o["spec"]["completions"].int ?? 1)") },
                       PrinterColumn("Duration") { _ in "" }, .age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
@@ -237,6 +268,8 @@ public enum ScratchResources {
         ResourceDefinition(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", shortNames: ["cj"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in
                 for (k, v) in [("concurrencyPolicy", JSON.string("Allow")), ("suspend", false), ("successfulJobsHistoryLimit", 3), ("failedJobsHistoryLimit", 1)] where o["spec"][k].isNull { o["spec"][k] = v }
+                var s = o["spec"]["jobTemplate"]["spec"]["template"]["spec"]; podDefaults(&s)
+                if !s.isNull { o["spec"]["jobTemplate"]["spec"]["template"]["spec"] = s }
             }, prepareForCreate: { o in o["status"] = .emptyObject }, validate: { o in (o["spec"]["schedule"].string ?? "").isEmpty ? [.required("spec.schedule")] : [] }),
             columns: [.field("Schedule", ["spec", "schedule"]), .field("Timezone", ["spec", "timeZone"]),
                       PrinterColumn("Suspend") { o in .string(o["spec"]["suspend"].bool == true ? "True" : "False") },

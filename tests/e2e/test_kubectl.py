@@ -136,6 +136,60 @@ def test_create_apply_and_get_formats(cluster, ns):
     assert by_field.split() == ["secret/creds"]
 
 
+def test_typed_create_commands(cluster):
+    """kubectl's create subcommands send protobuf bodies; the objects must come out as a real cluster stores them."""
+    k = cluster.kubectl
+    assert k("create", "namespace", "typed").stdout.strip() == "namespace/typed created"
+    ns = json.loads(k("get", "ns", "typed", "-o", "json").stdout)
+    assert ns["metadata"]["labels"] == {"kubernetes.io/metadata.name": "typed"}
+    assert ns["spec"]["finalizers"] == ["kubernetes"] and ns["status"]["phase"] == "Active"
+
+    assert k("create", "configmap", "cfg", "-n", "typed", "--from-literal=a=1", "--from-literal=b=").stdout.strip() == "configmap/cfg created"
+    assert json.loads(k("get", "cm", "cfg", "-n", "typed", "-o", "json").stdout)["data"] == {"a": "1", "b": ""}
+    k("create", "secret", "generic", "pw", "-n", "typed", "--from-literal=password=hunter2")
+    secret = json.loads(k("get", "secret", "pw", "-n", "typed", "-o", "json").stdout)
+    assert secret["type"] == "Opaque" and secret["data"] == {"password": "aHVudGVyMg=="}
+
+    out = k("create", "deployment", "web", "-n", "typed", "--image=nginx:1.27", "--replicas=0", "--port=80", "--", "sleep", "5").stdout
+    assert out.strip() == "deployment.apps/web created"
+    dep = json.loads(k("get", "deploy", "web", "-n", "typed", "-o", "json").stdout)
+    assert dep["spec"]["replicas"] == 0, "an explicit zero from a typed client is kept"
+    assert dep["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
+    assert dep["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["sleep", "5"] and container["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+    assert container["imagePullPolicy"] == "IfNotPresent" and "stdin" not in container
+
+    k("create", "service", "nodeport", "web", "-n", "typed", "--tcp=80:8080")
+    svc = json.loads(k("get", "svc", "web", "-n", "typed", "-o", "json").stdout)
+    assert svc["spec"]["type"] == "NodePort" and svc["spec"]["ports"][0]["targetPort"] == 8080
+    assert 30000 <= svc["spec"]["ports"][0]["nodePort"] <= 32767
+
+    k("create", "serviceaccount", "robot", "-n", "typed")
+    k("create", "role", "reader", "-n", "typed", "--verb=get,list", "--resource=pods")
+    k("create", "rolebinding", "read", "-n", "typed", "--role=reader", "--serviceaccount=typed:robot")
+    binding = json.loads(k("get", "rolebinding", "read", "-n", "typed", "-o", "json").stdout)
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "robot", "namespace": "typed"}]
+
+    k("create", "job", "once", "-n", "typed", "--image=busybox", "--", "echo", "hi")
+    job = json.loads(k("get", "job", "once", "-n", "typed", "-o", "json").stdout)
+    uid = job["metadata"]["uid"]
+    assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    assert job["spec"]["template"]["metadata"]["labels"]["job-name"] == "once"
+    k("create", "cronjob", "tick", "-n", "typed", "--image=busybox", "--schedule=*/1 * * * *", "--", "date")
+    rows = lines(k("get", "cronjob", "-n", "typed").stdout)
+    assert rows[0][:3] == ["NAME", "SCHEDULE", "TIMEZONE"] and rows[1][:3] == ["tick", "*/1", "*"]
+    k("create", "quota", "small", "-n", "typed", "--hard=pods=10,cpu=2")
+    assert json.loads(k("get", "quota", "small", "-n", "typed", "-o", "json").stdout)["spec"]["hard"] == {"cpu": "2", "pods": "10"}
+
+    dup = k("create", "namespace", "typed", check=False)
+    assert dup.stderr.strip() == 'Error from server (AlreadyExists): namespaces "typed" already exists'
+    bad = k("create", "configmap", "Bad", "-n", "typed", check=False)
+    assert bad.stderr.startswith('error: failed to create configmap: ConfigMap "Bad" is invalid: metadata.name: Invalid value: "Bad": a lowercase RFC 1123 subdomain')
+    k("delete", "namespace", "typed", "--wait=false")
+
+
 def test_custom_resource_served_with_printer_columns(cluster, ns):
     cluster.kubectl("apply", "-f", "-", input=CRD)
     cluster.kubectl("wait", "--for", "condition=established", "crd/gadgets.example.com", "--timeout=20s")
