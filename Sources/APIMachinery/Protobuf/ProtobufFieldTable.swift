@@ -1926,6 +1926,422 @@ storage.v1.VolumeError
   2 message string
 storage.v1.VolumeNodeResources
   1 count int32?
-
+# Fields and messages added to the Kubernetes protobuf API since 1.20, appended to the table
+# gen-protobuf-fields.py extracts from kubectl 1.20. A header for a message already in the table
+# merges into it: new numbers are added, a number already there replaces that field.
+# Taken from upstream's generated.proto files (kubernetes/kubernetes staging/src/k8s.io/api,
+# apimachinery meta/v1); "?" (Go pointer) from the Go types, for core.v1 checked against
+# zz_generated.deepcopy.go.
+#
+# core.v1: Probe keeps core.v1.Handler (upstream ProbeHandler: same numbers, plus grpc = 4).
+# Lifecycle's postStart/preStop are upstream's LifecycleHandler, whose sleep is also 4, so they
+# get their own message. PersistentVolumeClaimSpec.resources keeps ResourceRequirements (upstream
+# VolumeResourceRequirements has the same limits = 1, requests = 2).
+core.v1.AppArmorProfile
+  1 type string
+  2 localhostProfile string?
+core.v1.CSIPersistentVolumeSource
+  10 nodeExpandSecretRef core.v1.SecretReference
+core.v1.ClusterTrustBundleProjection
+  1 name string?
+  2 signerName string?
+  3 labelSelector meta.v1.LabelSelector
+  4 path string
+  5 optional bool?
+core.v1.Container
+  23 resizePolicy []core.v1.ContainerResizePolicy
+  24 restartPolicy string?
+  25 restartPolicyRules []core.v1.ContainerRestartRule
+core.v1.ContainerExtendedResourceRequest
+  1 containerName string
+  2 resourceName string
+  3 requestName string
+core.v1.ContainerResizePolicy
+  1 resourceName string
+  2 restartPolicy string
+core.v1.ContainerRestartRule
+  1 action string
+  2 exitCodes core.v1.ContainerRestartRuleOnExitCodes
+core.v1.ContainerRestartRuleOnExitCodes
+  1 operator string
+  2 values []int32
+core.v1.ContainerStatus
+  10 allocatedResources map<string,resource.Quantity>
+  11 resources core.v1.ResourceRequirements
+  12 volumeMounts []core.v1.VolumeMountStatus
+  13 user core.v1.ContainerUser
+  14 allocatedResourcesStatus []core.v1.ResourceStatus
+  15 stopSignal string?
+core.v1.ContainerUser
+  1 linux core.v1.LinuxContainerUser
+core.v1.EnvVarSource
+  5 fileKeyRef core.v1.FileKeySelector
+core.v1.EphemeralContainerCommon
+  23 resizePolicy []core.v1.ContainerResizePolicy
+  24 restartPolicy string?
+  25 restartPolicyRules []core.v1.ContainerRestartRule
+core.v1.FileKeySelector
+  1 volumeName string
+  2 path string
+  3 key string
+  4 optional bool?
+core.v1.GRPCAction
+  1 port int32
+  2 service string?
+core.v1.Handler
+  4 grpc core.v1.GRPCAction
+core.v1.HostIP
+  1 ip string
+core.v1.ImageVolumeSource
+  1 reference string
+  2 pullPolicy string
+core.v1.ImageVolumeStatus
+  1 imageRef string
+core.v1.Lifecycle
+  1 postStart core.v1.LifecycleHandler
+  2 preStop core.v1.LifecycleHandler
+  3 stopSignal string?
+core.v1.LifecycleHandler
+  1 exec core.v1.ExecAction
+  2 httpGet core.v1.HTTPGetAction
+  3 tcpSocket core.v1.TCPSocketAction
+  4 sleep core.v1.SleepAction
+core.v1.LinuxContainerUser
+  1 uid int64
+  2 gid int64
+  3 supplementalGroups []int64
+core.v1.LoadBalancerIngress
+  3 ipMode string?
+core.v1.ModifyVolumeStatus
+  1 targetVolumeAttributesClassName string
+  2 status string
+core.v1.NodeFeatures
+  1 supplementalGroupsPolicy bool?
+  2 containerUlimits bool?
+core.v1.NodeRuntimeHandler
+  1 name string
+  2 features core.v1.NodeRuntimeHandlerFeatures
+core.v1.NodeRuntimeHandlerFeatures
+  1 recursiveReadOnlyMounts bool?
+  2 userNamespaces bool?
+core.v1.NodeStatus
+  12 runtimeHandlers []core.v1.NodeRuntimeHandler
+  13 features core.v1.NodeFeatures
+  14 declaredFeatures []string
+core.v1.NodeSwapStatus
+  1 capacity int64?
+core.v1.NodeSystemInfo
+  11 swap core.v1.NodeSwapStatus
+core.v1.PersistentVolumeClaimSpec
+  8 dataSourceRef core.v1.TypedObjectReference
+  9 volumeAttributesClassName string?
+core.v1.PersistentVolumeClaimStatus
+  5 allocatedResources map<string,resource.Quantity>
+  7 allocatedResourceStatuses map<string,string>
+  8 currentVolumeAttributesClassName string?
+  9 modifyVolumeStatus core.v1.ModifyVolumeStatus
+core.v1.PersistentVolumeSpec
+  10 volumeAttributesClassName string?
+core.v1.PersistentVolumeStatus
+  4 lastPhaseTransitionTime meta.v1.Time
+core.v1.PodAffinityTerm
+  4 namespaceSelector meta.v1.LabelSelector
+  5 matchLabelKeys []string
+  6 mismatchLabelKeys []string
+core.v1.PodCertificateProjection
+  1 signerName string
+  2 keyType string
+  3 maxExpirationSeconds int32?
+  4 credentialBundlePath string
+  5 keyPath string
+  6 certificateChainPath string
+  7 userAnnotations map<string,string>
+core.v1.PodCondition
+  7 observedGeneration int64
+core.v1.PodExtendedResourceClaimStatus
+  1 requestMappings []core.v1.ContainerExtendedResourceRequest
+  2 resourceClaimName string
+core.v1.PodLogOptions
+  10 stream string?
+core.v1.PodOS
+  1 name string
+core.v1.PodResourceClaim
+  1 name string
+  3 resourceClaimName string?
+  4 resourceClaimTemplateName string?
+core.v1.PodResourceClaimStatus
+  1 name string
+  2 resourceClaimName string?
+core.v1.PodSchedulingGate
+  1 name string
+core.v1.PodSecurityContext
+  11 appArmorProfile core.v1.AppArmorProfile
+  12 supplementalGroupsPolicy string?
+  13 seLinuxChangePolicy string?
+core.v1.PodSpec
+  36 os core.v1.PodOS
+  37 hostUsers bool?
+  38 schedulingGates []core.v1.PodSchedulingGate
+  39 resourceClaims []core.v1.PodResourceClaim
+  40 resources core.v1.ResourceRequirements
+  41 hostnameOverride string?
+  42 workloadRef core.v1.WorkloadReference
+core.v1.PodStatus
+  14 resize string
+  15 resourceClaimStatuses []core.v1.PodResourceClaimStatus
+  16 hostIPs []core.v1.HostIP
+  17 observedGeneration int64
+  18 extendedResourceClaimStatus core.v1.PodExtendedResourceClaimStatus
+  19 allocatedResources map<string,resource.Quantity>
+  20 resources core.v1.ResourceRequirements
+core.v1.Probe
+  7 terminationGracePeriodSeconds int64?
+core.v1.ResourceClaim
+  1 name string
+  2 request string
+core.v1.ResourceHealth
+  1 resourceID string
+  2 health string
+  6 message string?
+core.v1.ResourceRequirements
+  3 claims []core.v1.ResourceClaim
+core.v1.ResourceStatus
+  1 name string
+  2 resources []core.v1.ResourceHealth
+core.v1.SecurityContext
+  12 appArmorProfile core.v1.AppArmorProfile
+  13 ulimits []core.v1.Ulimit
+core.v1.ServiceSpec
+  21 loadBalancerClass string?
+  22 internalTrafficPolicy string?
+  23 trafficDistribution string?
+core.v1.SleepAction
+  1 seconds int64
+core.v1.TopologySpreadConstraint
+  5 minDomains int32?
+  6 nodeAffinityPolicy string?
+  7 nodeTaintsPolicy string?
+  8 matchLabelKeys []string
+core.v1.TypedObjectReference
+  1 apiGroup string?
+  2 kind string
+  3 name string
+  4 namespace string?
+core.v1.Ulimit
+  1 name string
+  2 hard int64
+  3 soft int64
+core.v1.VolumeMount
+  7 recursiveReadOnly string?
+core.v1.VolumeMountStatus
+  1 name string
+  2 mountPath string
+  3 readOnly bool
+  4 recursiveReadOnly string?
+  5 volumeStatus core.v1.VolumeStatus inline
+core.v1.VolumeProjection
+  5 clusterTrustBundle core.v1.ClusterTrustBundleProjection
+  6 podCertificate core.v1.PodCertificateProjection
+core.v1.VolumeSource
+  30 image core.v1.ImageVolumeSource
+core.v1.VolumeStatus
+  1 image core.v1.ImageVolumeStatus
+core.v1.WindowsSecurityContextOptions
+  4 hostProcess bool?
+core.v1.WorkloadReference
+  1 name string
+  2 podGroup string
+  3 podGroupReplicaKey string
+meta.v1.CreateOptions
+  4 fieldValidation string
+meta.v1.DeleteOptions
+  6 ignoreStoreReadErrorWithClusterBreakingPotential bool?
+meta.v1.FieldSelectorRequirement
+  1 key string
+  2 operator string
+  3 values []string
+meta.v1.ListOptions
+  11 sendInitialEvents bool?
+meta.v1.ManagedFieldsEntry
+  8 subresource string
+meta.v1.PatchOptions
+  4 fieldValidation string
+meta.v1.UpdateOptions
+  3 fieldValidation string
+apps.v1.DeploymentSpec
+  10 podReplacementPolicy string?
+apps.v1.DeploymentStatus
+  9 terminatingReplicas int32?
+apps.v1.ReplicaSetStatus
+  7 terminatingReplicas int32?
+apps.v1.RollingUpdateDaemonSet
+  2 maxSurge intstr.IntOrString
+apps.v1.RollingUpdateStatefulSetStrategy
+  2 maxUnavailable intstr.IntOrString
+apps.v1.StatefulSetOrdinals
+  1 start int32
+apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy
+  1 whenDeleted string
+  2 whenScaled string
+apps.v1.StatefulSetSpec
+  9 minReadySeconds int32
+  10 persistentVolumeClaimRetentionPolicy apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy
+  11 ordinals apps.v1.StatefulSetOrdinals
+apps.v1.StatefulSetStatus
+  11 availableReplicas int32
+batch.v1.CronJobSpec
+  8 timeZone string?
+batch.v1.CronJobStatus
+  5 lastSuccessfulTime meta.v1.Time
+batch.v1.JobSpec
+  9 completionMode string?
+  10 suspend bool?
+  11 podFailurePolicy batch.v1.PodFailurePolicy
+  12 backoffLimitPerIndex int32?
+  13 maxFailedIndexes int32?
+  14 podReplacementPolicy string?
+  15 managedBy string?
+  16 successPolicy batch.v1.SuccessPolicy
+batch.v1.JobStatus
+  7 completedIndexes string
+  8 uncountedTerminatedPods batch.v1.UncountedTerminatedPods
+  9 ready int32?
+  10 failedIndexes string?
+  11 terminating int32?
+batch.v1.PodFailurePolicy
+  1 rules []batch.v1.PodFailurePolicyRule
+batch.v1.PodFailurePolicyOnExitCodesRequirement
+  1 containerName string?
+  2 operator string
+  3 values []int32
+batch.v1.PodFailurePolicyOnPodConditionsPattern
+  1 type string
+  2 status string
+batch.v1.PodFailurePolicyRule
+  1 action string
+  2 onExitCodes batch.v1.PodFailurePolicyOnExitCodesRequirement
+  3 onPodConditions []batch.v1.PodFailurePolicyOnPodConditionsPattern
+batch.v1.SuccessPolicy
+  1 rules []batch.v1.SuccessPolicyRule
+batch.v1.SuccessPolicyRule
+  1 succeededIndexes string?
+  2 succeededCount int32?
+batch.v1.UncountedTerminatedPods
+  1 succeeded []string
+  2 failed []string
+# discovery.v1: the table took EndpointSlice from v1beta1; v1 renamed Endpoint.topology (5).
+discovery.v1.Endpoint
+  5 deprecatedTopology map<string,string>
+  7 zone string?
+  8 hints discovery.v1.EndpointHints
+discovery.v1.EndpointHints
+  1 forZones []discovery.v1.ForZone
+  2 forNodes []discovery.v1.ForNode
+discovery.v1.ForNode
+  1 name string
+discovery.v1.ForZone
+  1 name string
+# authentication.v1: the generated table kept the proto names of BoundObjectReference's fields 2
+# and 4 ("aPIVersion", "uID"); their JSON names are apiVersion and uid.
+authentication.v1.BoundObjectReference
+  2 apiVersion string
+  4 uid string
+authentication.v1.SelfSubjectReview
+  1 metadata meta.v1.ObjectMeta
+  2 status authentication.v1.SelfSubjectReviewStatus
+authentication.v1.SelfSubjectReviewStatus
+  1 userInfo authentication.v1.UserInfo
+authorization.v1.FieldSelectorAttributes
+  1 rawSelector string
+  2 requirements []meta.v1.FieldSelectorRequirement
+authorization.v1.LabelSelectorAttributes
+  1 rawSelector string
+  2 requirements []meta.v1.LabelSelectorRequirement
+authorization.v1.ResourceAttributes
+  8 fieldSelector authorization.v1.FieldSelectorAttributes
+  9 labelSelector authorization.v1.LabelSelectorAttributes
+storage.v1.CSIDriverSpec
+  8 seLinuxMount bool?
+  9 nodeAllocatableUpdatePeriodSeconds int64?
+  10 serviceAccountTokenInSecrets bool?
+  11 preventPodSchedulingIfMissing bool?
+storage.v1.CSINode
+  3 status storage.v1.CSINodeStatus
+storage.v1.CSINodeStatus
+  1 storageHealth []storage.v1.StorageHealth
+storage.v1.CSIStorageCapacity
+  1 metadata meta.v1.ObjectMeta
+  2 nodeTopology meta.v1.LabelSelector
+  3 storageClassName string
+  4 capacity resource.Quantity
+  5 maximumVolumeSize resource.Quantity
+storage.v1.CSIStorageCapacityList
+  1 metadata meta.v1.ListMeta
+  2 items []storage.v1.CSIStorageCapacity
+storage.v1.StorageHealth
+  1 name string
+  2 healthConditions []storage.v1.StorageHealthCondition
+storage.v1.StorageHealthCondition
+  1 status string
+  2 reason string
+  3 message string
+  4 accessMode string?
+  5 volumeMode string?
+  6 lastTransitionTime meta.v1.Time
+storage.v1.VolumeAttributesClass
+  1 metadata meta.v1.ObjectMeta
+  2 driverName string
+  3 parameters map<string,string>
+storage.v1.VolumeAttributesClassList
+  1 metadata meta.v1.ListMeta
+  2 items []storage.v1.VolumeAttributesClass
+storage.v1.VolumeError
+  3 errorCode int32?
+# networking.v1: IngressClassSpec.parameters is IngressClassParametersReference since 1.21 (numbers 1-3
+# as TypedLocalObjectReference, plus scope and namespace). IngressStatus.loadBalancer keeps
+# core.v1.LoadBalancerStatus: upstream IngressLoadBalancerStatus has the same numbers (ip 1,
+# hostname 2, ports 4 with port/protocol/error 1-3).
+networking.v1.IPAddress
+  1 metadata meta.v1.ObjectMeta
+  2 spec networking.v1.IPAddressSpec
+networking.v1.IPAddressList
+  1 metadata meta.v1.ListMeta
+  2 items []networking.v1.IPAddress
+networking.v1.IPAddressSpec
+  1 parentRef networking.v1.ParentReference
+networking.v1.IngressClassParametersReference
+  1 apiGroup string?
+  2 kind string
+  3 name string
+  4 scope string?
+  5 namespace string?
+networking.v1.IngressClassSpec
+  2 parameters networking.v1.IngressClassParametersReference
+networking.v1.NetworkPolicyPort
+  3 endPort int32?
+networking.v1.ParentReference
+  1 group string
+  2 resource string
+  3 namespace string
+  4 name string
+networking.v1.ServiceCIDR
+  1 metadata meta.v1.ObjectMeta
+  2 spec networking.v1.ServiceCIDRSpec
+  3 status networking.v1.ServiceCIDRStatus
+networking.v1.ServiceCIDRList
+  1 metadata meta.v1.ListMeta
+  2 items []networking.v1.ServiceCIDR
+networking.v1.ServiceCIDRSpec
+  1 cidrs []string
+networking.v1.ServiceCIDRStatus
+  1 conditions []meta.v1.Condition
+coordination.v1.LeaseSpec
+  6 strategy string?
+  7 preferredHolder string?
+# policy.v1: the table took PodDisruptionBudget from v1beta1; v1 has the same fields plus these.
+policy.v1.PodDisruptionBudgetSpec
+  4 unhealthyPodEvictionPolicy string?
+policy.v1.PodDisruptionBudgetStatus
+  7 conditions []meta.v1.Condition
 """
 }
