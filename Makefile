@@ -9,8 +9,16 @@ PORT ?= 8443
 build:
 	$(SWIFT) build --product cubby
 
+# The Swift runtime is linked in: one self-contained binary, and less memory mapped at run time.
+RELEASE := -c release --static-swift-stdlib
+ifeq ($(shell uname -s),Linux)
+# Position-dependent: the loader need not rewrite ~100k pointers (and copy their pages) at every
+# start; idle RSS 39 -> 36 MB. A local tool serving loopback can spare ASLR of its own image.
+RELEASE += -Xlinker -no-pie
+endif
+
 release:
-	$(SWIFT) build -c release --product cubby
+	$(SWIFT) build $(RELEASE) --product cubby
 
 # Until `cubby start` exists: build, then run localkube in the foreground (Ctrl-C stops it).
 start: build
@@ -31,7 +39,7 @@ e2e-test: build test-deps
 test: unit-test e2e-test
 
 bench: release
-	$(SWIFT) build -c release --product cubby-bench
+	$(SWIFT) build $(RELEASE) --product cubby-bench
 	.build/release/cubby-bench --bin .build/release/cubby
 
 clean:

@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import Registry
 import Resources
+import ServiceLifecycle
 
 /// A watch as a streamed response: one JSON event per line, flushed as it happens, as plain
 /// objects or as one-row Tables (the first carrying the column definitions).
@@ -10,7 +11,10 @@ enum WatchStream {
     static func response(_ events: AsyncStream<WatchEvent>, def: ResourceDefinition, table: Bool, includeObject: String?) -> Response {
         let body = ResponseBody { writer in
             var first = true
-            for await event in events {
+            // On SIGTERM the server drains its connections; a watch would never end by itself, so
+            // it ends here and the client re-lists, as against an apiserver that shuts down.
+            let stream = events.cancelOnGracefulShutdown()
+            for await event in stream {
                 var line: [UInt8]
                 if table, event.type != "ERROR", event.type != "BOOKMARK" {
                     let object = event.object

@@ -58,3 +58,21 @@ def test_kill_9_during_a_write_burst_keeps_every_acknowledged_write(fresh_cluste
     stored = {i.metadata.name for i in api_for(c).list_namespaced_config_map("default").items}
     missing = [n for n in acknowledged if n not in stored]
     assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
+
+
+def test_sigterm_with_open_watches_shuts_down_cleanly(fresh_cluster):
+    import os
+    import subprocess
+    c = fresh_cluster()
+    env = dict(os.environ, KUBECONFIG=c.kubeconfig)
+    watchers = [subprocess.Popen(["kubectl", "get", "cm", "-A", "-w"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                for _ in range(3)]
+    time.sleep(1)
+    assert all(w.poll() is None for w in watchers), "the watches are open"
+    c.proc.send_signal(signal.SIGTERM)
+    assert c.proc.wait(timeout=10) == 0, "localkube exits by itself, watches or not"
+    for w in watchers:
+        w.kill()
+    # Everything is still there afterwards.
+    c.start()
+    assert "kube-system" in c.kubectl("get", "ns").stdout
