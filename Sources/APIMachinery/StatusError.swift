@@ -147,6 +147,9 @@ public struct FieldError: Sendable, CustomStringConvertible, Equatable {
     public static func invalid(_ field: String, _ value: JSON, _ detail: String) -> FieldError { .init(.invalid, field, value, detail) }
     public static func forbidden(_ field: String, _ detail: String) -> FieldError { .init(.forbidden, field, .null, detail) }
     public static func duplicate(_ field: String, _ value: JSON) -> FieldError { .init(.duplicate, field, value) }
+    public static func tooLong(_ field: String, _ limit: Int) -> FieldError {
+        .init(.tooLong, field, .null, "may not be more than \(limit) bytes")
+    }
     public static func notSupported(_ field: String, _ value: JSON, _ supported: [String]) -> FieldError {
         .init(.notSupported, field, value, "supported values: " + supported.map { "\"\($0)\"" }.joined(separator: ", "))
     }

@@ -72,7 +72,8 @@ struct APIHandler: HTTPResponder {
         }
         if def.namespaced == false && rp.namespace != nil { throw .notFoundPath() }
         var request = request
-        return try await ResourceRequest(handler: self, def: def, path: rp, query: query, accept: accept).serve(&request)
+        return try await ResourceRequest(handler: self, def: def, path: rp, query: query, accept: accept,
+                                               userAgent: request.headers[.userAgent]).serve(&request)
     }
 
     func wantsAggregated(_ accept: [MediaType]) -> Bool {

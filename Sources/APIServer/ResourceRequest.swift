@@ -13,6 +13,7 @@ struct ResourceRequest {
     let path: ResourcePath
     let query: Query
     let accept: [MediaType]
+    let userAgent: String?
 
     var registry: Registry { handler.registry }
     var namespace: String? { def.namespaced ? path.namespace : nil }
@@ -188,8 +189,22 @@ struct ResourceRequest {
         return true
     }
 
+    /// The manager a write is recorded under: ?fieldManager=, else the client's name from its
+    /// User-Agent ("kubectl/v1.37.1 (linux/amd64) ..." → "kubectl"), as upstream does.
+    func fieldManager() throws(StatusError) -> String {
+        if let m = query["fieldManager"], !m.isEmpty {
+            if m.count > 128 {
+                throw .invalid(kind: "", group: "", name: "", [.tooLong("fieldManager", 128)])
+            }
+            return m
+        }
+        let agent = userAgent ?? ""
+        let name = String(agent.prefix { $0 != "/" }.prefix(128))
+        return name.isEmpty ? "unknown" : name
+    }
+
     func writeOptions() throws(StatusError) -> WriteOptions {
-        var o = WriteOptions(dryRun: try dryRun(), fieldManager: query["fieldManager"])
+        var o = WriteOptions(dryRun: try dryRun(), fieldManager: try fieldManager())
         if let v = query["fieldValidation"], !v.isEmpty {
             guard ["Strict", "Warn", "Ignore"].contains(v) else {
                 throw .badRequest("fieldValidation parameter unsupported: \(v)")

@@ -13,7 +13,7 @@ enum ObjectMetaRules {
     }
 
     static func validate(_ obj: JSON, _ def: ResourceDefinition) -> [FieldError] {
-        var errors: [FieldError] = []
+        var errors: [FieldError] = FieldManager.validate(obj["metadata"]["managedFields"])
         let meta = obj["metadata"]
         let name = meta["name"].string ?? ""
         if name.isEmpty {

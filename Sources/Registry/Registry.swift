@@ -150,6 +150,10 @@ public final class Registry: Sendable {
         try validate(obj, def)
         if def.namespaced { try await requireActiveNamespace(meta["namespace"].string ?? "", def, name) }
         for plugin in admission { try await plugin.admit(.create, def, object: &obj, old: nil, dryRun: options.dryRun) }
+        if let manager = options.fieldManager, obj["metadata"]["managedFields"].isNull {
+            obj["metadata"]["managedFields"] = try fieldManager.update(old: nil, new: obj, def: def, subresource: nil,
+                                                                       manager: manager, now: ObjectMetaRules.nowString())
+        }
         if options.dryRun {
             if try await load(def, namespace, name) != nil { throw .alreadyExists(def.groupResource, name) }
             return obj
@@ -187,7 +191,7 @@ public final class Registry: Sendable {
         }
         let expected = incoming["metadata"]["resourceVersion"].string.flatMap { $0.isEmpty ? nil : $0 }
         if let expected, Int64(expected) == nil { throw .badRequest("invalid resourceVersion: \(expected)") }
-        let result = try await guaranteedUpdate(def, namespace, name, options: options, createIfMissing: subresource == nil && Self.allowsCreateOnUpdate(def) && expected == nil
+        let result = try await guaranteedUpdate(def, namespace, name, options: options, subresource: subresource, createIfMissing: subresource == nil && Self.allowsCreateOnUpdate(def) && expected == nil
                                                 ? incoming : nil) { old, oldRV throws(StatusError) in
             if let expected, Int64(expected) != oldRV { throw .staleResourceVersion(def.groupResource, name) }
             switch subresource {
@@ -215,7 +219,7 @@ public final class Registry: Sendable {
     /// Read, transform, write with the read revision as precondition; retried when another writer
     /// got in between, so a transform always sees the object it replaces.
     func guaranteedUpdate(_ def: ResourceDefinition, _ namespace: String?, _ name: String, options: WriteOptions,
-                          createIfMissing: JSON? = nil,
+                          subresource: Subresource? = nil, createIfMissing: JSON? = nil,
                           _ transform: (JSON, Int64) throws(StatusError) -> JSON) async throws(StatusError) -> (JSON, created: Bool) {
         for _ in 0..<16 {
             guard let stored = try await load(def, namespace, name) else {
@@ -230,10 +234,17 @@ public final class Registry: Sendable {
             var obj = try transform(old, stored.revision)
             try prepareUpdate(&obj, old: old, def)
             for plugin in admission { try await plugin.admit(.update, def, object: &obj, old: old, dryRun: options.dryRun) }
+            let sentManagedFields = obj["metadata"]["managedFields"]
+            if sentManagedFields.isNull { obj["metadata"]["managedFields"] = old["metadata"]["managedFields"] }
             // A no-op write changes nothing: same resourceVersion, no watch event.
             var comparable = obj
             comparable["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             if comparable == old { return (old, false) }
+            // managedFields a client rewrote on purpose are kept as sent.
+            if let manager = options.fieldManager, sentManagedFields.isNull || sentManagedFields == old["metadata"]["managedFields"] {
+                obj["metadata"]["managedFields"] = try fieldManager.update(old: old, new: obj, def: def, subresource: subresource,
+                                                                           manager: manager, now: ObjectMetaRules.nowString())
+            }
             if options.dryRun { return (obj, false) }
             if old["metadata"]["deletionTimestamp"].string != nil, !Self.hasFinalizers(def, obj) {
                 // The last finalizer is gone from an object being deleted: it goes now.
@@ -285,7 +296,7 @@ public final class Registry: Sendable {
     public func patch(_ def: ResourceDefinition, namespace: String?, name: String, subresource: Subresource? = nil,
                       options: WriteOptions = .init(), _ apply: @Sendable (JSON) throws(StatusError) -> JSON) async throws(StatusError) -> JSON {
         guard def.verbs.contains("patch") else { throw .methodNotAllowed() }
-        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options) { old, _ throws(StatusError) in
+        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options, subresource: subresource) { old, _ throws(StatusError) in
             switch subresource {
             case nil:
                 var patched = try apply(old)
@@ -314,7 +325,7 @@ public final class Registry: Sendable {
     public func updateScale(_ def: ResourceDefinition, namespace: String?, name: String, body: JSON,
                             options: WriteOptions = .init()) async throws(StatusError) -> JSON {
         let expected = body["metadata"]["resourceVersion"].string.flatMap { $0.isEmpty ? nil : Int64($0) }
-        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options) { old, rv throws(StatusError) in
+        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options, subresource: .scale) { old, rv throws(StatusError) in
             if let expected, expected != rv { throw .staleResourceVersion(def.groupResource, name) }
             return try Self.applyScale(body, to: old, def)
         }
@@ -480,6 +491,8 @@ public final class Registry: Sendable {
         }
         return obj
     }
+
+    var fieldManager: FieldManager { FieldManager(typed: TypedFields(definitions: catalog.schemas)) }
 
     func validate(_ obj: JSON, _ def: ResourceDefinition) throws(StatusError) {
         let errors = ObjectMetaRules.validate(obj, def) + def.strategy.validate(obj)

@@ -331,3 +331,28 @@ def test_errors_read_as_on_a_real_cluster(cluster, ns):
     invalid_pod = cluster.kubectl("create", "-n", ns, "-f", "-", check=False,
                                   input="apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c}]\n")
     assert 'The Pod "p" is invalid: spec.containers[0].image: Required value' in invalid_pod.stderr
+
+
+def test_writes_record_their_manager_in_managed_fields(cluster, ns):
+    k = cluster.kubectl
+    k("create", "configmap", "owned", "-n", ns, "--from-literal=a=1")
+    k("label", "cm", "owned", "-n", ns, "tier=web")
+    cm = json.loads(k("get", "cm", "owned", "-n", ns, "-o", "json", "--show-managed-fields").stdout)
+    entries = {e["manager"]: e for e in cm["metadata"]["managedFields"]}
+    assert set(entries) == {"kubectl-create", "kubectl-label"}
+    assert entries["kubectl-create"]["operation"] == "Update" and entries["kubectl-create"]["apiVersion"] == "v1"
+    assert entries["kubectl-create"]["fieldsV1"] == {"f:data": {".": {}, "f:a": {}}}
+    assert entries["kubectl-label"]["fieldsV1"] == {"f:metadata": {"f:labels": {".": {}, "f:tier": {}}}}
+    rv = cm["metadata"]["resourceVersion"]
+    k("label", "cm", "owned", "-n", ns, "tier=web", "--overwrite")
+    assert k("get", "cm", "owned", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}").stdout == rv, "a no-op write is not recorded"
+
+    k("create", "deployment", "managed", "-n", ns, "--image=nginx:1.27")
+    k("scale", "deployment", "managed", "-n", ns, "--replicas=2")
+    dep = json.loads(k("get", "deploy", "managed", "-n", ns, "-o", "json", "--show-managed-fields").stdout)
+    scale = [e for e in dep["metadata"]["managedFields"] if e.get("subresource") == "scale"]
+    assert len(scale) == 1 and scale[0]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    create = next(e for e in dep["metadata"]["managedFields"] if e["manager"] == "kubectl-create")
+    assert "f:replicas" not in create["fieldsV1"]["f:spec"], "the scaler took replicas over"
+    assert 'k:{"name":"nginx"}' in create["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    assert "managedFields" not in k("get", "cm", "owned", "-n", ns, "-o", "yaml").stdout

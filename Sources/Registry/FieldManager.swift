@@ -1,0 +1,102 @@
+import APIMachinery
+import Resources
+
+/// Keeps metadata.managedFields as upstream does for writes that are not applies: each create,
+/// update and patch records its manager ("Update" operation) as the owner of the fields it
+/// added or changed; fields it changed are no longer owned by anyone else, and fields it removed
+/// are owned by no one. Server-side apply builds on the same sets.
+struct FieldManager {
+    let typed: TypedFields
+
+    /// Fields the server owns: never in anyone's managed set.
+    static let serverFields: FieldSet = FieldSet(paths: [
+        ["f:apiVersion"], ["f:kind"],
+        ["f:metadata", "f:name"], ["f:metadata", "f:namespace"], ["f:metadata", "f:uid"],
+        ["f:metadata", "f:resourceVersion"], ["f:metadata", "f:generation"], ["f:metadata", "f:selfLink"],
+        ["f:metadata", "f:creationTimestamp"], ["f:metadata", "f:deletionTimestamp"],
+        ["f:metadata", "f:deletionGracePeriodSeconds"], ["f:metadata", "f:managedFields"],
+    ])
+
+    /// What a write through one endpoint may own: the main endpoint of a type with a status
+    /// subresource does not own status, and /status owns nothing of spec (upstream's reset fields).
+    static func ignored(_ def: ResourceDefinition, _ subresource: Registry.Subresource?) -> FieldSet {
+        var ignored = serverFields
+        if subresource == nil, def.hasStatus { ignored.insert(["f:status"]) }
+        if subresource == .status { ignored.insert(["f:spec"]) }
+        return ignored
+    }
+
+    /// The managedFields of `new` after `manager` wrote it over `old` (nil for a create).
+    func update(old: JSON?, new: JSON, def: ResourceDefinition, subresource: Registry.Subresource?,
+                manager: String, now: String) throws(StatusError) -> JSON {
+        let ignored = Self.ignored(def, subresource)
+        let before = old.map { members($0, def, ignored) } ?? [:]
+        let after = members(new, def, ignored)
+        var touched = FieldSet(), removed = FieldSet()
+        for (path, value) in after where before[path] != value { touched.insert(path) }
+        for path in before.keys where after[path] == nil { removed.insert(path) }
+
+        var entries = new["metadata"]["managedFields"].array ?? []
+        var found = false
+        for i in entries.indices {
+            var fields = try FieldSet(fieldsV1: entries[i]["fieldsV1"])
+            if Self.matches(entries[i], manager: manager, operation: "Update", def: def, subresource: subresource) {
+                found = true
+                fields = fields.union(touched)
+                entries[i]["time"] = .string(now)
+            } else {
+                fields = fields.subtracting(touched)  // ownership moves to the writer
+            }
+            entries[i]["fieldsV1"] = fields.subtracting(removed).fieldsV1
+        }
+        if !found, !touched.isEmpty {
+            var entry: JSON = ["manager": .string(manager), "operation": "Update", "apiVersion": .string(def.apiVersion),
+                               "time": .string(now), "fieldsType": "FieldsV1", "fieldsV1": touched.fieldsV1]
+            if let subresource { entry["subresource"] = .string(subresource.rawValue) }
+            entries.append(entry)
+        }
+        entries.removeAll { ($0["fieldsV1"].object ?? [:]).isEmpty }
+        return entries.isEmpty ? .null : .array(entries)
+    }
+
+    private func members(_ object: JSON, _ def: ResourceDefinition, _ ignored: FieldSet) -> [[String]: JSON] {
+        typed.members(of: object, schemaName: def.schemaName).filter { path, _ in !Self.covered(path, by: ignored) }
+    }
+
+    /// Whether the path or one of its ancestors is a member of `set`.
+    static func covered(_ path: [String], by set: FieldSet) -> Bool {
+        var node = set
+        for element in path {
+            if node.isMember { return true }
+            guard let child = node.children[element] else { return false }
+            node = child
+        }
+        return node.isMember
+    }
+
+    static func matches(_ entry: JSON, manager: String, operation: String, def: ResourceDefinition, subresource: Registry.Subresource?) -> Bool {
+        entry["manager"].string == manager && entry["operation"].string == operation
+            && entry["apiVersion"].string == def.apiVersion && entry["subresource"].string == subresource?.rawValue
+    }
+
+    /// Checks the shape of managedFields a client sent, as upstream validates them.
+    static func validate(_ managedFields: JSON) -> [FieldError] {
+        guard let entries = managedFields.array else {
+            return managedFields.isNull ? [] : [.invalid("metadata.managedFields", managedFields, "must be a list")]
+        }
+        var errors: [FieldError] = []
+        for (i, entry) in entries.enumerated() {
+            let path = "metadata.managedFields[\(i)]"
+            if let op = entry["operation"].string, !["Apply", "Update"].contains(op) {
+                errors.append(.notSupported("\(path).operation", .string(op), ["Apply", "Update"]))
+            }
+            if let type = entry["fieldsType"].string, type != "FieldsV1" {
+                errors.append(.notSupported("\(path).fieldsType", .string(type), ["FieldsV1"]))
+            }
+            if (try? FieldSet(fieldsV1: entry["fieldsV1"].isNull ? .emptyObject : entry["fieldsV1"])) == nil {
+                errors.append(.invalid("\(path).fieldsV1", entry["fieldsV1"], "invalid fieldsV1"))
+            }
+        }
+        return errors
+    }
+}

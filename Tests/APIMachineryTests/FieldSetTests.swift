@@ -1,0 +1,46 @@
+import APIMachinery
+import XCTest
+
+final class FieldSetTests: XCTestCase {
+    let definitions: [String: JSON] = [
+        "Pod": ["type": "object", "properties": [
+            "metadata": ["type": "object", "properties": ["labels": ["type": "object", "additionalProperties": ["type": "string"]]]],
+            "spec": ["type": "object", "properties": [
+                "containers": ["type": "array", "x-kubernetes-patch-merge-key": "name", "items": ["$ref": "Container"]],
+                "finalizers": ["type": "array", "x-kubernetes-list-type": "set", "items": ["type": "string"]],
+                "selector": ["type": "object", "x-kubernetes-map-type": "atomic"],
+            ]],
+        ]],
+        "Container": ["type": "object", "properties": [
+            "ports": ["type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["containerPort", "protocol"],
+                      "items": ["type": "object"]],
+            "command": ["type": "array", "items": ["type": "string"]],
+        ]],
+    ]
+
+    func testMembersFollowTheSchema() throws {
+        let pod = try JSON.parse("""
+            {"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","command":["a","b"],"resources":{},
+             "ports":[{"containerPort":80,"protocol":"TCP"}]}],"finalizers":["x"],"selector":{"matchLabels":{"a":"b"}}}}
+            """)
+        let set = TypedFields(definitions: definitions).fieldSet(of: pod, schemaName: "Pod")
+        XCTAssertEqual(set.fieldsV1, try JSON.parse("""
+            {"f:metadata":{"f:labels":{".":{},"f:app":{}}},
+             "f:spec":{"f:containers":{"k:{\\"name\\":\\"c\\"}":{".":{},"f:command":{},"f:name":{},"f:resources":{},
+                         "f:ports":{"k:{\\"containerPort\\":80,\\"protocol\\":\\"TCP\\"}":{".":{},"f:containerPort":{},"f:protocol":{}}}}},
+                       "f:finalizers":{"v:\\"x\\"":{}},"f:selector":{}}}
+            """))
+        XCTAssertEqual(try FieldSet(fieldsV1: set.fieldsV1), set, "FieldsV1 round-trips")
+    }
+
+    func testSetOperations() throws {
+        let a = FieldSet(paths: [["f:spec", "f:replicas"], ["f:spec", "f:template"], ["f:metadata", "f:labels"]])
+        let b = FieldSet(paths: [["f:spec", "f:replicas"], ["f:data"]])
+        XCTAssertEqual(a.subtracting(b).paths, [["f:metadata", "f:labels"], ["f:spec", "f:template"]])
+        XCTAssertEqual(a.intersection(b).paths, [["f:spec", "f:replicas"]])
+        XCTAssertEqual(a.union(b).paths.count, 4)
+        XCTAssertTrue(a.subtracting(a).isEmpty)
+        XCTAssertThrowsError(try FieldSet(fieldsV1: ["x:bad": .emptyObject]))
+        XCTAssertThrowsError(try FieldSet(fieldsV1: "f:spec"))
+    }
+}
