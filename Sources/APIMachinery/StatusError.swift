@@ -62,7 +62,8 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
         var d: JSON = ["kind": .string(kind), "causes": .array(errors.map(\.cause))]
         if !name.isEmpty { d["name"] = .string(name) }
         if !group.isEmpty { d["group"] = .string(group) }
-        return StatusError(code: 422, reason: "Invalid", message: "\(kind) \"\(name)\" is invalid: \(joined)", details: d)
+        let qualified = group.isEmpty ? kind : "\(kind).\(group)"
+        return StatusError(code: 422, reason: "Invalid", message: "\(qualified) \"\(name)\" is invalid: \(joined)", details: d)
     }
 
     public static func forbidden(_ resource: GroupResource, _ name: String, _ why: String) -> StatusError {

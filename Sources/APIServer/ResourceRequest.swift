@@ -38,6 +38,11 @@ struct ResourceRequest {
                 let body = try await readBody(&request)
                 let (obj, created) = try await registry.update(def, namespace: namespace, name: name, body: body, options: try writeOptions())
                 return APIHandler.json(obj, status: created ? .created : .ok)
+            case .patch where MediaType(Substring(request.headers[.contentType] ?? "")).type == Self.applyPatch:
+                let body = try await readBody(&request)
+                let (obj, created) = try await registry.apply(def, namespace: namespace, name: name, applied: body,
+                                                              force: query.bool("force"), options: try applyOptions())
+                return APIHandler.json(obj, status: created ? .created : .ok)
             case .patch:
                 return APIHandler.json(try await patch(&request, name: name, subresource: nil))
             case .delete:
@@ -146,8 +151,9 @@ struct ResourceRequest {
         let contentType = MediaType(Substring(request.headers[.contentType] ?? "")).type
         let accepted = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
             + (def.schemaName != nil && !isCustom ? ["application/strategic-merge-patch+json"] : [])
-        guard accepted.contains(contentType), contentType != "application/apply-patch+yaml" else {
-            throw .unsupportedMediaType(contentType, accepted: accepted)
+        guard accepted.contains(contentType), contentType != Self.applyPatch else {
+            // Apply to status and scale is not served yet: only the main resource takes it.
+            throw .unsupportedMediaType(contentType, accepted: accepted.filter { $0 != Self.applyPatch })
         }
         let patch = try await readBody(&request, allowArray: contentType == "application/json-patch+json")
         let schemaName = subresource == .scale ? "io.k8s.api.autoscaling.v1.Scale" : def.schemaName
@@ -201,6 +207,15 @@ struct ResourceRequest {
         let agent = userAgent ?? ""
         let name = String(agent.prefix { $0 != "/" }.prefix(128))
         return name.isEmpty ? "unknown" : name
+    }
+
+    static let applyPatch = "application/apply-patch+yaml"
+
+    /// Apply names its manager explicitly: no User-Agent default.
+    func applyOptions() throws(StatusError) -> WriteOptions {
+        var o = try writeOptions()
+        o.fieldManager = query["fieldManager"].flatMap { $0.isEmpty ? nil : $0 }
+        return o
     }
 
     func writeOptions() throws(StatusError) -> WriteOptions {

@@ -59,6 +59,89 @@ struct FieldManager {
         return entries.isEmpty ? .null : .array(entries)
     }
 
+    /// Server-side apply: `applied` laid over `live` (nil when the apply creates the object) for
+    /// `manager`. A field another manager owns with a different value is a conflict (409) unless
+    /// `force` moves it to the applier; fields this manager applied before and applies no more
+    /// are removed when no one else owns them. Returns the object with its new managedFields.
+    func apply(live: JSON?, applied: JSON, def: ResourceDefinition, manager: String, force: Bool, now: String) throws(StatusError) -> JSON {
+        let ignored = Self.ignored(def, nil)
+        let appliedMembers = members(applied, def, ignored)
+        let appliedSet = FieldSet(paths: appliedMembers.keys)
+        let liveMembers = live.map { members($0, def, ignored) } ?? [:]
+        var entries = live?["metadata"]["managedFields"].array ?? []
+        var sets: [FieldSet] = []
+        for entry in entries { sets.append(try FieldSet(fieldsV1: entry["fieldsV1"])) }
+        let mine = entries.firstIndex { Self.matches($0, manager: manager, operation: "Apply", def: def, subresource: nil) }
+
+        var conflicts: [(entry: Int, paths: [[String]])] = []
+        for (i, owned) in sets.enumerated() where i != mine {
+            let differing = owned.intersection(appliedSet).paths.filter { path in
+                guard let a = appliedMembers[path], !a.isNull, let l = liveMembers[path] else { return false }
+                return a != l
+            }
+            if !differing.isEmpty { conflicts.append((i, differing)) }
+        }
+        if !conflicts.isEmpty {
+            guard force else { throw Self.conflictError(conflicts.map { (entries[$0.entry], $0.paths) }, def, applied) }
+            for c in conflicts { sets[c.entry] = sets[c.entry].subtracting(FieldSet(paths: c.paths)) }
+        }
+
+        var object = StructuredMerge(typed: typed).merge(applied, into: live ?? .emptyObject, schemaName: def.schemaName)
+        let previous = mine.map { sets[$0] } ?? FieldSet()
+        var others = FieldSet()
+        for (i, owned) in sets.enumerated() where i != mine { others = others.union(owned) }
+        for path in previous.subtracting(appliedSet).paths where !Self.ownsAnyOf(others, path) {
+            StructuredMerge.remove(path[...], from: &object)
+        }
+
+        if let mine {
+            if sets[mine] != appliedSet { entries[mine]["time"] = .string(now) }
+            sets[mine] = appliedSet
+        } else {
+            entries.append(["manager": .string(manager), "operation": "Apply", "apiVersion": .string(def.apiVersion),
+                            "time": .string(now), "fieldsType": "FieldsV1"])
+            sets.append(appliedSet)
+        }
+        var kept: [JSON] = []
+        for (i, var entry) in entries.enumerated() where !sets[i].isEmpty {
+            entry["fieldsV1"] = sets[i].fieldsV1
+            kept.append(entry)
+        }
+        object["metadata"]["managedFields"] = kept.isEmpty ? .null : .array(kept)
+        return object
+    }
+
+    /// Whether `set` has the path or anything under it: then the path is not the applier's to remove.
+    static func ownsAnyOf(_ set: FieldSet, _ path: [String]) -> Bool {
+        var node = set
+        for element in path {
+            if node.isMember && node.children.isEmpty { return true }
+            guard let child = node.children[element] else { return false }
+            node = child
+        }
+        return !node.isEmpty
+    }
+
+    /// Upstream's words: `Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas`.
+    static func conflictError(_ conflicts: [(JSON, [[String]])], _ def: ResourceDefinition, _ applied: JSON) -> StatusError {
+        let total = conflicts.reduce(0) { $0 + $1.1.count }
+        var parts: [String] = []
+        var causes: [JSON] = []
+        for (entry, paths) in conflicts {
+            var who = "\"\(entry["manager"].string ?? "")\""
+            if let version = entry["apiVersion"].string { who += " using \(version)" }
+            if let sub = entry["subresource"].string { who += " with subresource \"\(sub)\"" }
+            let fields = paths.map(StructuredMerge.describe)
+            parts.append(fields.count == 1 ? "conflict with \(who): \(fields[0])"
+                                           : "conflicts with \(who):\n" + fields.map { "- " + $0 }.joined(separator: "\n"))
+            for f in fields { causes.append(["reason": "FieldManagerConflict", "message": .string("conflict with \(who)"), "field": .string(f)]) }
+        }
+        let message = "Apply failed with \(total) conflict\(total == 1 ? "" : "s"): " + parts.joined(separator: "\n")
+        return StatusError(code: 409, reason: "Conflict", message: message,
+                           details: ["name": applied["metadata"]["name"], "group": .string(def.group), "kind": .string(def.plural),
+                                     "causes": .array(causes)])
+    }
+
     private func members(_ object: JSON, _ def: ResourceDefinition, _ ignored: FieldSet) -> [[String]: JSON] {
         typed.members(of: object, schemaName: def.schemaName).filter { path, _ in !Self.covered(path, by: ignored) }
     }

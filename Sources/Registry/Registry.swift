@@ -210,6 +210,36 @@ public final class Registry: Sendable {
         return result
     }
 
+    /// Server-side apply (application/apply-patch+yaml): merges the applied configuration into the
+    /// object, or creates it, with field ownership as FieldManager.apply decides.
+    public func apply(_ def: ResourceDefinition, namespace: String?, name: String, applied body: JSON, force: Bool,
+                      options: WriteOptions) async throws(StatusError) -> (JSON, created: Bool) {
+        guard def.verbs.contains("patch") else { throw .methodNotAllowed() }
+        guard let manager = options.fieldManager, !manager.isEmpty else {
+            throw .invalid(kind: "PatchOptions", group: "meta.k8s.io", name: "", [.required("fieldManager", "is required for apply patch")])
+        }
+        var applied = try checkTypeMeta(body, def)
+        let bodyName = applied["metadata"]["name"].string ?? ""
+        if bodyName.isEmpty { applied["metadata"]["name"] = .string(name) }
+        else if bodyName != name {
+            throw .badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        if def.namespaced, let ns = applied["metadata"]["namespace"].string, !ns.isEmpty, ns != namespace {
+            throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        if !applied["metadata"]["managedFields"].isNull {
+            throw .badRequest("metadata.managedFields must be nil")
+        }
+        let fm = fieldManager, now = ObjectMetaRules.nowString()
+        let initial = try fm.apply(live: nil, applied: applied, def: def, manager: manager, force: force, now: now)
+        return try await guaranteedUpdate(def, namespace, name, options: options, tracksManagedFields: false,
+                                          createIfMissing: initial) { old, _ throws(StatusError) in
+            var obj = try fm.apply(live: old, applied: applied, def: def, manager: manager, force: force, now: now)
+            if def.hasStatus { obj["status"] = old["status"] }
+            return obj
+        }
+    }
+
     /// Resources that upstream lets an update create when the object is missing.
     static func allowsCreateOnUpdate(_ def: ResourceDefinition) -> Bool {
         let groups: Set<String> = ["rbac.authorization.k8s.io", "coordination.k8s.io", "events.k8s.io"]
@@ -219,7 +249,7 @@ public final class Registry: Sendable {
     /// Read, transform, write with the read revision as precondition; retried when another writer
     /// got in between, so a transform always sees the object it replaces.
     func guaranteedUpdate(_ def: ResourceDefinition, _ namespace: String?, _ name: String, options: WriteOptions,
-                          subresource: Subresource? = nil, createIfMissing: JSON? = nil,
+                          subresource: Subresource? = nil, tracksManagedFields: Bool = true, createIfMissing: JSON? = nil,
                           _ transform: (JSON, Int64) throws(StatusError) -> JSON) async throws(StatusError) -> (JSON, created: Bool) {
         for _ in 0..<16 {
             guard let stored = try await load(def, namespace, name) else {
@@ -241,7 +271,8 @@ public final class Registry: Sendable {
             comparable["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             if comparable == old { return (old, false) }
             // managedFields a client rewrote on purpose are kept as sent.
-            if let manager = options.fieldManager, sentManagedFields.isNull || sentManagedFields == old["metadata"]["managedFields"] {
+            if tracksManagedFields, let manager = options.fieldManager,
+               sentManagedFields.isNull || sentManagedFields == old["metadata"]["managedFields"] {
                 obj["metadata"]["managedFields"] = try fieldManager.update(old: old, new: obj, def: def, subresource: subresource,
                                                                            manager: manager, now: ObjectMetaRules.nowString())
             }

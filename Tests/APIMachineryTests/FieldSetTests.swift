@@ -43,4 +43,26 @@ final class FieldSetTests: XCTestCase {
         XCTAssertThrowsError(try FieldSet(fieldsV1: ["x:bad": .emptyObject]))
         XCTAssertThrowsError(try FieldSet(fieldsV1: "f:spec"))
     }
+
+    func testApplyMergesByKeyAndRemovesByPath() throws {
+        let merge = StructuredMerge(typed: TypedFields(definitions: definitions))
+        let live = try JSON.parse("""
+            {"spec":{"containers":[{"name":"a","command":["x"],"resources":{}},{"name":"b"}],"finalizers":["p"]}}
+            """)
+        let applied = try JSON.parse("""
+            {"spec":{"containers":[{"name":"b","command":["y"]},{"name":"c"}],"finalizers":["q","p"]}}
+            """)
+        var merged = merge.merge(applied, into: live, schemaName: "Pod")
+        XCTAssertEqual(merged, try JSON.parse("""
+            {"spec":{"containers":[{"name":"a","command":["x"],"resources":{}},{"name":"b","command":["y"]},{"name":"c"}],"finalizers":["p","q"]}}
+            """))
+        StructuredMerge.remove(["f:spec", "f:containers", #"k:{"name":"a"}"#, "f:resources"], from: &merged)
+        StructuredMerge.remove(["f:spec", "f:containers", #"k:{"name":"c"}"#], from: &merged)
+        StructuredMerge.remove(["f:spec", "f:finalizers", #"v:"p""#], from: &merged)
+        StructuredMerge.remove(["f:spec", "f:missing", "f:x"], from: &merged)
+        XCTAssertEqual(merged, try JSON.parse("""
+            {"spec":{"containers":[{"name":"a","command":["x"]},{"name":"b","command":["y"]}],"finalizers":["q"]}}
+            """))
+        XCTAssertEqual(StructuredMerge.describe(["f:spec", "f:containers", #"k:{"name":"a"}"#, "f:image"]), #".spec.containers[name="a"].image"#)
+    }
 }

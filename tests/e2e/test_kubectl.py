@@ -356,3 +356,45 @@ def test_writes_record_their_manager_in_managed_fields(cluster, ns):
     assert "f:replicas" not in create["fieldsV1"]["f:spec"], "the scaler took replicas over"
     assert 'k:{"name":"nginx"}' in create["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
     assert "managedFields" not in k("get", "cm", "owned", "-n", ns, "-o", "yaml").stdout
+
+
+SSA = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ssa, labels: {app: ssa}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ssa}}
+  template:
+    metadata: {labels: {app: ssa}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        env: [{name: A, value: "1"}, {name: B, value: "2"}]
+"""
+
+
+def test_server_side_apply_owns_fields_and_refuses_conflicts(cluster, ns):
+    k = cluster.kubectl
+    assert k("apply", "--server-side", "-n", ns, "-f", "-", input=SSA).stdout.strip() == "deployment.apps/ssa serverside-applied"
+    rv = k("get", "deploy", "ssa", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}").stdout
+    k("apply", "--server-side", "-n", ns, "-f", "-", input=SSA)
+    assert k("get", "deploy", "ssa", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}").stdout == rv, "re-applying changes nothing"
+
+    theirs = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ssa}\nspec: {replicas: 5}\n"
+    refused = k("apply", "--server-side", "--field-manager=scaler", "-n", ns, "-f", "-", input=theirs, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith('error: Apply failed with 1 conflict: conflict with "kubectl" using apps/v1: .spec.replicas')
+    k("apply", "--server-side", "--field-manager=scaler", "--force-conflicts", "-n", ns, "-f", "-", input=theirs)
+    dep = json.loads(k("get", "deploy", "ssa", "-n", ns, "-o", "json", "--show-managed-fields").stdout)
+    assert dep["spec"]["replicas"] == 5
+    owners = {e["manager"]: e for e in dep["metadata"]["managedFields"]}
+    assert owners["scaler"]["operation"] == "Apply" and owners["scaler"]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    assert "f:replicas" not in owners["kubectl"]["fieldsV1"]["f:spec"], "forcing took the field over"
+
+    # A field the applier stops applying, and no one else owns, is removed; merged lists keep the rest.
+    k("apply", "--server-side", "-n", ns, "-f", "-", input=SSA.replace(', {name: B, value: "2"}', "").replace("  replicas: 2\n", ""))
+    dep = json.loads(k("get", "deploy", "ssa", "-n", ns, "-o", "json").stdout)
+    assert dep["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
+    assert dep["spec"]["replicas"] == 5 and dep["metadata"]["labels"] == {"app": "ssa"}
