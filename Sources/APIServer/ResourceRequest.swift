@@ -151,7 +151,8 @@ struct ResourceRequest {
         let contentType = MediaType(Substring(request.headers[.contentType] ?? "")).type
         let accepted = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
             + (def.schemaName != nil && !isCustom ? ["application/strategic-merge-patch+json"] : [])
-        guard accepted.contains(contentType), contentType != Self.applyPatch else {
+        guard accepted.contains(contentType) else { throw .unsupportedMediaType(contentType, accepted: accepted) }
+        if contentType == Self.applyPatch {
             // Apply to status and scale is not served yet: only the main resource takes it.
             throw .unsupportedMediaType(contentType, accepted: accepted.filter { $0 != Self.applyPatch })
         }

@@ -281,6 +281,28 @@ public enum ScratchResources {
             PrinterColumn("Endpoints") { o in .string((o["endpoints"].array ?? []).flatMap { ($0["addresses"].array ?? []).compactMap(\.string) }.joined(separator: ",").isEmpty ? "<unset>" : (o["endpoints"].array ?? []).flatMap { ($0["addresses"].array ?? []).compactMap(\.string) }.joined(separator: ",")) }, .age]),
         simple("coordination.k8s.io", "Lease", "leases", columns: [.field("Holder", ["spec", "holderIdentity"], none: ""), .age]),
         simple("events.k8s.io", "Event", "events", ["ev"]),
+        // networking.k8s.io: served because kubectl's default prune set (apply --prune) lists Ingress.
+        simple("networking.k8s.io", "Ingress", "ingresses", ["ing"], hasStatus: true, columns: [
+            .field("Class", ["spec", "ingressClassName"]),
+            PrinterColumn("Hosts") { o in
+                let hosts = (o["spec"]["rules"].array ?? []).compactMap { $0["host"].string }
+                return .string(hosts.isEmpty ? "*" : hosts.joined(separator: ","))
+            },
+            PrinterColumn("Address") { o in
+                .string((o["status"]["loadBalancer"]["ingress"].array ?? []).compactMap { $0["ip"].string ?? $0["hostname"].string }.joined(separator: ","))
+            },
+            PrinterColumn("Ports") { o in .string((o["spec"]["tls"].array ?? []).isEmpty ? "80" : "80, 443") }, .age]),
+        simple("networking.k8s.io", "IngressClass", "ingressclasses", namespaced: false, columns: [
+            .field("Controller", ["spec", "controller"]),
+            PrinterColumn("Parameters") { o in
+                let p = o["spec"]["parameters"]
+                return .string(p.isNull ? "<none>" : "\(p["kind"].string ?? "")/\(p["name"].string ?? "")")
+            }, .age]),
+        simple("networking.k8s.io", "NetworkPolicy", "networkpolicies", ["netpol"], columns: [
+            PrinterColumn("Pod-Selector") { o in
+                let d = (try? LabelSelector.fromStructured(o["spec"]["podSelector"]))?.description ?? ""
+                return .string(d.isEmpty ? "<none>" : d)
+            }, .age]),
         simple("storage.k8s.io", "StorageClass", "storageclasses", ["sc"], namespaced: false, columns: [.field("Provisioner", ["provisioner"]),
             .field("ReclaimPolicy", ["reclaimPolicy"]), .field("VolumeBindingMode", ["volumeBindingMode"]), .age],
             strategy: .init(defaults: { o in if o["reclaimPolicy"].isNull { o["reclaimPolicy"] = "Delete" }; if o["volumeBindingMode"].isNull { o["volumeBindingMode"] = "Immediate" } })),
