@@ -94,3 +94,35 @@ def test_watch_from_compacted_history_is_gone(fresh_cluster):
                                        resource_version=first.metadata.resource_version, timeout_seconds=5):
             pass
     assert e.value.status == 410
+
+
+def test_patches_and_server_side_apply_give_what_kubectl_gives(cluster, ns):
+    from kubernetes import dynamic
+    api_client = config.new_client_from_config(config_file=cluster.kubeconfig)
+    apps = client.AppsV1Api(api_client)
+    manifest = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "py", "labels": {"app": "py"}},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "py"}}, "template": {
+            "metadata": {"labels": {"app": "py"}},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}, {"name": "side", "image": "busybox:1.36"}]}}},
+    }
+    apps.create_namespaced_deployment(ns, manifest)
+    # The client sends a dict body as a strategic merge patch: containers merge by name.
+    apps.patch_namespaced_deployment("py", ns, {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.28"}]}}}})
+    apps.patch_namespaced_deployment("py", ns, [{"op": "replace", "path": "/spec/replicas", "value": 2}])
+    dep = apps.read_namespaced_deployment("py", ns)
+    assert [(c.name, c.image) for c in dep.spec.template.spec.containers] == [("web", "nginx:1.28"), ("side", "busybox:1.36")]
+    assert dep.spec.replicas == 2
+
+    deployments = dynamic.DynamicClient(api_client).resources.get(api_version="apps/v1", kind="Deployment")
+    applied = dict(manifest, metadata={"name": "py-ssa", "namespace": ns})
+    created = deployments.server_side_apply(body=applied, namespace=ns, field_manager="python")
+    assert created.spec.replicas == 1
+    mine = [e for e in created.metadata.managedFields if e.manager == "python"]
+    assert len(mine) == 1 and mine[0].operation == "Apply"
+    with pytest.raises(ApiException) as e:
+        deployments.server_side_apply(body=dict(applied, spec=dict(manifest["spec"], replicas=3)), namespace=ns, field_manager="other")
+    assert e.value.status == 409
+    forced = deployments.server_side_apply(body=dict(applied, spec=dict(manifest["spec"], replicas=3)), namespace=ns,
+                                           field_manager="other", force_conflicts=True)
+    assert forced.spec.replicas == 3
