@@ -40,7 +40,9 @@ test: unit-test e2e-test
 
 bench: release
 	$(SWIFT) build $(RELEASE) --product cubby-bench
+	$(SWIFT) build $(RELEASE) --product cubby-patch-bench
 	.build/release/cubby-bench --bin .build/release/cubby
+	.build/release/cubby-patch-bench
 
 clean:
 	rm -rf .build

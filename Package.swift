@@ -60,6 +60,9 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "Benchmarks/APIServerBench"),
+        // In-process figures for the write engines: strategic merge patch and server-side apply.
+        .executableTarget(name: "cubby-patch-bench", dependencies: ["APIMachinery", "Resources", "Registry"],
+                          path: "Benchmarks/PatchBench"),
         .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),

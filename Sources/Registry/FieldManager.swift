@@ -5,8 +5,10 @@ import Resources
 /// update and patch records its manager ("Update" operation) as the owner of the fields it
 /// added or changed; fields it changed are no longer owned by anyone else, and fields it removed
 /// are owned by no one. Server-side apply builds on the same sets.
-struct FieldManager {
+public struct FieldManager: Sendable {
     let typed: TypedFields
+
+    public init(typed: TypedFields) { self.typed = typed }
 
     /// Fields the server owns: never in anyone's managed set.
     static let serverFields: FieldSet = FieldSet(paths: [
@@ -27,7 +29,7 @@ struct FieldManager {
     }
 
     /// The managedFields of `new` after `manager` wrote it over `old` (nil for a create).
-    func update(old: JSON?, new: JSON, def: ResourceDefinition, subresource: Registry.Subresource?,
+    public func update(old: JSON?, new: JSON, def: ResourceDefinition, subresource: Registry.Subresource?,
                 manager: String, now: String) throws(StatusError) -> JSON {
         let ignored = Self.ignored(def, subresource)
         let before = old.map { members($0, def, ignored) } ?? [:]
@@ -63,7 +65,7 @@ struct FieldManager {
     /// `manager`. A field another manager owns with a different value is a conflict (409) unless
     /// `force` moves it to the applier; fields this manager applied before and applies no more
     /// are removed when no one else owns them. Returns the object with its new managedFields.
-    func apply(live: JSON?, applied: JSON, def: ResourceDefinition, manager: String, force: Bool, now: String) throws(StatusError) -> JSON {
+    public func apply(live: JSON?, applied: JSON, def: ResourceDefinition, manager: String, force: Bool, now: String) throws(StatusError) -> JSON {
         let ignored = Self.ignored(def, nil)
         let appliedMembers = members(applied, def, ignored)
         let appliedSet = FieldSet(paths: appliedMembers.keys)
