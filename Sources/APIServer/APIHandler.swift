@@ -1,5 +1,6 @@
 import APIMachinery
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Registry
@@ -72,8 +73,26 @@ struct APIHandler: HTTPResponder {
         }
         if def.namespaced == false && rp.namespace != nil { throw .notFoundPath() }
         var request = request
-        return try await ResourceRequest(handler: self, def: def, path: rp, query: query, accept: accept,
-                                               userAgent: request.headers[.userAgent]).serve(&request)
+        let warnings = WarningSink()
+        // withValue only rethrows untyped errors; a Result keeps the StatusError typed.
+        let result = await Warnings.$sink.withValue(warnings) { () async -> Result<Response, StatusError> in
+            do throws(StatusError) {
+                return .success(try await ResourceRequest(handler: self, def: def, path: rp, query: query, accept: accept,
+                                                          userAgent: request.headers[.userAgent]).serve(&request))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var response = try result.get()
+        for message in warnings.all { response.headers.append(HTTPField(name: Self.warningHeader, value: Self.warningValue(message))) }
+        return response
+    }
+
+    static let warningHeader = HTTPField.Name("Warning")!
+
+    /// RFC 7234 form, as upstream sends it: `299 - "unknown field \"spec.x\""`.
+    static func warningValue(_ message: String) -> String {
+        "299 - \"" + message.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     func wantsAggregated(_ accept: [MediaType]) -> Bool {

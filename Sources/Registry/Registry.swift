@@ -120,6 +120,7 @@ public final class Registry: Sendable {
     public func create(_ def: ResourceDefinition, namespace: String?, body: JSON, options: WriteOptions = .init()) async throws(StatusError) -> JSON {
         guard def.verbs.contains("create") else { throw .methodNotAllowed() }
         var obj = try checkTypeMeta(body, def)
+        try dropUnknownFields(&obj, def, options)
         var meta = obj["metadata"]
         if def.namespaced {
             let bodyNS = meta["namespace"].string ?? ""
@@ -219,6 +220,7 @@ public final class Registry: Sendable {
             throw .invalid(kind: "PatchOptions", group: "meta.k8s.io", name: "", [.required("fieldManager", "is required for apply patch")])
         }
         var applied = try checkTypeMeta(body, def)
+        try dropUnknownFields(&applied, def, options)
         let bodyName = applied["metadata"]["name"].string ?? ""
         if bodyName.isEmpty { applied["metadata"]["name"] = .string(name) }
         else if bodyName != name {
@@ -262,6 +264,7 @@ public final class Registry: Sendable {
             }
             let old = try decode(stored)
             var obj = try transform(old, stored.revision)
+            try dropUnknownFields(&obj, def, options)
             try prepareUpdate(&obj, old: old, def)
             for plugin in admission { try await plugin.admit(.update, def, object: &obj, old: old, dryRun: options.dryRun) }
             let sentManagedFields = obj["metadata"]["managedFields"]
@@ -521,6 +524,22 @@ public final class Registry: Sendable {
             throw .badRequest("metadata must be an object")
         }
         return obj
+    }
+
+    /// fieldValidation: fields the type's schema does not know are dropped, and Strict refuses
+    /// them, Warn (the default) reports them, Ignore says nothing, with upstream's wording.
+    func dropUnknownFields(_ obj: inout JSON, _ def: ResourceDefinition, _ options: WriteOptions) throws(StatusError) {
+        guard let prune = def.strategy.pruneUnknownFields else { return }
+        let unknown = prune(&obj)
+        if unknown.isEmpty { return }
+        let named = unknown.map { "unknown field \"\($0)\"" }
+        switch options.fieldValidation ?? "Warn" {
+        case "Strict":
+            throw .badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): strict decoding error: "
+                              + named.joined(separator: ", "))
+        case "Warn": named.forEach(Warnings.record)
+        default: break
+        }
     }
 
     var fieldManager: FieldManager { FieldManager(typed: TypedFields(definitions: catalog.schemas)) }

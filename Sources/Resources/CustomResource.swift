@@ -114,7 +114,45 @@ public enum CustomResource {
         guard !schema.isNull else { return ResourceStrategy() }
         return ResourceStrategy(
             defaults: { obj in SchemaDefaulter.apply(schema, to: &obj, root: true) },
-            validate: { obj in SchemaValidator.check(obj, schema, path: "", root: true) })
+            validate: { obj in SchemaValidator.check(obj, schema, path: "", root: true) },
+            pruneUnknownFields: { obj in SchemaPruner.prune(&obj, schema, path: "", root: true) })
+    }
+}
+
+/// Upstream prunes what a structural schema does not specify: members an object's `properties`
+/// do not name (unless `additionalProperties` or x-kubernetes-preserve-unknown-fields allow them)
+/// are dropped, and named for fieldValidation (Strict refuses them, Warn reports them).
+enum SchemaPruner {
+    static func prune(_ value: inout JSON, _ s: JSON, path: String, root: Bool = false) -> [String] {
+        switch value {
+        case .object(var o):
+            var unknown: [String] = []
+            let properties = s["properties"].object ?? [:]
+            let keepsAll = s["x-kubernetes-preserve-unknown-fields"] == true || !s["additionalProperties"].isNull
+            let embedded = root || s["x-kubernetes-embedded-resource"] == true
+            value = .null
+            for key in o.keys.sorted() {
+                if embedded && typeMetaFields.contains(key) { continue }
+                if let child = properties[key] {
+                    unknown += prune(&o[key]!, child, path: SchemaValidator.child(path, key))
+                } else if let additional = s["additionalProperties"].object {
+                    unknown += prune(&o[key]!, .object(additional), path: SchemaValidator.child(path, key))
+                } else if !keepsAll {
+                    o[key] = nil
+                    unknown.append(SchemaValidator.child(path, key))
+                }
+            }
+            value = .object(o)
+            return unknown
+        case .array(var a) where s["items"].object != nil:
+            var unknown: [String] = []
+            value = .null
+            for i in a.indices { unknown += prune(&a[i], s["items"], path: "\(path)[\(i)]") }
+            value = .array(a)
+            return unknown
+        default:
+            return []
+        }
     }
 }
 

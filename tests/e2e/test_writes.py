@@ -170,3 +170,20 @@ def test_server_side_apply_owns_fields_and_refuses_conflicts(cluster, ns):
     dep = json.loads(k("get", "deploy", "ssa", "-n", ns, "-o", "json").stdout)
     assert dep["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
     assert dep["spec"]["replicas"] == 5 and dep["metadata"]["labels"] == {"app": "ssa"}
+
+
+def test_field_validation_on_custom_resources(cluster, ns):
+    k = cluster.kubectl
+    k("apply", "-f", "-", input=CRD)
+    k("wait", "--for", "condition=established", "crd/gadgets.example.com", "--timeout=20s")
+    typo = GADGET.replace("size: 3", "size: 3, colour: red")
+    strict = k("create", "-n", ns, "-f", "-", input=typo, check=False)
+    assert strict.returncode == 1
+    assert strict.stderr.strip() == ('Error from server (BadRequest): error when creating "STDIN": Gadget in version "v1" '
+                                     'cannot be handled as a Gadget: strict decoding error: unknown field "spec.colour"')
+    warned = k("create", "--validate=warn", "-n", ns, "-f", "-", input=typo)
+    assert warned.stderr.strip() == 'Warning: unknown field "spec.colour"'
+    assert json.loads(k("get", "gadget", "g1", "-n", ns, "-o", "json").stdout)["spec"] == {"size": 3}, "unknown fields are pruned"
+    ignored = k("apply", "--validate=false", "-n", ns, "-f", "-", input=typo.replace("size: 3", "size: 4"))
+    assert "unknown field" not in ignored.stderr
+    assert json.loads(k("get", "gadget", "g1", "-n", ns, "-o", "json").stdout)["spec"] == {"size": 4}
