@@ -126,3 +126,14 @@ def test_patches_and_server_side_apply_give_what_kubectl_gives(cluster, ns):
     forced = deployments.server_side_apply(body=dict(applied, spec=dict(manifest["spec"], replicas=3)), namespace=ns,
                                            field_manager="other", force_conflicts=True)
     assert forced.spec.replicas == 3
+
+    # The same apply from kubectl gives the same object.
+    import json, yaml
+    twin = dict(applied, metadata={"name": "py-ssa-kubectl", "namespace": ns})
+    cluster.kubectl("apply", "--server-side", "--field-manager=python", "-f", "-", input=yaml.safe_dump(twin))
+    by_kubectl = json.loads(cluster.kubectl("get", "deploy", "py-ssa-kubectl", "-n", ns, "-o", "json").stdout)
+    by_python = created.to_dict()
+    assert by_kubectl["spec"] == by_python["spec"]
+    fields = lambda obj: [(e["manager"], e["operation"], e["fieldsV1"]) for e in obj["metadata"]["managedFields"]]
+    by_kubectl_managed = json.loads(cluster.kubectl("get", "deploy", "py-ssa-kubectl", "-n", ns, "-o", "json", "--show-managed-fields").stdout)
+    assert fields(by_kubectl_managed) == fields(by_python)
