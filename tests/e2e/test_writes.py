@@ -187,3 +187,51 @@ def test_field_validation_on_custom_resources(cluster, ns):
     ignored = k("apply", "--validate=false", "-n", ns, "-f", "-", input=typo.replace("size: 3", "size: 4"))
     assert "unknown field" not in ignored.stderr
     assert json.loads(k("get", "gadget", "g1", "-n", ns, "-o", "json").stdout)["spec"] == {"size": 4}
+
+
+ROUTES_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: routes.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: routes, singular: route, kind: Route}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              owner: {type: string}
+              backends:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string}
+                    weight: {type: integer}
+"""
+
+
+def test_server_side_apply_on_a_custom_resource_honours_list_map_keys(cluster, ns):
+    k = cluster.kubectl
+    k("apply", "-f", "-", input=ROUTES_CRD)
+    k("wait", "--for", "condition=established", "crd/routes.example.com", "--timeout=20s")
+    route = "apiVersion: example.com/v1\nkind: Route\nmetadata: {name: r}\nspec:\n  backends: [%s]\n"
+    k("apply", "--server-side", "--field-manager=team-a", "-n", ns, "-f", "-", input=route % "{name: a, weight: 1}")
+    k("apply", "--server-side", "--field-manager=team-b", "-n", ns, "-f", "-", input=route % "{name: b, weight: 2}")
+    backends = lambda: json.loads(k("get", "route", "r", "-n", ns, "-o", "json").stdout)["spec"]["backends"]
+    assert backends() == [{"name": "a", "weight": 1}, {"name": "b", "weight": 2}], "items merge by their key"
+    clash = k("apply", "--server-side", "--field-manager=team-b", "-n", ns, "-f", "-", input=route % "{name: a, weight: 5}", check=False)
+    assert 'conflict with "team-a" using example.com/v1: .spec.backends[name="a"].weight' in clash.stderr
+    k("apply", "--server-side", "--field-manager=team-a", "-n", ns, "-f", "-", input="apiVersion: example.com/v1\nkind: Route\nmetadata: {name: r}\nspec: {owner: a}\n")
+    assert backends() == [{"name": "b", "weight": 2}], "an item its manager stopped applying is removed"
