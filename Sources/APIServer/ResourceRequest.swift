@@ -200,7 +200,7 @@ struct ResourceRequest {
     /// User-Agent ("kubectl/v1.37.1 (linux/amd64) ..." → "kubectl"), as upstream does.
     func fieldManager() throws(StatusError) -> String {
         if let m = query["fieldManager"], !m.isEmpty {
-            if m.count > 128 {
+            if m.utf8.count > 128 {
                 throw .invalid(kind: "", group: "", name: "", [.tooLong("fieldManager", 128)])
             }
             return m
