@@ -1,8 +1,6 @@
 # The two commands a newcomer types: `make start` and `make test`.
 SWIFT ?= swift
 BIN := .build/debug/cubby
-DATA ?= $(HOME)/.cubby/localkube
-PORT ?= 8443
 
 .PHONY: build release start test unit-test e2e-test test-deps bench clean
 
@@ -20,10 +18,9 @@ endif
 release:
 	$(SWIFT) build $(RELEASE) --product cubby
 
-# Until `cubby start` exists: build, then run localkube in the foreground (Ctrl-C stops it).
+# Build, then start the default cluster in the background and point kubectl at it.
 start: build
-	@echo "KUBECONFIG=$(DATA)/kubeconfig kubectl get ns   # in another terminal"
-	$(BIN) localkube --data-dir $(DATA) --port $(PORT)
+	$(BIN) start
 
 test-deps:
 	bash scripts/install-test-deps.sh

@@ -8,7 +8,7 @@ struct Cubby: AsyncParsableCommand {
         commandName: "cubby",
         abstract: "A local Kubernetes cluster in one process.",
         version: ControlPlane.version,
-        subcommands: [LocalkubeCommand.self])
+        subcommands: [StartCommand.self, StopCommand.self, DeleteCommand.self, StatusCommand.self, LocalkubeCommand.self])
 }
 
 struct LocalkubeCommand: AsyncParsableCommand {

@@ -1,0 +1,195 @@
+import Foundation
+import Localkube
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `cubby start|stop|delete|status` do to a profile, one named step at a time, each step
+/// shown to the person as it runs (minikube's step lines) and each safe to run again.
+public struct ClusterLifecycle: Sendable {
+    public let home: URL
+    public let kubeconfig: KubeconfigFile
+    /// The cubby binary that runs `localkube` in the background.
+    public let executable: String
+    public let say: @Sendable (String) -> Void
+
+    public static let defaultPort = 8443
+
+    public init(home: URL = Profile.home, kubeconfig: KubeconfigFile = KubeconfigFile(), executable: String,
+                say: @escaping @Sendable (String) -> Void) {
+        self.home = home
+        self.kubeconfig = kubeconfig
+        self.executable = executable
+        self.say = say
+    }
+
+    func existing(_ name: String) throws(ClusterError) -> Profile {
+        let profile = try Profile(name: name, home: home)
+        guard profile.exists else {
+            throw ClusterError("Profile \"\(name)\" not found. Run \"cubby profile list\" to view all profiles.")
+        }
+        return profile
+    }
+
+    // MARK: start
+
+    public func start(name: String, port requested: Int?) async throws(ClusterError) {
+        let profile = try Profile(name: name, home: home)
+        let process = LocalkubeProcess(profile: profile)
+        if profile.exists, process.runningPID != nil {
+            let config = try profile.loadConfig()
+            try configureKubectl(profile, config)
+            say("✅  Cluster \"\(name)\" is already running on https://127.0.0.1:\(config.port)")
+            return
+        }
+        // A kubeconfig we could not update later is refused before anything starts.
+        _ = try kubeconfig.load()
+        say("😄  cubby \(ControlPlane.version) on \(Self.platform)")
+        var config: Profile.Config
+        if profile.exists {
+            config = try profile.loadConfig()
+            if let requested { config.port = requested }
+        } else {
+            say("✨  Creating profile \"\(name)\" in \(profile.directory.path)")
+            config = Profile.Config(name: name, port: requested ?? Self.defaultPort, cubbyVersion: ControlPlane.version)
+        }
+        if !PortCheck.isFree(config.port) {
+            if requested != nil { throw ClusterError("port \(config.port) is already in use; choose another with --port") }
+            guard let free = PortCheck.nextFree(after: config.port) else { throw ClusterError("no free port above \(config.port)") }
+            say("🔀  Port \(config.port) is taken; using \(free)")
+            config.port = free
+        }
+        config.cubbyVersion = ControlPlane.version
+        try profile.save(config)
+
+        say("🔥  Starting control plane (localkube) on https://127.0.0.1:\(config.port) ...")
+        let pid = try process.start(executable: executable, port: config.port)
+        say("⌛  Waiting for the API server to be ready ...")
+        try await waitUntilReady(profile, config, pid: pid)
+        try configureKubectl(profile, config)
+        say("🔗  Configured kubectl: context \"\(name)\" in \(kubeconfig.url.path)")
+        say("🏄  Done! kubectl is now configured to use \"\(name)\" cluster and \"default\" namespace by default")
+    }
+
+    func waitUntilReady(_ profile: Profile, _ config: Profile.Config, pid: pid_t) async throws(ClusterError) {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if LocalkubeProcess.hasExited(pid) {
+                try? FileManager.default.removeItem(at: profile.pidURL)
+                throw ClusterError("localkube exited: \(Self.lastLine(of: profile.logURL)) (log: \(profile.logURL.path))")
+            }
+            if let ca = try? String(contentsOf: profile.caURL, encoding: .utf8),
+               await ReadinessProbe.isReady(port: config.port, caPEM: ca) {
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        throw ClusterError("the API server was not ready within 30 s (log: \(profile.logURL.path))")
+    }
+
+    func configureKubectl(_ profile: Profile, _ config: Profile.Config) throws(ClusterError) {
+        guard let ca = try? String(contentsOf: profile.caURL, encoding: .utf8),
+              let token = try? String(contentsOf: profile.tokenURL, encoding: .utf8) else {
+            throw ClusterError("profile \"\(profile.name)\" has no credentials yet; run cubby start")
+        }
+        try kubeconfig.configure(.init(name: profile.name, server: Self.server(config),
+                                       caPEM: ca, token: token.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    static func server(_ config: Profile.Config) -> String { "https://127.0.0.1:\(config.port)" }
+
+    // MARK: stop, delete
+
+    public func stop(name: String) async throws(ClusterError) {
+        let profile = try existing(name)
+        say("✋  Stopping \"\(name)\" ...")
+        if await LocalkubeProcess(profile: profile).stop() {
+            say("🛑  1 node stopped.")
+        } else {
+            say("🤷  \"\(name)\" is not running.")
+        }
+    }
+
+    public func delete(name: String) async throws(ClusterError) {
+        let profile = try existing(name)
+        say("🔥  Deleting \"\(name)\" ...")
+        _ = await LocalkubeProcess(profile: profile).stop()
+        try kubeconfig.remove(name: name)
+        do { try FileManager.default.removeItem(at: profile.directory) } catch {
+            throw ClusterError("cannot remove \(profile.directory.path): \(error.localizedDescription)")
+        }
+        say("💀  Removed all traces of the \"\(name)\" cluster.")
+    }
+
+    public func deleteAll() async throws(ClusterError) {
+        for profile in Profile.all(home: home) { try await delete(name: profile.name) }
+    }
+
+    // MARK: status
+
+    public struct Status: Codable, Sendable, Equatable {
+        public var name: String
+        public var host: String
+        public var apiServer: String
+        public var kubeconfig: String
+
+        public var isHealthy: Bool { host == "Running" && apiServer == "Running" && kubeconfig == "Configured" }
+
+        enum CodingKeys: String, CodingKey {
+            case name = "Name", host = "Host", apiServer = "APIServer", kubeconfig = "Kubeconfig"
+        }
+    }
+
+    public func status(name: String) async throws(ClusterError) -> Status {
+        let profile = try existing(name)
+        let config = try profile.loadConfig()
+        let running = LocalkubeProcess(profile: profile).runningPID != nil
+        var ready = false
+        if running, let ca = try? String(contentsOf: profile.caURL, encoding: .utf8) {
+            ready = await ReadinessProbe.isReady(port: config.port, caPEM: ca)
+        }
+        let configured = kubeconfig.isConfigured(name: name, server: Self.server(config))
+        return Status(name: name, host: running ? "Running" : "Stopped", apiServer: ready ? "Running" : "Stopped",
+                      kubeconfig: configured ? "Configured" : "Misconfigured")
+    }
+
+    // MARK: helpers
+
+    static var platform: String {
+        #if os(Linux)
+        return "Linux"
+        #else
+        return "macOS"
+        #endif
+    }
+
+    static func lastLine(of url: URL) -> String {
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: \.isNewline).last.map(String.init) ?? "no output"
+    }
+}
+
+/// Whether a loopback port can be listened on.
+enum PortCheck {
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    static func nextFree(after port: Int) -> Int? {
+        (port + 1...min(port + 100, 65535)).first(where: isFree)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Localkube
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The background localkube of a profile: started detached from the terminal (its own session,
+/// stdin from /dev/null, output appended to the profile's log), known by its pid file.
+public struct LocalkubeProcess: Sendable {
+    public let profile: Profile
+
+    public init(profile: Profile) { self.profile = profile }
+
+    /// The pid of a localkube that is alive, if the pid file names one.
+    public var runningPID: pid_t? {
+        guard let text = try? String(contentsOf: profile.pidURL, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return nil }
+        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+    }
+
+    /// Spawns `executable localkube --data-dir PROFILE --port PORT` in a new session.
+    public func start(executable: String, port: Int) throws(ClusterError) -> pid_t {
+        let args = [executable, "localkube", "--data-dir", profile.directory.path, "--port", String(port)]
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, profile.logURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        #if canImport(Glibc)
+        // POSIX_SPAWN_SETSID: the child leads its own session, so closing the terminal spares it.
+        posix_spawnattr_setflags(&attributes, Int16(0x80))
+        #endif
+        var pid: pid_t = 0
+        let cArgs = args.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, cArgs, environ)
+        guard rc == 0 else { throw ClusterError("cannot start localkube (\(executable)): \(String(cString: strerror(rc)))") }
+        do {
+            try AtomicFile.write("\(pid)\n", to: profile.pidURL, mode: 0o600)
+        } catch {
+            kill(pid, SIGTERM)
+            throw ClusterError("cannot write \(profile.pidURL.path)")
+        }
+        return pid
+    }
+
+    /// Whether the spawned child has exited (reaps it if it is ours).
+    public static func hasExited(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid { return true }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    /// SIGTERM, then waits for the graceful shutdown (SIGKILL after `timeout`); removes the pid file.
+    public func stop(timeout: Duration = .seconds(20)) async -> Bool {
+        guard let pid = runningPID else {
+            try? FileManager.default.removeItem(at: profile.pidURL)
+            return false
+        }
+        kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !Self.hasExited(pid) { try? await Task.sleep(for: .milliseconds(10)) }
+        if !Self.hasExited(pid) { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(at: profile.pidURL)
+        return true
+    }
+}

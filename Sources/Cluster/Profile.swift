@@ -1,0 +1,76 @@
+import Foundation
+import Localkube
+
+/// One cluster on this machine: a folder under $CUBBY_HOME/profiles holding its config, PKI,
+/// store, log and pid file. localkube runs with this folder as its data directory.
+public struct Profile: Sendable {
+    public struct Config: Codable, Sendable, Equatable {
+        public var name: String
+        public var port: Int
+        public var cubbyVersion: String
+    }
+
+    public let name: String
+    public let directory: URL
+
+    public static let defaultName = "cubby"
+
+    public init(name: String, home: URL = Profile.home) throws(ClusterError) {
+        guard Self.isValidName(name) else {
+            throw ClusterError("invalid profile name \"\(name)\": use lower case letters, digits and '-'")
+        }
+        self.name = name
+        self.directory = home.appendingPathComponent("profiles").appendingPathComponent(name, isDirectory: true)
+    }
+
+    /// $CUBBY_HOME, else ~/.cubby.
+    public static var home: URL {
+        if let h = ProcessInfo.processInfo.environment["CUBBY_HOME"], !h.isEmpty { return URL(fileURLWithPath: h, isDirectory: true) }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cubby", isDirectory: true)
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 63 && name.first != "-" && name.last != "-"
+            && name.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
+    public var configURL: URL { directory.appendingPathComponent("config.json") }
+    public var pidURL: URL { directory.appendingPathComponent("localkube.pid") }
+    public var logURL: URL { directory.appendingPathComponent("localkube.log") }
+    public var tokenURL: URL { directory.appendingPathComponent("token") }
+    public var caURL: URL { directory.appendingPathComponent("pki/ca.crt") }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: configURL.path) }
+
+    public func loadConfig() throws(ClusterError) -> Config {
+        do {
+            return try JSONDecoder().decode(Config.self, from: Data(contentsOf: configURL))
+        } catch {
+            throw ClusterError("profile \"\(name)\" has an unreadable \(configURL.path)")
+        }
+    }
+
+    public func save(_ config: Config) throws(ClusterError) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(String(decoding: try encoder.encode(config), as: UTF8.self) + "\n", to: configURL, mode: 0o600)
+        } catch {
+            throw ClusterError("cannot write \(configURL.path): \(error)")
+        }
+    }
+
+    /// Every profile under the home folder, by name.
+    public static func all(home: URL = Profile.home) -> [Profile] {
+        let dir = home.appendingPathComponent("profiles")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.sorted().compactMap { try? Profile(name: $0, home: home) }.filter(\.exists)
+    }
+}
+
+/// A failure the CLI prints as one line and exits non-zero on.
+public struct ClusterError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,64 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// GET https://127.0.0.1:PORT/readyz, trusting only the cluster's CA: the check `cubby start`
+/// waits on and `cubby status` reports.
+public enum ReadinessProbe {
+    public static func isReady(port: Int, caPEM: String) async -> Bool {
+        do {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+            // The CA is the profile's own; the serving certificate names 127.0.0.1 among its SANs.
+            tls.certificateVerification = .noHostnameVerification
+            let context = try NIOSSLContext(configuration: tls)
+            let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: HTTPResponseStatus.self)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(1))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(StatusHandler(promise: promise))
+                    }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            var headers = HTTPHeaders()
+            headers.add(name: "Host", value: "127.0.0.1:\(port)")
+            headers.add(name: "Connection", value: "close")
+            channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/readyz", headers: headers)), promise: nil)
+            try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+            let status = try await promise.futureResult.get()
+            try? await channel.close().get()
+            return status == .ok
+        } catch {
+            return false
+        }
+    }
+
+    private final class StatusHandler: ChannelInboundHandler {
+        typealias InboundIn = HTTPClientResponsePart
+        let promise: EventLoopPromise<HTTPResponseStatus>
+
+        init(promise: EventLoopPromise<HTTPResponseStatus>) { self.promise = promise }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if case .head(let head) = unwrapInboundIn(data) { promise.succeed(head.status) }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: Error) {
+            promise.fail(error)
+            context.close(promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            promise.fail(ChannelError.eof)
+        }
+
+        // A connection refused never becomes active: the promise still gets its answer.
+        func handlerRemoved(context: ChannelHandlerContext) {
+            promise.fail(ChannelError.ioOnClosedChannel)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Cluster
+import Foundation
+
+/// Shared by the lifecycle commands: the profile flag, step output and one-line errors.
+struct ProfileOption: ParsableArguments {
+    @Option(name: [.short, .long], help: "The profile (cluster) to act on.")
+    var profile: String = Profile.defaultName
+}
+
+enum CLI {
+    static func lifecycle() -> ClusterLifecycle {
+        ClusterLifecycle(executable: executablePath, say: { line in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        })
+    }
+
+    /// This binary, which also runs `localkube`.
+    static var executablePath: String {
+        #if os(Linux)
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        #endif
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+
+    /// Runs a step; a ClusterError is one line on stderr and exit status 1.
+    static func run(_ body: () async throws(ClusterError) -> Void) async throws {
+        do { try await body() } catch {
+            FileHandle.standardError.write(Data("❌  \(error.description)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "start",
+        abstract: "Start a cluster (creating it on first use) and point kubectl at it.")
+
+    @OptionGroup var options: ProfileOption
+
+    @Option(help: "HTTPS port of the API server (default 8443, or the next free one).")
+    var port: Int?
+
+    func validate() throws {
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+    }
+
+    func run() async throws {
+        try await CLI.run { () async throws(ClusterError) in try await CLI.lifecycle().start(name: options.profile, port: port) }
+    }
+}
+
+struct StopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a cluster, keeping every object.")
+
+    @OptionGroup var options: ProfileOption
+
+    func run() async throws {
+        try await CLI.run { () async throws(ClusterError) in try await CLI.lifecycle().stop(name: options.profile) }
+    }
+}
+
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete",
+        abstract: "Delete a cluster: its process, its folder and its kubeconfig entries.")
+
+    @OptionGroup var options: ProfileOption
+
+    @Flag(help: "Delete every profile.")
+    var all = false
+
+    func run() async throws {
+        try await CLI.run { () async throws(ClusterError) in
+            if all { try await CLI.lifecycle().deleteAll() } else { try await CLI.lifecycle().delete(name: options.profile) }
+        }
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status",
+        abstract: "Show whether the cluster's process, API server and kubeconfig are in order (exit 7 if not).")
+
+    @OptionGroup var options: ProfileOption
+
+    @Option(name: [.short, .long], help: "Output format: text or json.")
+    var output: String = "text"
+
+    func validate() throws {
+        guard ["text", "json"].contains(output) else { throw ValidationError("--output must be text or json") }
+    }
+
+    func run() async throws {
+        var status: ClusterLifecycle.Status?
+        try await CLI.run { () async throws(ClusterError) in status = try await CLI.lifecycle().status(name: options.profile) }
+        guard let status else { return }
+        if output == "json" {
+            let data = (try? JSONEncoder().encode(status)) ?? Data()
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("\(status.name)\ntype: Control Plane\nhost: \(status.host)\napiserver: \(status.apiServer)\nkubeconfig: \(status.kubeconfig)\n")
+        }
+        if !status.isHealthy { throw ExitCode(7) }
+    }
+}
