@@ -128,6 +128,8 @@ public struct ClusterLifecycle: Sendable {
         for profile in Profile.all(home: home) { try await delete(name: profile.name) }
     }
 
+    public func logURL(name: String) throws(ClusterError) -> URL { try existing(name).logURL }
+
     // MARK: status
 
     public struct Status: Codable, Sendable, Equatable {

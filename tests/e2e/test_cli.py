@@ -75,6 +75,12 @@ def test_two_profiles_side_by_side(tmp_path):
         assert "NotFound" in e.kubectl("--context", "two", "get", "ns", "only-in-one", check=False).stderr
         servers = {c["name"]: c["cluster"]["server"] for c in yaml.safe_load(e.kubeconfig.read_text())["clusters"]}
         assert servers == {"one": f"https://127.0.0.1:{p1}", "two": f"https://127.0.0.1:{p2}"}
+        e.cubby("stop", "-p", "two")
+        rows = [l.split() for l in e.cubby("profile", "list").stdout.splitlines()]
+        assert rows == [["PROFILE", "SERVER", "STATUS"], ["one", f"https://127.0.0.1:{p1}", "Running"],
+                        ["two", f"https://127.0.0.1:{p2}", "Stopped"]]
+        assert f"localkube serving on https://127.0.0.1:{p1}" in e.cubby("logs", "-p", "one").stdout
+        assert e.cubby("version").stdout.startswith("cubby version: v")
     finally:
         e.cubby("delete", "--all")
     assert yaml.safe_load(e.kubeconfig.read_text())["clusters"] == []
