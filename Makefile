@@ -40,6 +40,7 @@ bench: release
 	$(SWIFT) build $(RELEASE) --product cubby-patch-bench
 	.build/release/cubby-bench --bin .build/release/cubby
 	.build/release/cubby-patch-bench
+	python3 Benchmarks/cli_bench.py .build/release/cubby
 
 clean:
 	rm -rf .build

@@ -18,7 +18,7 @@ public struct LocalkubeProcess: Sendable {
     public var runningPID: pid_t? {
         guard let text = try? String(contentsOf: profile.pidURL, encoding: .utf8),
               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return nil }
-        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+        return Self.hasExited(pid) ? nil : pid
     }
 
     /// Spawns `executable localkube --data-dir PROFILE --port PORT` in a new session.
@@ -53,12 +53,21 @@ public struct LocalkubeProcess: Sendable {
         return pid
     }
 
-    /// Whether the spawned child has exited (reaps it if it is ours).
+    /// Whether the process has exited (reaped if it is our child). An exited localkube whose
+    /// parent is gone may linger as a zombie until init reaps it: that counts as exited too.
     public static func hasExited(_ pid: pid_t) -> Bool {
         var status: Int32 = 0
-        let r = waitpid(pid, &status, WNOHANG)
-        if r == pid { return true }
-        return kill(pid, 0) != 0 && errno == ESRCH
+        if waitpid(pid, &status, WNOHANG) == pid { return true }
+        if kill(pid, 0) != 0 && errno == ESRCH { return true }
+        #if os(Linux)
+        // /proc/PID/stat: "PID (comm) STATE ..."; Z is a zombie, X dead.
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            return state == "Z" || state == "X"
+        }
+        #endif
+        return false
     }
 
     /// SIGTERM, then waits for the graceful shutdown (SIGKILL after `timeout`); removes the pid file.
