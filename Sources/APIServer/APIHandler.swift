@@ -5,11 +5,12 @@ import Hummingbird
 import NIOCore
 import Registry
 import Resources
+import X509
 
 /// The HTTP face of the registry: authenticates, parses the request in the API's grammar, calls
 /// the registry and writes what it answers, errors always as a meta/v1 Status.
 struct APIHandler: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = APIRequestContext
 
     let registry: Registry
     let discovery: Discovery
@@ -22,20 +23,21 @@ struct APIHandler: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
-            return try await route(request)
+            let certificate = request.headers[.authorization] == nil ? await context.clientCertificate() : nil
+            return try await route(request, clientCertificate: certificate)
         } catch {
             return Self.status(error)
         }
     }
 
-    func route(_ request: Request) async throws(StatusError) -> Response {
+    func route(_ request: Request, clientCertificate: Certificate? = nil) async throws(StatusError) -> Response {
         let path = request.uri.path
         switch path {
         case "/healthz", "/livez", "/readyz": return Self.text("ok")
         case "/version", "/version/": return Self.json(version)
         default: break
         }
-        try authenticator.authenticate(request.headers)
+        _ = try authenticator.authenticate(request.headers, clientCertificate: clientCertificate)
         let query = Query(request.uri.query)
         let accept = MediaType.parseList(request.headers[.accept])
         if request.method == .get {

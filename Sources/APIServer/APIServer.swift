@@ -14,9 +14,13 @@ public struct APIServer: Sendable {
         public var certificatePEM: [UInt8]
         public var privateKeyPEM: [UInt8]
         public var tokens: Set<String>
+        /// The CA client certificates must be signed by; none: no certificate authentication.
+        public var clientCAPEM: [UInt8]?
         public var version: String
 
-        public init(bindAddress: String, port: Int, certificatePEM: [UInt8], privateKeyPEM: [UInt8], tokens: Set<String>, version: String) {
+        public init(bindAddress: String, port: Int, certificatePEM: [UInt8], privateKeyPEM: [UInt8], tokens: Set<String>,
+                    clientCAPEM: [UInt8]? = nil, version: String) {
+            self.clientCAPEM = clientCAPEM
             self.bindAddress = bindAddress
             self.port = port
             self.certificatePEM = certificatePEM
@@ -56,7 +60,12 @@ public struct APIServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let certs = try NIOSSLCertificate.fromPEMBytes(configuration.certificatePEM)
         let key = try NIOSSLPrivateKey(bytes: configuration.privateKeyPEM, format: .pem)
-        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: certs.map { .certificate($0) }, privateKey: .privateKey(key))
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: certs.map { .certificate($0) }, privateKey: .privateKey(key))
+        if let ca = configuration.clientCAPEM {
+            // A certificate is asked for but not required: token clients present none.
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
+            tls.certificateVerification = .optionalVerification
+        }
         let address = "\(configuration.bindAddress):\(configuration.port)"
         let handler = APIHandler(
             registry: registry,

@@ -95,8 +95,14 @@ public struct ClusterLifecycle: Sendable {
               let token = try? String(contentsOf: profile.tokenURL, encoding: .utf8) else {
             throw ClusterError("profile \"\(profile.name)\" has no credentials yet; run cubby start")
         }
-        try kubeconfig.configure(.init(name: profile.name, server: Self.server(config),
-                                       caPEM: ca, token: token.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pki = profile.directory.appendingPathComponent("pki")
+        var certificate: (String, String)?
+        if let cert = try? String(contentsOf: pki.appendingPathComponent("admin.crt"), encoding: .utf8),
+           let key = try? String(contentsOf: pki.appendingPathComponent("admin.key"), encoding: .utf8) {
+            certificate = (cert, key)
+        }
+        try kubeconfig.configure(.init(name: profile.name, server: Self.server(config), caPEM: ca, clientCertificate: certificate,
+                                       token: token.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
     static func server(_ config: Profile.Config) -> String { "https://127.0.0.1:\(config.port)" }

@@ -20,6 +20,8 @@ public struct KubeconfigFile: Sendable {
         public var name: String
         public var server: String
         public var caPEM: String
+        /// The admin's client certificate and key (PEM); without them, the bearer token.
+        public var clientCertificate: (cert: String, key: String)?
         public var token: String
     }
 
@@ -28,7 +30,12 @@ public struct KubeconfigFile: Sendable {
         var config = try load()
         let ca = Data(entry.caPEM.utf8).base64EncodedString()
         upsert(&config, "clusters", ["name": entry.name, "cluster": ["server": entry.server, "certificate-authority-data": ca]])
-        upsert(&config, "users", ["name": entry.name, "user": ["token": entry.token]])
+        let user: [String: Any] = if let (cert, key) = entry.clientCertificate {
+            ["client-certificate-data": Data(cert.utf8).base64EncodedString(), "client-key-data": Data(key.utf8).base64EncodedString()]
+        } else {
+            ["token": entry.token]
+        }
+        upsert(&config, "users", ["name": entry.name, "user": user])
         upsert(&config, "contexts", ["name": entry.name, "context": ["cluster": entry.name, "user": entry.name]])
         config["current-context"] = entry.name
         try save(config)

@@ -62,13 +62,18 @@ public struct ControlPlane: Sendable {
         let server = APIServer(registry: registry, configuration: .init(
             bindAddress: options.bindAddress, port: options.port,
             certificatePEM: Array(pki.certificatePEM.utf8), privateKeyPEM: Array(pki.keyPEM.utf8),
-            tokens: [token], version: Self.version), logger: logger)
+            tokens: [token], clientCAPEM: Array(pki.caPEM.utf8), version: Self.version), logger: logger)
         let kubeconfigURL = dir.appendingPathComponent("kubeconfig")
         let name = options.clusterName, bind = options.bindAddress, ca = pki.caPEM
+        let credentials: AdminKubeconfig.Credentials = if let cert = pki.adminCertificatePEM, let key = pki.adminKeyPEM {
+            .clientCertificate(cert: cert, key: key)
+        } else {
+            .token(token)
+        }
         let log = logger
         try await server.run { port in
             let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
-            let config = AdminKubeconfig.render(name: name, server: "https://\(host):\(port)", caPEM: ca, token: token)
+            let config = AdminKubeconfig.render(name: name, server: "https://\(host):\(port)", caPEM: ca, credentials: credentials)
             do { try AtomicFile.write(config, to: kubeconfigURL, mode: 0o600) } catch {
                 log.error("cannot write \(kubeconfigURL.path): \(error)")
             }

@@ -3,59 +3,107 @@ import Foundation
 import SwiftASN1
 import X509
 
-/// The certificates localkube serves with when run on its own: a CA and a serving certificate it
-/// signs, kept in DATA/pki so restarts reuse them. (`cubby start` brings a full cluster PKI.)
+/// The cluster's PKI, kept in DATA/pki so restarts reuse it: a CA (ca.crt, ca.key), the API
+/// server's serving certificate (apiserver.crt/.key, for 127.0.0.1, localhost, the host name, the
+/// `kubernetes` service names and 10.96.0.1), the admin's client certificate (admin.crt/.key,
+/// CN=kubernetes-admin, O=system:masters) and the service-account signing key (sa.key).
+/// Files missing from an older data dir are added; existing ones are never replaced.
 struct SelfSignedPKI {
     let caPEM: String
     let certificatePEM: String
     let keyPEM: String
+    /// The admin client certificate and key, when the CA key is at hand to sign them.
+    let adminCertificatePEM: String?
+    let adminKeyPEM: String?
 
     static func loadOrCreate(in dir: URL) throws -> SelfSignedPKI {
-        let fm = FileManager.default
-        let ca = dir.appendingPathComponent("ca.crt"), crt = dir.appendingPathComponent("apiserver.crt"), key = dir.appendingPathComponent("apiserver.key")
-        if let c = try? String(contentsOf: ca, encoding: .utf8), let s = try? String(contentsOf: crt, encoding: .utf8),
-           let k = try? String(contentsOf: key, encoding: .utf8) {
-            return SelfSignedPKI(caPEM: c, certificatePEM: s, keyPEM: k)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        func file(_ name: String) -> URL { dir.appendingPathComponent(name) }
+        func read(_ name: String) -> String? { try? String(contentsOf: file(name), encoding: .utf8) }
+
+        var caPEM = read("ca.crt"), caKeyPEM = read("ca.key")
+        if caPEM == nil {
+            let (cert, key) = try makeCA()
+            try AtomicFile.write(key.pemRepresentation, to: file("ca.key"), mode: 0o600)
+            try AtomicFile.write(try cert.serializeAsPEM().pemString, to: file("ca.crt"), mode: 0o644)
+            caPEM = try cert.serializeAsPEM().pemString
+            caKeyPEM = key.pemRepresentation
         }
-        try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let pki = try generate()
-        try AtomicFile.write(pki.caPEM, to: ca, mode: 0o644)
-        try AtomicFile.write(pki.certificatePEM, to: crt, mode: 0o644)
-        try AtomicFile.write(pki.keyPEM, to: key, mode: 0o600)
-        return pki
+        guard let caPEM else { throw CocoaError(.fileReadCorruptFile) }
+        let ca = try Certificate(pemEncoded: caPEM)
+        let caKey = try caKeyPEM.map { try P256.Signing.PrivateKey(pemRepresentation: $0) }
+
+        if read("apiserver.crt") == nil || read("apiserver.key") == nil {
+            guard let caKey else { throw PKIError("pki/ca.key is missing: cannot sign a new serving certificate") }
+            let (cert, key) = try issue(by: ca, caKey, subject: DistinguishedName { CommonName("kube-apiserver") },
+                                        usage: .serverAuth, names: servingNames())
+            try AtomicFile.write(key.pemRepresentation, to: file("apiserver.key"), mode: 0o600)
+            try AtomicFile.write(try cert.serializeAsPEM().pemString, to: file("apiserver.crt"), mode: 0o644)
+        }
+        if read("admin.crt") == nil, let caKey {
+            let subject = try DistinguishedName {
+                OrganizationName("system:masters")
+                CommonName("kubernetes-admin")
+            }
+            let (cert, key) = try issue(by: ca, caKey, subject: subject, usage: .clientAuth, names: [])
+            try AtomicFile.write(key.pemRepresentation, to: file("admin.key"), mode: 0o600)
+            try AtomicFile.write(try cert.serializeAsPEM().pemString, to: file("admin.crt"), mode: 0o600)
+        }
+        if read("sa.key") == nil {
+            try AtomicFile.write(P256.Signing.PrivateKey().pemRepresentation, to: file("sa.key"), mode: 0o600)
+        }
+        guard let servingPEM = read("apiserver.crt"), let servingKey = read("apiserver.key") else {
+            throw PKIError("pki/apiserver.crt or .key cannot be read")
+        }
+        return SelfSignedPKI(caPEM: caPEM, certificatePEM: servingPEM, keyPEM: servingKey,
+                             adminCertificatePEM: read("admin.crt"), adminKeyPEM: read("admin.key"))
     }
 
-    static func generate() throws -> SelfSignedPKI {
+    struct PKIError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static func makeCA() throws -> (Certificate, P256.Signing.PrivateKey) {
         let now = Date()
-        let caKey = P256.Signing.PrivateKey()
-        let caName = try DistinguishedName { CommonName("cubby-ca") }
-        let caCert = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(caKey.publicKey),
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName { CommonName("cubby-ca") }
+        let cert = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
             notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(10 * 365 * 86400),
-            issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
+            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
                 Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
             },
-            issuerPrivateKey: .init(caKey))
-        let key = P256.Signing.PrivateKey()
+            issuerPrivateKey: .init(key))
+        return (cert, key)
+    }
+
+    static func servingNames() -> [GeneralName] {
         var names: [GeneralName] = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                                     "kubernetes.default.svc.cluster.local"].map { .dnsName($0) }
         names += [[127, 0, 0, 1], [10, 96, 0, 1]].map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) }
-        if let host = ProcessInfo.processInfo.hostName as String?, !host.isEmpty { names.append(.dnsName(host)) }
+        let host = ProcessInfo.processInfo.hostName
+        if !host.isEmpty, host != "localhost" { names.append(.dnsName(host)) }
+        return names
+    }
+
+    static func issue(by ca: Certificate, _ caKey: P256.Signing.PrivateKey, subject: DistinguishedName,
+                      usage: ExtendedKeyUsage.Usage, names: [GeneralName]) throws -> (Certificate, P256.Signing.PrivateKey) {
+        let now = Date()
+        let key = P256.Signing.PrivateKey()
         let cert = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
             notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(365 * 86400),
-            issuer: caName, subject: try DistinguishedName { CommonName("kube-apiserver") }, signatureAlgorithm: .ecdsaWithSHA256,
+            issuer: ca.subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
-                try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames(names)
+                try ExtendedKeyUsage([usage])
+                if !names.isEmpty { SubjectAlternativeNames(names) }
             },
             issuerPrivateKey: .init(caKey))
-        return SelfSignedPKI(caPEM: try caCert.serializeAsPEM().pemString,
-                             certificatePEM: try cert.serializeAsPEM().pemString,
-                             keyPEM: key.pemRepresentation)
+        return (cert, key)
     }
 }
