@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Resources", dependencies: ["APIMachinery"]),
         // The generic store: one strategy-driven path for every resource.
         .target(name: "Registry", dependencies: ["APIMachinery", "Storage", "Resources"]),
-        // HTTPS transport, routing, discovery, OpenAPI, watch streams, authn.
+        // HTTPS transport, routing, discovery, OpenAPI, watch streams, authentication, authorization.
         .target(name: "APIServer", dependencies: [
             "APIMachinery", "Registry", "Resources",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -42,6 +42,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -7,8 +7,8 @@ import Registry
 import Resources
 import X509
 
-/// The HTTP face of the registry: authenticates, parses the request in the API's grammar, calls
-/// the registry and writes what it answers, errors always as a meta/v1 Status.
+/// The HTTP face of the registry: authenticates, authorizes, parses the request in the API's
+/// grammar, calls the registry and writes what it answers, errors always as a meta/v1 Status.
 struct APIHandler: HTTPResponder {
     typealias Context = APIRequestContext
 
@@ -16,6 +16,8 @@ struct APIHandler: HTTPResponder {
     let discovery: Discovery
     let openAPI: OpenAPI
     let authenticator: Authenticator
+    let authorizer: RBACAuthorizer
+    let impersonation: Impersonation
     let version: JSON
 
     /// Upstream's limit for request bodies.
@@ -37,8 +39,14 @@ struct APIHandler: HTTPResponder {
         case "/version", "/version/": return Self.json(version)
         default: break
         }
-        _ = try authenticator.authenticate(request.headers, clientCertificate: clientCertificate)
+        let authenticated = try await authenticator.authenticate(request.headers, clientCertificate: clientCertificate)
+        let user = try await impersonation.apply(request.headers, to: authenticated)
         let query = Query(request.uri.query)
+        let resourcePath = ResourcePath.parse(path)
+        let attributes = resourcePath.map { RequestAttributes(user: user, method: request.method, resourcePath: $0, watch: query.bool("watch")) }
+            ?? RequestAttributes(user: user, method: request.method, path: path)
+        let decision = await authorizer.authorize(attributes)
+        guard decision.allowed else { throw attributes.forbidden(reason: decision.reason) }
         let accept = MediaType.parseList(request.headers[.accept])
         if request.method == .get {
             switch path {
@@ -69,7 +77,7 @@ struct APIHandler: HTTPResponder {
                 return Self.json(list)
             }
         }
-        guard let rp = ResourcePath.parse(path) else { throw .notFoundPath() }
+        guard let rp = resourcePath else { throw .notFoundPath() }
         guard let def = registry.catalog.lookup(group: rp.group, version: rp.version, plural: rp.resource) else {
             throw .notFoundPath()
         }
@@ -80,7 +88,7 @@ struct APIHandler: HTTPResponder {
         let result = await Warnings.$sink.withValue(warnings) { () async -> Result<Response, StatusError> in
             do throws(StatusError) {
                 return .success(try await ResourceRequest(handler: self, def: def, path: rp, query: query, accept: accept,
-                                                          userAgent: request.headers[.userAgent]).serve(&request))
+                                                          userAgent: request.headers[.userAgent], user: user).serve(&request))
             } catch {
                 return .failure(error)
             }

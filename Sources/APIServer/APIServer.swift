@@ -13,14 +13,20 @@ public struct APIServer: Sendable {
         public var port: Int
         public var certificatePEM: [UInt8]
         public var privateKeyPEM: [UInt8]
-        public var tokens: Set<String>
+        /// Static bearer tokens and basic-auth passwords, each mapped to its user.
+        public var tokens: StaticCredentials
+        public var passwords: StaticCredentials
         /// The CA client certificates must be signed by; none: no certificate authentication.
         public var clientCAPEM: [UInt8]?
+        /// The key service-account tokens are signed with; none: no service-account tokens.
+        public var serviceAccountKeyPEM: String?
         public var version: String
 
-        public init(bindAddress: String, port: Int, certificatePEM: [UInt8], privateKeyPEM: [UInt8], tokens: Set<String>,
-                    clientCAPEM: [UInt8]? = nil, version: String) {
+        public init(bindAddress: String, port: Int, certificatePEM: [UInt8], privateKeyPEM: [UInt8], tokens: StaticCredentials,
+                    passwords: StaticCredentials = .init(), clientCAPEM: [UInt8]? = nil, serviceAccountKeyPEM: String? = nil, version: String) {
+            self.passwords = passwords
             self.clientCAPEM = clientCAPEM
+            self.serviceAccountKeyPEM = serviceAccountKeyPEM
             self.bindAddress = bindAddress
             self.port = port
             self.certificatePEM = certificatePEM
@@ -67,11 +73,17 @@ public struct APIServer: Sendable {
             tls.certificateVerification = .optionalVerification
         }
         let address = "\(configuration.bindAddress):\(configuration.port)"
+        let authorizer = RBACAuthorizer(registry: registry)
         let handler = APIHandler(
             registry: registry,
             discovery: Discovery(catalog: registry.catalog, serverAddress: address),
             openAPI: OpenAPI(catalog: registry.catalog, version: "v1.37.0"),
-            authenticator: Authenticator(tokens: configuration.tokens),
+            authenticator: Authenticator(
+                tokens: configuration.tokens, passwords: configuration.passwords,
+                serviceAccountTokens: try configuration.serviceAccountKeyPEM.map(ServiceAccountTokens.init(privateKeyPEM:)),
+                registry: registry),
+            authorizer: authorizer,
+            impersonation: Impersonation(authorizer: authorizer),
             version: Self.versionInfo(configuration.version))
         let app = Application(
             responder: handler,

@@ -14,6 +14,8 @@ struct ResourceRequest {
     let query: Query
     let accept: [MediaType]
     let userAgent: String?
+    /// Who asks (after impersonation).
+    let user: UserInfo
 
     var registry: Registry { handler.registry }
     var namespace: String? { def.namespaced ? path.namespace : nil }
@@ -27,6 +29,7 @@ struct ResourceRequest {
         if !accept.contains(where: \.acceptsJSON) {
             throw .notAcceptable(["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"])
         }
+        if isReview { return try await serveReview(&request) }
         if let sub = path.subresource { return try await serveSubresource(sub, &request) }
         let method = request.method
         if let name = path.name {
@@ -98,6 +101,8 @@ struct ResourceRequest {
             case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .scale))
             default: throw .methodNotAllowed()
             }
+        case ("token", .post) where def.group.isEmpty && def.plural == "serviceaccounts":
+            return try await serveTokenRequest(&request, serviceAccount: name)
         case ("finalize", .put) where def.group.isEmpty && def.plural == "namespaces":
             let body = try await readBody(&request)
             let finalizers = body["spec"]["finalizers"]

@@ -43,10 +43,12 @@ public struct ControlPlane: Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let pki = try SelfSignedPKI.loadOrCreate(in: dir.appendingPathComponent("pki"))
         let token = try Self.loadOrCreateToken(dir.appendingPathComponent("token"))
+        let users = try LocalCredentials.loadOrCreate(in: dir, adminToken: token)
 
         let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
-        let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources,
-                                      schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a })
+        let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources,
+                                      schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
+                                          .merging(ReviewResources.schemas) { a, _ in a })
         let serviceIPs = ServiceIPAllocator()
         let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs])
         try await bootstrap(registry, serviceIPs)
@@ -54,6 +56,7 @@ public struct ControlPlane: Sendable {
         let loops = [
             Task { await CustomResourceSync(registry: registry).run() },
             Task { await NamespaceFinalizer(registry: registry).run() },
+            Task { await ClusterRoleAggregation(registry: registry).run() },
             Task { await Self.compact(store, every: options.compactionInterval) },
         ]
         // Wait for CRDs stored earlier to be served again before taking requests.
@@ -62,7 +65,8 @@ public struct ControlPlane: Sendable {
         let server = APIServer(registry: registry, configuration: .init(
             bindAddress: options.bindAddress, port: options.port,
             certificatePEM: Array(pki.certificatePEM.utf8), privateKeyPEM: Array(pki.keyPEM.utf8),
-            tokens: [token], clientCAPEM: Array(pki.caPEM.utf8), version: Self.version), logger: logger)
+            tokens: users.tokens, passwords: users.passwords, clientCAPEM: Array(pki.caPEM.utf8),
+            serviceAccountKeyPEM: pki.serviceAccountKeyPEM, version: Self.version), logger: logger)
         let kubeconfigURL = dir.appendingPathComponent("kubeconfig")
         let name = options.clusterName, bind = options.bindAddress, ca = pki.caPEM
         let credentials: AdminKubeconfig.Credentials = if let cert = pki.adminCertificatePEM, let key = pki.adminKeyPEM {
@@ -92,8 +96,9 @@ public struct ControlPlane: Sendable {
         return token
     }
 
-    /// The namespaces every cluster has, and the service IPs already handed out.
+    /// The namespaces and RBAC policy every cluster has, and the service IPs already handed out.
     func bootstrap(_ registry: Registry, _ serviceIPs: ServiceIPAllocator) async throws {
+        try await BootstrapPolicy.ensure(in: registry)
         guard let nsDef = registry.catalog.lookup(group: "", version: "v1", plural: "namespaces") else { return }
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             do { _ = try await registry.create(nsDef, namespace: nil, body: ["metadata": ["name": .string(name)]]) } catch {

@@ -15,6 +15,7 @@ struct SelfSignedPKI {
     /// The admin client certificate and key, when the CA key is at hand to sign them.
     let adminCertificatePEM: String?
     let adminKeyPEM: String?
+    let serviceAccountKeyPEM: String?
 
     static func loadOrCreate(in dir: URL) throws -> SelfSignedPKI {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -56,7 +57,7 @@ struct SelfSignedPKI {
             throw PKIError("pki/apiserver.crt or .key cannot be read")
         }
         return SelfSignedPKI(caPEM: caPEM, certificatePEM: servingPEM, keyPEM: servingKey,
-                             adminCertificatePEM: read("admin.crt"), adminKeyPEM: read("admin.key"))
+                             adminCertificatePEM: read("admin.crt"), adminKeyPEM: read("admin.key"), serviceAccountKeyPEM: read("sa.key"))
     }
 
     struct PKIError: Error, CustomStringConvertible {

@@ -1,5 +1,6 @@
 """Who may talk to localkube: the admin's client certificate, the admin token, nobody anonymous."""
 import json
+import time
 import ssl
 import urllib.error
 import urllib.request
@@ -37,3 +38,135 @@ def test_client_certificate_token_and_anonymous(cluster):
     token = (cluster.data_dir / "token").read_text().strip()
     assert fetch(cluster, "/api/v1/namespaces/default", token=token)[0] == 200
     assert fetch(cluster, "/api/v1/namespaces/default", token="wrong")[0] == 401
+
+
+def test_basic_auth_and_static_tokens(tmp_path):
+    """Passwords from basic-auth.csv (the generated admin one, and lines a person added) and
+    bearer tokens from tokens.csv, as kubectl sends them."""
+    from conftest import Cluster
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tokens.csv").write_text('jane-token,jane,1001,"devs,qa"\n')
+    c = Cluster(data).start()
+    try:
+        admin_line = (data / "basic-auth.csv").read_text().splitlines()[0]
+        password, user, _, groups = admin_line.split(",", 3)
+        assert user == "admin" and groups == '"system:masters"' and len(password) >= 20
+        assert (data / "basic-auth.csv").stat().st_mode & 0o777 == 0o600
+
+        r = c.kubectl("--username", "admin", "--password", password, "get", "ns", "default", "-o", "name")
+        assert r.stdout.strip() == "namespace/default"
+        r = c.kubectl("--username", "admin", "--password", "wrong", "get", "ns", check=False)
+        assert r.returncode == 1 and r.stderr.strip() == "error: You must be logged in to the server (Unauthorized)"
+
+        c.kubectl("config", "set-credentials", "basic", "--username=admin", f"--password={password}")
+        c.kubectl("config", "set-context", "basic", "--cluster=cubby", "--user=basic")
+        who = json.loads(c.kubectl("--context", "basic", "auth", "whoami", "-o", "json").stdout)
+        assert who["kind"] == "SelfSubjectReview"
+        assert who["status"]["userInfo"]["username"] == "admin"
+        assert who["status"]["userInfo"]["groups"] == ["system:masters", "system:authenticated"]
+
+        who = c.kubectl("--token", "jane-token", "auth", "whoami").stdout.split("\n")
+        assert who[1].split() == ["Username", "jane"] and who[3].split() == ["Groups", "[devs", "qa", "system:authenticated]"]
+        r = c.kubectl("--token", "jane-token", "get", "pods", check=False)
+        assert r.returncode == 1
+        assert r.stderr.strip() == ('Error from server (Forbidden): pods is forbidden: User "jane" cannot list resource "pods" '
+                                    'in API group "" in the namespace "default"')
+        r = c.kubectl("--token", "not-a-token", "get", "pods", check=False)
+        assert r.stderr.strip() == "error: You must be logged in to the server (Unauthorized)"
+    finally:
+        c.stop()
+
+
+def test_service_account_token_rbac_and_reviews(cluster, ns):
+    k = cluster.kubectl
+    k("-n", ns, "create", "serviceaccount", "viewer")
+    k("-n", ns, "create", "rolebinding", "viewer", "--clusterrole=view", f"--serviceaccount={ns}:viewer")
+    token = k("-n", ns, "create", "token", "viewer").stdout.strip()
+    sa = f"system:serviceaccount:{ns}:viewer"
+
+    who = json.loads(k("--token", token, "auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
+    assert who["username"] == sa
+    assert who["groups"] == ["system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"]
+    assert who["uid"] == k("-n", ns, "get", "sa", "viewer", "-o", "jsonpath={.metadata.uid}").stdout
+
+    for who_args in (["--token", token], [f"--as={sa}"]):
+        assert k(*who_args, "-n", ns, "auth", "can-i", "list", "pods").stdout.strip() == "yes"
+        r = k(*who_args, "-n", ns, "auth", "can-i", "create", "pods", check=False)
+        assert (r.returncode, r.stdout.strip()) == (1, "no")
+        r = k(*who_args, "auth", "can-i", "list", "pods", "-n", "default", check=False)
+        assert (r.returncode, r.stdout.strip()) == (1, "no"), "a RoleBinding grants in its own namespace only"
+    rules = k("--token", token, "-n", ns, "auth", "can-i", "--list").stdout.splitlines()
+    assert rules[0].split() == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
+    assert ["pods", "[]", "[]", "[get", "list", "watch]"] in [line.split() for line in rules]
+
+    assert "serviceaccount/viewer" in k("--token", token, "-n", ns, "get", "sa", "-o", "name").stdout.split()
+    r = k("--token", token, "-n", ns, "create", "configmap", "x", "--from-literal=a=b", check=False)
+    assert r.returncode == 1
+    forbidden = (f'configmaps is forbidden: User "{sa}" cannot create resource "configmaps" in API group "" '
+                 f'in the namespace "{ns}"')
+    assert r.stderr.strip() == f"error: failed to create configmap: {forbidden}"
+    r = k("--token", token, "-n", ns, "create", "-f", "-", input="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-file\n", check=False)
+    assert r.stderr.strip() == f'Error from server (Forbidden): error when creating "STDIN": {forbidden}'
+    r = k("--token", token, "-n", ns, "get", "pods", "--as=someone", check=False)
+    assert r.stderr.strip() == (f'Error from server (Forbidden): users "someone" is forbidden: User "{sa}" cannot impersonate '
+                                'resource "users" in API group "" at the cluster scope')
+
+    review = json.loads(k("create", "-o", "json", "-f", "-", input=json.dumps({
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}})).stdout)
+    assert review["status"]["authenticated"] is True and review["status"]["user"]["username"] == sa
+    sar = json.loads(k("create", "-o", "json", "-f", "-", input=json.dumps({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+        "spec": {"user": sa, "resourceAttributes": {"namespace": ns, "verb": "watch", "resource": "deployments", "group": "apps"}}})).stdout)
+    assert sar["status"] == {"allowed": True,
+                             "reason": f'RBAC: allowed by RoleBinding "viewer/{ns}" of ClusterRole "view" to ServiceAccount "viewer/{ns}"'}
+
+    # A token bound to a secret stops working with the secret; any token with its account.
+    k("-n", ns, "create", "secret", "generic", "holder")
+    bound = k("-n", ns, "create", "token", "viewer", "--bound-object-kind=Secret", "--bound-object-name=holder").stdout.strip()
+    assert k("--token", bound, "-n", ns, "auth", "can-i", "get", "pods").stdout.strip() == "yes"
+    k("-n", ns, "delete", "secret", "holder")
+    unauthorized = "error: You must be logged in to the server (Unauthorized)"
+    assert k("--token", bound, "-n", ns, "get", "pods", check=False).stderr.strip() == unauthorized
+    k("-n", ns, "delete", "sa", "viewer")
+    assert k("--token", token, "-n", ns, "get", "pods", check=False).stderr.strip() == unauthorized
+
+    r = k("-n", ns, "create", "token", "nobody", check=False)
+    assert r.stderr.strip() == 'error: failed to create token: serviceaccounts "nobody" not found'
+    k("-n", ns, "create", "serviceaccount", "other")
+    r = k("-n", ns, "create", "token", "other", "--duration=1m", check=False)
+    assert r.stderr.strip() == ('error: failed to create token: TokenRequest.authentication.k8s.io "other" is invalid: '
+                                'spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes')
+
+
+def test_bootstrap_roles_and_aggregation(cluster):
+    k = cluster.kubectl
+    names = k("get", "clusterroles", "-o", "name").stdout.split()
+    for role in ("cluster-admin", "admin", "edit", "view", "system:discovery", "system:basic-user", "system:public-info-viewer"):
+        assert f"clusterrole.rbac.authorization.k8s.io/{role}" in names
+    masters = json.loads(k("get", "clusterrolebinding", "cluster-admin", "-o", "json").stdout)
+    assert masters["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}]
+
+    k("create", "-f", "-", input="""apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: widgets-view
+  labels:
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+rules:
+- apiGroups: ["example.com"]
+  resources: ["widgets"]
+  verbs: ["get", "list", "watch"]
+""")
+    try:
+        for role in ("view", "edit", "admin"):
+            for _ in range(100):
+                rules = json.loads(k("get", "clusterrole", role, "-o", "json").stdout)["rules"]
+                if any(r.get("apiGroups") == ["example.com"] for r in rules):
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError(f"{role} did not aggregate widgets-view: {rules}")
+        assert k("auth", "can-i", "list", "widgets.example.com", "--as=jane", "--as-group=viewers", check=False).stdout.strip() == "no"
+    finally:
+        k("delete", "clusterrole", "widgets-view")
