@@ -1,4 +1,5 @@
 """Who may talk to localkube: the admin's client certificate, the admin token, nobody anonymous."""
+import base64
 import json
 import time
 import ssl
@@ -120,6 +121,13 @@ def test_service_account_token_rbac_and_reviews(cluster, ns):
         "spec": {"user": sa, "resourceAttributes": {"namespace": ns, "verb": "watch", "resource": "deployments", "group": "apps"}}})).stdout)
     assert sar["status"] == {"allowed": True,
                              "reason": f'RBAC: allowed by RoleBinding "viewer/{ns}" of ClusterRole "view" to ServiceAccount "viewer/{ns}"'}
+
+    header, payload, signature = token.split(".")
+    forged = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged["sub"] = f"system:serviceaccount:{ns}:admin"
+    forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+    r = k("--token", f"{header}.{forged_payload}.{signature}", "-n", ns, "get", "pods", check=False)
+    assert r.stderr.strip() == "error: You must be logged in to the server (Unauthorized)", "a changed claim breaks the signature"
 
     # A token bound to a secret stops working with the secret; any token with its account.
     k("-n", ns, "create", "secret", "generic", "holder")
