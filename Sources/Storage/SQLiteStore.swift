@@ -24,46 +24,50 @@ public actor SQLiteStore: Store {
 
     public init(path: String) throws(StorageError) {
         do {
-            var config = Configuration()
-            config.journalMode = .wal
-            config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            }
-            db = try DatabaseQueue(path: path, configuration: config)
-            try db.write { db in
-                try db.execute(sql: """
-                    CREATE TABLE IF NOT EXISTS log (
-                        rev INTEGER PRIMARY KEY,
-                        key TEXT NOT NULL,
-                        created INTEGER NOT NULL,
-                        deleted INTEGER NOT NULL DEFAULT 0,
-                        prev_rev INTEGER NOT NULL DEFAULT 0,
-                        value BLOB NOT NULL
-                    );
-                    CREATE INDEX IF NOT EXISTS log_key_rev ON log(key, rev);
-                    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                    """)
-            }
+            db = try DatabaseQueue(path: path, configuration: Self.configuration)
+        } catch let error as DatabaseError {
+            throw .io("\(path) \(Self.describe(error))")
         } catch {
             throw .io("cannot open the store at \(path): \(error)")
         }
-        let (rev, comp, objects) = try Self.load(db)
+        let (rev, comp, objects) = try Self.load(db, path: path)
         revision = rev
         compacted = comp
         for o in objects { current[o.key] = o }
         keys = current.keys.sorted()
     }
 
-    private static func load(_ db: DatabaseQueue) throws(StorageError) -> (Int64, Int64, [StoredObject]) {
+    /// WAL mode, set by hand rather than by GRDB's `journalMode = .wal`, which writes a table to
+    /// every store it opens: a store refused for its format must be left byte for byte as it was.
+    static var configuration: Configuration {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return config
+    }
+
+    static func createTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS log (
+                rev INTEGER PRIMARY KEY,
+                key TEXT NOT NULL,
+                created INTEGER NOT NULL,
+                deleted INTEGER NOT NULL DEFAULT 0,
+                prev_rev INTEGER NOT NULL DEFAULT 0,
+                value BLOB NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS log_key_rev ON log(key, rev);
+            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            """)
+    }
+
+    /// Checks (and if older, migrates) the format, then reads the current state of every key.
+    private static func load(_ db: DatabaseQueue, path: String) throws(StorageError) -> (Int64, Int64, [StoredObject]) {
         do {
             return try db.write { db in
-                let format = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'format_version'")
-                if let format, format > formatVersion {
-                    throw StorageError.unsupportedFormat(found: format, supported: formatVersion)
-                }
-                if format == nil {
-                    try db.execute(sql: "INSERT INTO meta(name, value) VALUES ('format_version', ?)", arguments: [formatVersion])
-                }
+                try StoreMigrations.upgrade(db, to: formatVersion, steps: StoreMigrations.steps, createTables: createTables)
                 let maxRev = try Int64.fetchOne(db, sql: "SELECT MAX(rev) FROM log") ?? 0
                 let savedRev = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'revision'") ?? 0
                 let comp = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'compacted'") ?? 0
@@ -77,8 +81,10 @@ public actor SQLiteStore: Store {
             }
         } catch let error as StorageError {
             throw error
+        } catch let error as DatabaseError {
+            throw .io("\(path) \(describe(error))")
         } catch {
-            throw .io("cannot read the store: \(error)")
+            throw .io("cannot read the store at \(path): \(error)")
         }
     }
 

@@ -49,6 +49,21 @@ public enum StorageError: Error, Sendable, Equatable {
     case io(String)
 }
 
+extension StorageError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .keyExists(let key): return "\(key) already exists"
+        case .notFound(let key): return "\(key) not found"
+        case .conflict(let key, let current): return "\(key) was changed (now at revision \(current))"
+        case .compacted(let requested, let compacted): return "revision \(requested) is compacted (history starts after \(compacted))"
+        case .futureRevision(let requested, let current): return "revision \(requested) is newer than the store's \(current)"
+        case .unsupportedFormat(let found, let supported):
+            return "the store was written by a newer cubby (format \(found); this cubby reads up to \(supported))"
+        case .io(let message): return message
+        }
+    }
+}
+
 /// A page of a list: the objects, the revision the list was read at, and whether more keys follow.
 public struct ListResult: Sendable {
     public var objects: [StoredObject]
