@@ -1,5 +1,6 @@
 import Foundation
 import Localkube
+import Storage
 
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,7 @@ public struct ClusterLifecycle: Sendable {
         self.say = say
     }
 
-    func existing(_ name: String) throws(ClusterError) -> Profile {
+    public func existing(_ name: String) throws(ClusterError) -> Profile {
         let profile = try Profile(name: name, home: home)
         guard profile.exists else {
             throw ClusterError("Profile \"\(name)\" not found. Run \"cubby profile list\" to view all profiles.")
@@ -48,6 +49,8 @@ public struct ClusterLifecycle: Sendable {
         // A kubeconfig we could not update later is refused before anything starts.
         _ = try kubeconfig.load()
         say("😄  cubby \(ControlPlane.version) on \(Self.platform)")
+        // So is a store this cubby cannot open: nothing of the profile has been written yet.
+        let olderFormat = try checkStore(profile)
         var config: Profile.Config
         if profile.exists {
             config = try profile.loadConfig()
@@ -56,22 +59,100 @@ public struct ClusterLifecycle: Sendable {
             say("✨  Creating profile \"\(name)\" in \(profile.directory.path)")
             config = Profile.Config(name: name, port: requested ?? Self.defaultPort, cubbyVersion: ControlPlane.version)
         }
-        if !PortCheck.isFree(config.port) {
-            if requested != nil { throw ClusterError("port \(config.port) is already in use; choose another with --port") }
-            guard let free = PortCheck.nextFree(after: config.port) else { throw ClusterError("no free port above \(config.port)") }
-            say("🔀  Port \(config.port) is taken; using \(free)")
-            config.port = free
+        try choosePort(&config, requested: requested != nil)
+        try await launch(profile, config, migratingFrom: olderFormat)
+        say("🏄  Done! kubectl is now configured to use \"\(name)\" cluster and \"default\" namespace by default")
+    }
+
+    /// The recorded port if it is free; else a requested one is refused, and a remembered one
+    /// gives way to the next free port.
+    func choosePort(_ config: inout Profile.Config, requested: Bool) throws(ClusterError) {
+        guard !PortCheck.isFree(config.port) else { return }
+        if requested { throw ClusterError("port \(config.port) is already in use; choose another with --port") }
+        guard let free = PortCheck.nextFree(after: config.port) else { throw ClusterError("no free port above \(config.port)") }
+        say("🔀  Port \(config.port) is taken; using \(free)")
+        config.port = free
+    }
+
+    /// Refuses a store this cubby cannot open (written by a newer cubby, or not a store at all),
+    /// without writing to it; returns the format of an older store, which `launch` migrates.
+    func checkStore(_ profile: Profile) throws(ClusterError) -> Int? {
+        switch SQLiteStore.check(path: profile.storeURL.path) {
+        case .absent, .current:
+            return nil
+        case .older(let format):
+            return format
+        case .newer(let format):
+            throw ClusterError("profile \"\(profile.name)\": its store was written by a newer cubby (format \(format); "
+                               + "this cubby reads up to \(SQLiteStore.formatVersion)); upgrade cubby")
+        case .unreadable(let reason):
+            throw ClusterError("profile \"\(profile.name)\": \(profile.storeURL.path) \(reason)")
+        }
+    }
+
+    /// Migrates an older store, records this cubby in config.json, starts localkube, waits until
+    /// it is ready and points kubectl at it.
+    func launch(_ profile: Profile, _ config: Profile.Config, migratingFrom olderFormat: Int?) async throws(ClusterError) {
+        var config = config
+        if let olderFormat {
+            say("📦  Migrating the store from format \(olderFormat) to \(SQLiteStore.formatVersion) ...")
+            do { try SQLiteStore.migrate(path: profile.storeURL.path) } catch {
+                throw ClusterError("profile \"\(profile.name)\": \(error)")
+            }
         }
         config.cubbyVersion = ControlPlane.version
         try profile.save(config)
 
         say("🔥  Starting control plane (localkube) on https://127.0.0.1:\(config.port) ...")
-        let pid = try process.start(executable: executable, port: config.port)
+        let pid = try LocalkubeProcess(profile: profile).start(executable: executable, port: config.port)
         say("⌛  Waiting for the API server to be ready ...")
         try await waitUntilReady(profile, config, pid: pid)
         try configureKubectl(profile, config)
-        say("🔗  Configured kubectl: context \"\(name)\" in \(kubeconfig.url.path)")
-        say("🏄  Done! kubectl is now configured to use \"\(name)\" cluster and \"default\" namespace by default")
+        say("🔗  Configured kubectl: context \"\(profile.name)\" in \(kubeconfig.url.path)")
+    }
+
+    // MARK: upgrade
+
+    /// Restarts the cluster on this cubby binary: refuses a store or profile from a newer cubby
+    /// before anything changes, stops the running localkube, migrates the store if its format
+    /// is older, and starts again on the same port.
+    public func upgrade(name: String) async throws(ClusterError) {
+        let profile = try existing(name)
+        let config = try profile.loadConfig()
+        let from = config.cubbyVersion, to = ControlPlane.version
+        if Self.compareVersions(from, to) > 0 {
+            throw ClusterError("profile \"\(name)\" was last run by cubby v\(from), newer than this cubby (v\(to)); "
+                               + "install cubby v\(from) or later")
+        }
+        let olderFormat = try checkStore(profile)
+        _ = try kubeconfig.load()
+        if from == to {
+            say("🔄  Restarting \"\(name)\" on cubby v\(to) (it already runs this version)")
+        } else {
+            say("🔄  Upgrading \"\(name)\" from v\(from) to v\(to)")
+        }
+        let process = LocalkubeProcess(profile: profile)
+        if process.runningPID != nil {
+            say("✋  Stopping \"\(name)\" ...")
+            _ = await process.stop()
+        }
+        var restart = config
+        try choosePort(&restart, requested: false)
+        try await launch(profile, restart, migratingFrom: olderFormat)
+        say("🏄  Done! \"\(name)\" now runs cubby v\(to)")
+    }
+
+    /// Compares dotted versions number by number ("0.10.0" > "0.9.1"); a missing part counts as 0.
+    static func compareVersions(_ a: String, _ b: String) -> Int {
+        func parts(_ v: String) -> [Int] {
+            v.drop(while: { $0 == "v" }).split(separator: ".").map { Int($0.prefix(while: \.isNumber)) ?? 0 }
+        }
+        let x = parts(a), y = parts(b)
+        for i in 0..<max(x.count, y.count) {
+            let l = i < x.count ? x[i] : 0, r = i < y.count ? y[i] : 0
+            if l != r { return l < r ? -1 : 1 }
+        }
+        return 0
     }
 
     func waitUntilReady(_ profile: Profile, _ config: Profile.Config, pid: pid_t) async throws(ClusterError) {
@@ -174,9 +255,11 @@ public struct ClusterLifecycle: Sendable {
         #endif
     }
 
+    /// The log's last line, which for a localkube that gave up is its reason ("localkube: " dropped).
     static func lastLine(of url: URL) -> String {
         let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-        return text.split(whereSeparator: \.isNewline).last.map(String.init) ?? "no output"
+        guard let line = text.split(whereSeparator: \.isNewline).last else { return "no output" }
+        return String(line.hasPrefix("localkube: ") ? line.dropFirst("localkube: ".count) : line)
     }
 }
 

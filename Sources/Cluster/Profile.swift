@@ -39,6 +39,7 @@ public struct Profile: Sendable {
     public var logURL: URL { directory.appendingPathComponent("localkube.log") }
     public var tokenURL: URL { directory.appendingPathComponent("token") }
     public var caURL: URL { directory.appendingPathComponent("pki/ca.crt") }
+    public var storeURL: URL { directory.appendingPathComponent("state.db") }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: configURL.path) }
 

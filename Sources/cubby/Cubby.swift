@@ -8,8 +8,8 @@ struct Cubby: AsyncParsableCommand {
         commandName: "cubby",
         abstract: "A local Kubernetes cluster in one process.",
         version: ControlPlane.version,
-        subcommands: [StartCommand.self, StopCommand.self, DeleteCommand.self, StatusCommand.self, LogsCommand.self,
-                      ProfileCommand.self, VersionCommand.self, LocalkubeCommand.self])
+        subcommands: [StartCommand.self, StopCommand.self, DeleteCommand.self, StatusCommand.self, UpgradeCommand.self,
+                      LogsCommand.self, ProfileCommand.self, VersionCommand.self, LocalkubeCommand.self])
 }
 
 struct LocalkubeCommand: AsyncParsableCommand {

@@ -1,6 +1,10 @@
-"""cubby start, stop, delete and status as a newcomer uses them, with a kubeconfig that already has other entries."""
+"""cubby start, stop, delete, status and upgrade as a newcomer uses them, with a kubeconfig that already has other
+entries."""
+import json
 import os
+import sqlite3
 import subprocess
+import time
 
 import yaml
 
@@ -110,3 +114,118 @@ def test_bad_input_is_one_line_and_changes_nothing(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
     assert e.kubeconfig.read_text() == "clusters: [unclosed\n"
     assert not (e.home / "profiles" / "cubby").exists()
+
+
+def version(e):
+    return e.cubby("version").stdout.strip().removeprefix("cubby version: v")
+
+
+def test_upgrade_from_an_older_cubby_reports_both_versions_and_keeps_objects(tmp_path):
+    e = Env(tmp_path)
+    port = free_port()
+    e.cubby("start", "--port", str(port))
+    e.kubectl("create", "configmap", "kept", "--from-literal=a=b")
+    profile = e.home / "profiles" / "cubby"
+    config = json.loads((profile / "config.json").read_text())
+    assert config["cubbyVersion"] == version(e)
+    config["cubbyVersion"] = "0.0.9"
+    (profile / "config.json").write_text(json.dumps(config))
+    old_pid = (profile / "localkube.pid").read_text()
+
+    out = e.cubby("upgrade").stdout.splitlines()
+    assert out == [
+        f'🔄  Upgrading "cubby" from v0.0.9 to v{version(e)}',
+        '✋  Stopping "cubby" ...',
+        f"🔥  Starting control plane (localkube) on https://127.0.0.1:{port} ...",
+        "⌛  Waiting for the API server to be ready ...",
+        f'🔗  Configured kubectl: context "cubby" in {e.kubeconfig}',
+        f'🏄  Done! "cubby" now runs cubby v{version(e)}',
+    ]
+    assert json.loads((profile / "config.json").read_text()) == {"name": "cubby", "port": port, "cubbyVersion": version(e)}
+    assert (profile / "localkube.pid").read_text() != old_pid
+    assert e.kubectl("get", "configmap", "kept", "-o", "jsonpath={.data.a}").stdout == "b"
+
+    # Stopped, at this very version: restarted all the same, and running afterwards.
+    e.cubby("stop")
+    out = e.cubby("upgrade").stdout.splitlines()
+    assert out[0] == f'🔄  Restarting "cubby" on cubby v{version(e)} (it already runs this version)'
+    assert "✋  Stopping \"cubby\" ..." not in out
+    assert e.cubby("status").stdout.splitlines()[2:4] == ["host: Running", "apiserver: Running"]
+
+    # A profile last run by a newer cubby is not downgraded.
+    config = json.loads((profile / "config.json").read_text())
+    (profile / "config.json").write_text(json.dumps(dict(config, cubbyVersion="9.0.0")))
+    r = e.cubby("upgrade", check=False)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == f'❌  profile "cubby" was last run by cubby v9.0.0, newer than this cubby (v{version(e)}); install cubby v9.0.0 or later\n'
+    assert e.kubectl("get", "configmap", "kept", "-o", "name").stdout == "configmap/kept\n"
+    r = e.cubby("upgrade", "-p", "nope", check=False)
+    assert r.returncode == 1 and r.stderr == '❌  Profile "nope" not found. Run "cubby profile list" to view all profiles.\n'
+    e.cubby("delete")
+
+
+def profile_files(profile):
+    return {p.name: p.read_bytes() for p in profile.iterdir() if p.is_file()}
+
+
+def test_store_from_a_newer_cubby_is_refused_and_left_as_it_is(tmp_path):
+    e = Env(tmp_path)
+    e.cubby("start", "--port", str(free_port()))
+    e.kubectl("create", "configmap", "kept", "--from-literal=a=b")
+    e.cubby("stop")
+    profile = e.home / "profiles" / "cubby"
+    db = sqlite3.connect(profile / "state.db")
+    assert db.execute("SELECT value FROM meta WHERE name = 'format_version'").fetchone() == (1,)
+    db.execute("UPDATE meta SET value = 99 WHERE name = 'format_version'")
+    db.commit()
+    db.close()
+    before = profile_files(profile)
+    assert "state.db-wal" not in before
+
+    for command in (["start"], ["upgrade"]):
+        r = e.cubby(*command, check=False)
+        assert r.returncode == 1, command
+        assert r.stderr == ('❌  profile "cubby": its store was written by a newer cubby (format 99; this cubby reads up to 1); '
+                            'upgrade cubby\n')
+        assert profile_files(profile) == before, f"cubby {command[0]} changed no file of the profile"
+    assert e.cubby("status", check=False).stdout.splitlines()[2] == "host: Stopped"
+
+    # Written back by the newer cubby's user, say: the same store starts, every object in it.
+    db = sqlite3.connect(profile / "state.db")
+    db.execute("UPDATE meta SET value = 1 WHERE name = 'format_version'")
+    db.commit()
+    db.close()
+    e.cubby("start")
+    assert e.kubectl("get", "configmap", "kept", "-o", "jsonpath={.data.a}").stdout == "b"
+    e.cubby("delete")
+
+
+def test_corrupted_store_is_refused_at_once_with_one_line(tmp_path):
+    e = Env(tmp_path)
+    e.cubby("start", "--port", str(free_port()))
+    e.cubby("stop")
+    profile = e.home / "profiles" / "cubby"
+    garbage = bytes((i * 31 + 7) % 256 for i in range(8192))
+    (profile / "state.db").write_bytes(garbage)
+    before = profile_files(profile)
+
+    t0 = time.monotonic()
+    r = e.cubby("start", check=False)
+    assert time.monotonic() - t0 < 5
+    assert r.returncode == 1
+    assert r.stderr == f'❌  profile "cubby": {profile / "state.db"} is not a cubby store (file is not a database)\n'
+    assert profile_files(profile) == before
+    r = e.cubby("upgrade", check=False)
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1 and "is not a cubby store" in r.stderr
+    assert profile_files(profile) == before
+
+    # localkube run by hand says the same and gives up at once instead of never getting ready.
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "state.db").write_bytes(garbage)
+    r = subprocess.run([BIN, "localkube", "--data-dir", str(data), "--port", str(free_port())],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert r.stderr == f"localkube: {data / 'state.db'} is not a cubby store (file is not a database)\n"
+    assert (data / "state.db").read_bytes() == garbage
+
