@@ -224,15 +224,24 @@ public struct ClusterLifecycle: Sendable {
         public var host: String
         public var apiServer: String
         public var kubeconfig: String
+        /// With credentials asked for: how to authenticate as the admin. Each is left out when
+        /// the profile has no such file.
+        public var user: String?
+        public var password: String?
+        public var token: String?
+        public var clientCertificate: String?
+        public var clientKey: String?
 
         public var isHealthy: Bool { host == "Running" && apiServer == "Running" && kubeconfig == "Configured" }
 
         enum CodingKeys: String, CodingKey {
             case name = "Name", host = "Host", apiServer = "APIServer", kubeconfig = "Kubeconfig"
+            case user = "User", password = "Password", token = "Token"
+            case clientCertificate = "ClientCertificate", clientKey = "ClientKey"
         }
     }
 
-    public func status(name: String) async throws(ClusterError) -> Status {
+    public func status(name: String, credentials: Bool = false) async throws(ClusterError) -> Status {
         let profile = try existing(name)
         let config = try profile.loadConfig()
         let running = LocalkubeProcess(profile: profile).runningPID != nil
@@ -241,8 +250,62 @@ public struct ClusterLifecycle: Sendable {
             ready = await ReadinessProbe.isReady(port: config.port, caPEM: ca)
         }
         let configured = kubeconfig.isConfigured(name: name, server: Self.server(config))
-        return Status(name: name, host: running ? "Running" : "Stopped", apiServer: ready ? "Running" : "Stopped",
-                      kubeconfig: configured ? "Configured" : "Misconfigured")
+        var status = Status(name: name, host: running ? "Running" : "Stopped", apiServer: ready ? "Running" : "Stopped",
+                            kubeconfig: configured ? "Configured" : "Misconfigured")
+        if credentials {
+            if let admin = Self.adminPassword(profile.basicAuthURL) { (status.user, status.password) = admin }
+            if let token = try? String(contentsOf: profile.tokenURL, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+               !token.isEmpty {
+                status.token = token
+            }
+            let files = FileManager.default
+            if files.fileExists(atPath: profile.adminCertificateURL.path) { status.clientCertificate = profile.adminCertificateURL.path }
+            if files.fileExists(atPath: profile.adminKeyURL.path) { status.clientKey = profile.adminKeyURL.path }
+        }
+        return status
+    }
+
+    /// The admin's user and password: the first line of basic-auth.csv, `password,user,uid,"groups"`.
+    static func adminPassword(_ url: URL) -> (user: String, password: String)? {
+        guard let text = try? String(contentsOf: url, encoding: .utf8),
+              let line = text.split(whereSeparator: \.isNewline).first(where: { !$0.allSatisfy(\.isWhitespace) }) else { return nil }
+        let fields = csvFields(line)
+        guard fields.count >= 2, !fields[0].isEmpty, !fields[1].isEmpty else { return nil }
+        return (fields[1], fields[0])
+    }
+
+    /// The fields of one CSV line; a quoted field may hold commas and doubled quotes.
+    static func csvFields(_ line: Substring) -> [String] {
+        var fields: [String] = [], field = "", quoted = false
+        var chars = Array(line)[...]
+        while let c = chars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                fields.append(field.trimmingCharacters(in: .whitespaces))
+                field = ""
+            } else {
+                field.append(c)
+            }
+        }
+        fields.append(field.trimmingCharacters(in: .whitespaces))
+        return fields
+    }
+
+    // MARK: kubectl
+
+    /// Runs the kubectl on PATH with the profile's context, in place of this process (its
+    /// standard streams and exit status are kubectl's); returns only by throwing.
+    public func kubectl(name: String, arguments: [String]) throws(ClusterError) -> Never {
+        guard let path = Kubectl.find() else { throw ClusterError(Kubectl.notFound) }
+        let profile = try existing(name)
+        throw Kubectl.exec(path, context: profile.name, arguments: arguments)
     }
 
     // MARK: helpers

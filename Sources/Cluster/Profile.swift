@@ -40,6 +40,10 @@ public struct Profile: Sendable {
     public var tokenURL: URL { directory.appendingPathComponent("token") }
     public var caURL: URL { directory.appendingPathComponent("pki/ca.crt") }
     public var storeURL: URL { directory.appendingPathComponent("state.db") }
+    /// The static passwords, upstream's CSV (`password,user,uid,"group1,group2"`); the first line is the admin.
+    public var basicAuthURL: URL { directory.appendingPathComponent("basic-auth.csv") }
+    public var adminCertificateURL: URL { directory.appendingPathComponent("pki/admin.crt") }
+    public var adminKeyURL: URL { directory.appendingPathComponent("pki/admin.key") }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: configURL.path) }
 

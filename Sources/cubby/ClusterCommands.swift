@@ -85,19 +85,29 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Output format: text or json.")
     var output: String = "text"
 
+    @Flag(help: "Also show how to authenticate as the admin: user and password, bearer token, client certificate.")
+    var credentials = false
+
     func validate() throws {
         guard ["text", "json"].contains(output) else { throw ValidationError("--output must be text or json") }
     }
 
     func run() async throws {
         var status: ClusterLifecycle.Status?
-        try await CLI.run { () async throws(ClusterError) in status = try await CLI.lifecycle().status(name: options.profile) }
+        try await CLI.run { () async throws(ClusterError) in status = try await CLI.lifecycle().status(name: options.profile, credentials: credentials) }
         guard let status else { return }
         if output == "json" {
-            let data = (try? JSONEncoder().encode(status)) ?? Data()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = (try? encoder.encode(status)) ?? Data()
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("\(status.name)\ntype: Control Plane\nhost: \(status.host)\napiserver: \(status.apiServer)\nkubeconfig: \(status.kubeconfig)\n")
+            var lines = [status.name, "type: Control Plane", "host: \(status.host)", "apiserver: \(status.apiServer)",
+                         "kubeconfig: \(status.kubeconfig)"]
+            let secrets = [("user", status.user), ("password", status.password), ("token", status.token),
+                           ("client-certificate", status.clientCertificate), ("client-key", status.clientKey)]
+            lines += secrets.compactMap { key, value in value.map { "\(key): \($0)" } }
+            print(lines.joined(separator: "\n") + "\n")
         }
         if !status.isHealthy { throw ExitCode(7) }
     }

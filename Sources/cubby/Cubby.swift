@@ -9,7 +9,8 @@ struct Cubby: AsyncParsableCommand {
         abstract: "A local Kubernetes cluster in one process.",
         version: ControlPlane.version,
         subcommands: [StartCommand.self, StopCommand.self, DeleteCommand.self, StatusCommand.self, UpgradeCommand.self,
-                      LogsCommand.self, ProfileCommand.self, VersionCommand.self, LocalkubeCommand.self])
+                      KubectlCommand.self, LogsCommand.self, ProfileCommand.self, CompletionCommand.self, VersionCommand.self,
+                      LocalkubeCommand.self])
 }
 
 struct LocalkubeCommand: AsyncParsableCommand {

