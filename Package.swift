@@ -46,9 +46,20 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The in-process client: informers, work queues, the controller loop, events.
+        .target(name: "Client", dependencies: [
+            "APIMachinery", "Registry", "Resources",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The default scheduler: filters, scores, binds.
+        .target(name: "Scheduler", dependencies: ["APIMachinery", "Registry", "Client"]),
+        // Node agents behind one protocol: simulated nodes now, the kubelet later.
+        .target(name: "Nodes", dependencies: ["APIMachinery", "Registry", "Client"]),
+        // The controller manager's loops, one file each.
+        .target(name: "Controllers", dependencies: ["APIMachinery", "Registry", "Client"]),
         // Composition root: builds and runs every component of one cluster.
         .target(name: "Localkube", dependencies: [
-            "APIMachinery", "Storage", "Registry", "Resources", "APIServer",
+            "APIMachinery", "Storage", "Registry", "Resources", "APIServer", "Client", "Controllers", "Scheduler", "Nodes",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -50,6 +50,9 @@ struct Discovery {
         var subs: [(String, GroupVersionKind, JSON)] = []
         if d.hasStatus { subs.append(("status", GroupVersionKind(group: d.group, version: d.version, kind: d.kind), subresourceVerbs)) }
         if d.scale != nil { subs.append(("scale", GroupVersionKind(group: "autoscaling", version: "v1", kind: "Scale"), subresourceVerbs)) }
+        if d.group.isEmpty && d.plural == "pods" {
+            subs.append(("binding", GroupVersionKind(group: "", version: "v1", kind: "Binding"), ["create"]))
+        }
         if d.group.isEmpty && d.plural == "serviceaccounts" {
             subs.append(("token", GroupVersionKind(group: "authentication.k8s.io", version: "v1", kind: "TokenRequest"), ["create"]))
         }

@@ -101,6 +101,12 @@ struct ResourceRequest {
             case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .scale))
             default: throw .methodNotAllowed()
             }
+        case ("binding", .post) where def.group.isEmpty && def.plural == "pods":
+            let binding = try await readBody(&request)
+            _ = try await registry.bind(def, namespace: namespace ?? "", name: name, node: binding["target"]["name"].string ?? "",
+                                        options: try writeOptions())
+            return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201],
+                                   status: .created)
         case ("token", .post) where def.group.isEmpty && def.plural == "serviceaccounts":
             return try await serveTokenRequest(&request, serviceAccount: name)
         case ("finalize", .put) where def.group.isEmpty && def.plural == "namespaces":

@@ -5,6 +5,10 @@ import Logging
 import Registry
 import Resources
 import Storage
+import Client
+import Controllers
+import Nodes
+import Scheduler
 
 /// Builds and runs every component of one cluster in this process: storage, registry, API
 /// server, and the loops beside them (CRD serving, namespace finalization, compaction).
@@ -15,9 +19,22 @@ public struct ControlPlane: Sendable {
         public var bindAddress: String
         public var compactionInterval: Duration
         public var clusterName: String
+        /// How many nodes the node agent registers, and which agent runs them.
+        public var nodes: Int
+        public var driver: Driver
+
+        public enum Driver: String, Sendable, CaseIterable {
+            /// Nodes whose pods run no processes (as kwok).
+            case simulated
+            /// No nodes: the control plane alone.
+            case none
+        }
 
         public init(dataDirectory: URL, port: Int = 8443, bindAddress: String = "127.0.0.1",
-                    compactionInterval: Duration = .seconds(300), clusterName: String = "cubby") {
+                    compactionInterval: Duration = .seconds(300), clusterName: String = "cubby",
+                    nodes: Int = 1, driver: Driver = .simulated) {
+            self.nodes = nodes
+            self.driver = driver
             self.dataDirectory = dataDirectory
             self.port = port
             self.bindAddress = bindAddress
@@ -58,7 +75,7 @@ public struct ControlPlane: Sendable {
             Task { await NamespaceFinalizer(registry: registry).run() },
             Task { await ClusterRoleAggregation(registry: registry).run() },
             Task { await Self.compact(store, every: options.compactionInterval) },
-        ]
+        ] + startComponents(registry)
         // Wait for CRDs stored earlier to be served again before taking requests.
         for _ in 0..<100 where try await crdsPending(registry) { try await Task.sleep(for: .milliseconds(10)) }
 
@@ -85,6 +102,40 @@ public struct ControlPlane: Sendable {
         }
         for loop in loops { loop.cancel() }
         await store.close()
+    }
+
+    /// The controller manager, scheduler and node agent: each a loop over shared informers, all
+    /// writing through the in-process client.
+    func startComponents(_ registry: Registry) -> [Task<Void, Never>] {
+        let informers = InformerFactory(client: Client(registry: registry, fieldManager: "kube-controller-manager"))
+        let manager = Client(registry: registry, fieldManager: "kube-controller-manager")
+        var controllers: [any Controller] = [
+            ReplicaSetController.replicaSets(client: manager, informers: informers),
+            ReplicaSetController.replicationControllers(client: manager, informers: informers),
+            DeploymentController(client: manager, informers: informers),
+            GarbageCollector(client: Client(registry: registry, fieldManager: "kube-controller-manager")),
+            Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers),
+        ]
+        var agents: [any NodeAgent] = []
+        if options.driver == .simulated && options.nodes > 0 {
+            let agent = SimulatedNodes(client: Client(registry: registry, fieldManager: "kubelet"), informers: informers,
+                                       names: Self.nodeNames(options.clusterName, count: options.nodes), kubeletVersion: "v1.37.0")
+            agents.append(agent)
+            controllers.append(agent)
+        }
+        let log = logger
+        var tasks = informers.start()
+        tasks += controllers.filter { !($0 is any NodeAgent) }.map { c in Task { await c.run(workers: 2, logger: log) } }
+        tasks += agents.map { a in Task { await a.run() } }
+        return tasks
+    }
+
+    /// minikube's node names: the profile, then PROFILE-m02, PROFILE-m03, ...
+    static func nodeNames(_ cluster: String, count: Int) -> [String] {
+        (0..<count).map { i -> String in
+            let n = String(i + 1)
+            return i == 0 ? cluster : "\(cluster)-m\(n.count < 2 ? "0" + n : n)"
+        }
     }
 
     static func loadOrCreateToken(_ url: URL) throws -> String {

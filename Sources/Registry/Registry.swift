@@ -417,7 +417,7 @@ public final class Registry: Sendable {
         }
         for _ in 0..<16 {
             guard let stored = try await load(def, namespace, name) else { throw .notFound(def.groupResource, name) }
-            let obj = try decode(stored)
+            var obj = try decode(stored)
             let meta = obj["metadata"]
             if let uid = options.preconditionUID, uid != meta["uid"].string {
                 throw .conflict(def.groupResource, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(meta["uid"].string ?? "")")
@@ -427,12 +427,21 @@ public final class Registry: Sendable {
             }
             for plugin in admission { var o = obj; try await plugin.admit(.delete, def, object: &o, old: obj, dryRun: options.dryRun) }
 
+            // Foreground and orphan deletion are carried out by the garbage collector, which the
+            // object's finalizer waits for, as upstream's registry arranges.
+            if let finalizer = Self.propagationFinalizers[options.propagationPolicy ?? ""] {
+                var finalizers = obj["metadata"]["finalizers"].array ?? []
+                if !finalizers.contains(.string(finalizer)) {
+                    finalizers.append(.string(finalizer))
+                    obj["metadata"]["finalizers"] = .array(finalizers)
+                }
+            }
             let finalizing = Self.hasFinalizers(def, obj)
             let grace = gracePeriod(def, obj, options)
             if finalizing || grace > 0 {
                 // Mark rather than remove: finalizers or the node agent finish the deletion. A second
                 // delete only matters when it shortens the grace period.
-                if meta["deletionTimestamp"].string != nil,
+                if meta["deletionTimestamp"].string != nil, obj["metadata"]["finalizers"] == meta["finalizers"],
                    finalizing || grace >= (meta["deletionGracePeriodSeconds"].int ?? 0) {
                     return .pending(obj)
                 }
@@ -458,6 +467,8 @@ public final class Registry: Sendable {
         }
         throw .conflict(def.groupResource, name, "the object has been modified too many times concurrently; please try again")
     }
+
+    static let propagationFinalizers = ["Foreground": "foregroundDeletion", "Orphan": "orphan"]
 
     /// Whether something still has to finish the object's deletion: metadata finalizers, or for a
     /// namespace its spec finalizers (the namespace controller's "kubernetes").

@@ -1,0 +1,95 @@
+import APIMachinery
+import Foundation
+import Registry
+import Resources
+
+/// The in-process client controllers, the scheduler and node agents use (DESIGN rule 1): the same
+/// registry calls the HTTP layer makes, so every write passes the same defaults, validation and
+/// admission, without HTTP or TLS in between.
+public struct Client: Sendable {
+    public let registry: Registry
+    /// The manager recorded in managedFields for this component's writes.
+    public let fieldManager: String
+
+    public init(registry: Registry, fieldManager: String) {
+        self.registry = registry
+        self.fieldManager = fieldManager
+    }
+
+    public func resource(_ group: String, _ version: String, _ plural: String) -> ResourceClient {
+        ResourceClient(client: self, group: group, version: version, plural: plural)
+    }
+
+    public var pods: ResourceClient { resource("", "v1", "pods") }
+    public var nodes: ResourceClient { resource("", "v1", "nodes") }
+    public var events: ResourceClient { resource("", "v1", "events") }
+
+    public var writeOptions: WriteOptions { WriteOptions(fieldManager: fieldManager) }
+}
+
+/// One resource's verbs. Objects are JSON trees; a missing resource type fails as the API would.
+public struct ResourceClient: Sendable {
+    public let client: Client
+    public let group: String
+    public let version: String
+    public let plural: String
+
+    var registry: Registry { client.registry }
+
+    public func definition() throws(StatusError) -> ResourceDefinition {
+        guard let def = registry.catalog.lookup(group: group, version: version, plural: plural) else { throw .notFoundPath() }
+        return def
+    }
+
+    public func get(_ namespace: String?, _ name: String) async throws(StatusError) -> JSON {
+        try await registry.get(try definition(), namespace: namespace, name: name)
+    }
+
+    public struct List: Sendable {
+        public var items: [JSON]
+        public var resourceVersion: Int64
+    }
+
+    public func list(_ namespace: String? = nil, options: ListOptions = ListOptions()) async throws(StatusError) -> List {
+        let page = try await registry.list(try definition(), namespace: namespace, options: options)
+        return List(items: page.items.compactMap { try? JSON.parse($0) }, resourceVersion: page.resourceVersion)
+    }
+
+    public func watch(_ namespace: String? = nil, options: ListOptions = ListOptions()) async throws(StatusError) -> AsyncStream<WatchEvent> {
+        try await registry.watch(try definition(), namespace: namespace, options: options)
+    }
+
+    @discardableResult
+    public func create(_ namespace: String?, _ object: JSON) async throws(StatusError) -> JSON {
+        try await registry.create(try definition(), namespace: namespace, body: object, options: client.writeOptions)
+    }
+
+    @discardableResult
+    public func update(_ namespace: String?, _ object: JSON) async throws(StatusError) -> JSON {
+        try await registry.update(try definition(), namespace: namespace, name: object["metadata"]["name"].string ?? "",
+                                  body: object, options: client.writeOptions).0
+    }
+
+    @discardableResult
+    public func updateStatus(_ namespace: String?, _ object: JSON) async throws(StatusError) -> JSON {
+        try await registry.update(try definition(), namespace: namespace, name: object["metadata"]["name"].string ?? "",
+                                  body: object, subresource: .status, options: client.writeOptions).0
+    }
+
+    /// Reads the current object, changes it and writes it back, retrying on conflicts: the
+    /// read-modify-write every controller does.
+    @discardableResult
+    public func modify(_ namespace: String?, _ name: String, status: Bool = false,
+                       _ change: @escaping @Sendable (inout JSON) -> Void) async throws(StatusError) -> JSON {
+        try await registry.patch(try definition(), namespace: namespace, name: name, subresource: status ? .status : nil,
+                                 options: client.writeOptions) { current throws(StatusError) in
+            var o = current
+            change(&o)
+            return o
+        }
+    }
+
+    public func delete(_ namespace: String?, _ name: String, options: DeleteOptions = .init()) async throws(StatusError) {
+        _ = try await registry.delete(try definition(), namespace: namespace, name: name, options: options)
+    }
+}

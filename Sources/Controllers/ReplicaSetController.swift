@@ -1,0 +1,156 @@
+import APIMachinery
+import Client
+import Foundation
+
+/// Keeps spec.replicas pods running for each ReplicaSet (and, with the same logic as upstream,
+/// each ReplicationController): creates pods from the template with the set as controlling
+/// owner, deletes the least valuable extra ones, and reports replicas, readiness and
+/// availability in status.
+public struct ReplicaSetController: Controller {
+    public let name: String
+    public let queue = WorkQueue()
+    let client: Client
+    let resource: ResourceClient
+    let kind: String
+    let sets: Informer
+    let pods: Informer
+    let expectations = Expectations()
+    let events: EventRecorder
+
+    /// ReplicaSets (apps/v1).
+    public static func replicaSets(client: Client, informers: InformerFactory) -> ReplicaSetController {
+        ReplicaSetController(name: "replicaset", client: client, informers: informers, group: "apps", plural: "replicasets", kind: "ReplicaSet")
+    }
+
+    /// ReplicationControllers (v1): a map selector instead of a label selector, otherwise the same.
+    public static func replicationControllers(client: Client, informers: InformerFactory) -> ReplicaSetController {
+        ReplicaSetController(name: "replicationcontroller", client: client, informers: informers, group: "", plural: "replicationcontrollers",
+                             kind: "ReplicationController")
+    }
+
+    init(name: String, client: Client, informers: InformerFactory, group: String, plural: String, kind: String) {
+        self.name = name
+        self.client = client
+        self.kind = kind
+        resource = client.resource(group, "v1", plural)
+        sets = informers.informer(group, "v1", plural)
+        pods = informers.pods
+        events = EventRecorder(client: client, component: "\(name)-controller")
+    }
+
+    public func register() async {
+        let queue = queue, expectations = expectations, kind = kind
+        await sets.addHandler { event in queue.add(Informer.key(event.object)) }
+        await pods.addHandler { event in
+            let pod = event.object
+            guard let owner = ControllerRef.controller(of: pod), owner["kind"].string == kind, let ownerName = owner["name"].string,
+                  let ns = pod["metadata"]["namespace"].string else { return }
+            let ownerKey = "\(ns)/\(ownerName)", podKey = Informer.key(pod)
+            switch event {
+            case .added: expectations.observedAdd(ownerKey, podKey)
+            case .deleted: expectations.observedDelete(ownerKey, podKey)
+            case .updated(_, let new): if !new["metadata"]["deletionTimestamp"].isNull { expectations.observedDelete(ownerKey, podKey) }
+            }
+            queue.add(ownerKey)
+        }
+        await sets.waitForSync()
+        await pods.waitForSync()
+    }
+
+    public func reconcile(_ key: String) async throws {
+        guard let set = await sets.get(key) else {
+            expectations.forget(key)
+            return
+        }
+        let (namespace, _) = Informer.split(key)
+        let owned = await pods.list(namespace: namespace) { ControllerRef.isControlled($0, by: set) }
+        let active = owned.filter(ControllerRef.isActive)
+        if expectations.satisfied(key), set["metadata"]["deletionTimestamp"].isNull {
+            try await manage(set, key: key, active: active)
+        }
+        try await updateStatus(set, active: owned.filter { $0["metadata"]["deletionTimestamp"].isNull && ControllerRef.isActive($0) })
+    }
+
+    func manage(_ set: JSON, key: String, active: [JSON]) async throws {
+        let namespace = set["metadata"]["namespace"].string ?? ""
+        let want = Int(set["spec"]["replicas"].int ?? 1)
+        let diff = want - active.count
+        if diff > 0 {
+            let template = set["spec"]["template"]
+            let prefix = (set["metadata"]["name"].string ?? "") + "-"
+            var pods: [JSON] = []
+            for _ in 0..<diff {
+                var pod: JSON = ["apiVersion": "v1", "kind": "Pod",
+                                 "metadata": ["name": .string(ControllerRef.generatedName(prefix)), "namespace": .string(namespace),
+                                              "ownerReferences": [ControllerRef.reference(to: set)]],
+                                 "spec": template["spec"]]
+                for field in ["labels", "annotations", "finalizers"] where !template["metadata"][field].isNull {
+                    pod["metadata"][field] = template["metadata"][field]
+                }
+                pods.append(pod)
+            }
+            expectations.expect(key, adds: pods.map(Informer.key))
+            for pod in pods {
+                do throws(StatusError) {
+                    let created = try await client.pods.create(namespace, pod)
+                    events.normal(set, "SuccessfulCreate", "Created pod: \(created["metadata"]["name"].string ?? "")")
+                } catch {
+                    expectations.lower(key, add: Informer.key(pod))
+                    events.warning(set, "FailedCreate", "Error creating: \(error.message)")
+                    throw error
+                }
+            }
+        } else if diff < 0 {
+            let victims = Array(active.sorted(by: Self.deletedFirst).prefix(-diff))
+            expectations.expect(key, deletes: victims.map(Informer.key))
+            for pod in victims {
+                let name = pod["metadata"]["name"].string ?? ""
+                do throws(StatusError) {
+                    try await client.pods.delete(namespace, name)
+                    events.normal(set, "SuccessfulDelete", "Deleted pod: \(name)")
+                } catch {
+                    expectations.observedDelete(key, Informer.key(pod))
+                    if error.code != 404 { throw error }
+                }
+            }
+        }
+    }
+
+    /// Upstream's ranking of pods to delete: unscheduled before scheduled, pending before
+    /// running, not ready before ready, then the newest first.
+    static func deletedFirst(_ a: JSON, _ b: JSON) -> Bool {
+        func rank(_ p: JSON) -> (Int, Int, Int) {
+            let scheduled = (p["spec"]["nodeName"].string ?? "").isEmpty ? 0 : 1
+            let phase = ["Pending": 0, "Unknown": 1, "Running": 2][p["status"]["phase"].string ?? "Pending"] ?? 0
+            return (scheduled, phase, ControllerRef.isReady(p) ? 1 : 0)
+        }
+        let ra = rank(a), rb = rank(b)
+        if ra != rb { return ra < rb }
+        return (a["metadata"]["creationTimestamp"].string ?? "") > (b["metadata"]["creationTimestamp"].string ?? "")
+    }
+
+    func updateStatus(_ set: JSON, active: [JSON]) async throws {
+        let minReady = set["spec"]["minReadySeconds"].int ?? 0
+        let templateLabels = set["spec"]["template"]["metadata"]["labels"].stringMap
+        let ready = active.filter(ControllerRef.isReady).count
+        let available = active.filter { ControllerRef.isAvailable($0, minReadySeconds: minReady) }.count
+        let fullyLabeled = active.filter { pod in
+            let labels = pod["metadata"]["labels"].stringMap
+            return templateLabels.allSatisfy { labels[$0.key] == $0.value }
+        }.count
+        var status = set["status"]
+        status["replicas"] = .int(Int64(active.count))
+        status["fullyLabeledReplicas"] = .int(Int64(fullyLabeled))
+        status["readyReplicas"] = ready > 0 ? .int(Int64(ready)) : nil
+        status["availableReplicas"] = available > 0 ? .int(Int64(available)) : nil
+        status["observedGeneration"] = set["metadata"]["generation"]
+        if ready > available { queue.add(Informer.key(set), after: .seconds(minReady)) }
+        guard status != set["status"] else { return }
+        let (namespace, name) = Informer.split(Informer.key(set))
+        do throws(StatusError) {
+            try await resource.modify(namespace, name, status: true) { [status] in $0["status"] = status }
+        } catch {
+            if error.code != 404 { throw error }
+        }
+    }
+}

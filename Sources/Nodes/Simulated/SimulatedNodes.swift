@@ -1,0 +1,180 @@
+import APIMachinery
+import Client
+import Foundation
+import Registry
+
+/// Nodes whose pods run no processes, as kwok's: each node registers with its capacity, labels
+/// and pod CIDR and renews its lease; a pod bound to one goes Pending (ContainerCreating), then
+/// Running with an IP from the node's CIDR, Ready once its readiness probe's initial delay has
+/// passed. Pods that run to completion (a Job's, or any with the run-seconds annotation and a
+/// restartPolicy other than Always) succeed after that many seconds (default 1). Deleting a pod
+/// kills its (absent) processes at once and removes it.
+///
+/// A node annotated `cubby.dev/simulated-stopped: "true"` stops: no heartbeats, its pods are
+/// left as they are, so node lifecycle can be exercised.
+public struct SimulatedNodes: NodeAgent, Controller {
+    public static let runSecondsAnnotation = "cubby.dev/simulated-run-seconds"
+    public static let stoppedAnnotation = "cubby.dev/simulated-stopped"
+    static let leaseNamespace = "kube-node-lease"
+    static let leaseSeconds: Int64 = 40
+    static let renewInterval: Duration = .seconds(10)
+
+    public let name = "simulated-node-agent"
+    public let queue = WorkQueue()
+    public let nodeNames: [String]
+    let indexes: [String: Int]
+    let shape: NodeShape
+    let client: Client
+    let pods: Informer
+    let nodes: Informer
+    let ips = PodIPAllocator()
+    let version: String
+
+    public init(client: Client, informers: InformerFactory, names: [String], shape: NodeShape = NodeShape(), kubeletVersion: String) {
+        self.client = client
+        self.nodeNames = names
+        var indexes: [String: Int] = [:]
+        for (i, n) in names.enumerated() { indexes[n] = i }
+        self.indexes = indexes
+        self.shape = shape
+        self.version = kubeletVersion
+        pods = informers.pods
+        nodes = informers.nodes
+    }
+
+    public func run() async {
+        for name in nodeNames { await register(name) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await heartbeats() }
+            group.addTask { await run(workers: 4, logger: .init(label: "simulated-nodes")) }
+        }
+    }
+
+    public func register() async {
+        let queue = queue, indexes = indexes, ips = ips
+        await pods.addHandler { event in
+            let pod = event.object
+            guard let node = pod["spec"]["nodeName"].string, indexes[node] != nil else { return }
+            let key = Informer.key(pod)
+            if case .deleted = event {
+                ips.release(key)
+                return
+            }
+            if let ip = pod["status"]["podIP"].string { ips.restore(key, ip: ip) }
+            queue.add(key)
+        }
+    }
+
+    // MARK: nodes and leases
+
+    func nodeObject(_ name: String) -> JSON {
+        let index = indexes[name] ?? 0
+        let resources: JSON = ["cpu": .string(shape.cpu), "memory": .string(shape.memory), "pods": .string(String(shape.pods)),
+                               "ephemeral-storage": .string(shape.ephemeralStorage), "hugepages-2Mi": "0"]
+        return [
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": ["name": .string(name), "labels": [
+                "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": .string(Self.arch),
+                "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": .string(Self.arch)],
+                "annotations": ["node.alpha.kubernetes.io/ttl": "0", "cubby.dev/driver": "simulated"]],
+            "spec": ["podCIDR": .string(PodIPAllocator.cidr(node: index)), "podCIDRs": [.string(PodIPAllocator.cidr(node: index))]],
+            "status": ["capacity": resources, "allocatable": resources],
+        ]
+    }
+
+    static var arch: String {
+        #if arch(arm64)
+        "arm64"
+        #else
+        "amd64"
+        #endif
+    }
+
+    func nodeStatus(_ name: String, _ node: JSON, now: String) -> JSON {
+        let index = indexes[name] ?? 0
+        var status = nodeObject(name)["status"]
+        func condition(_ type: String, _ value: String, _ reason: String, _ message: String) -> JSON {
+            let old = node["status"]["conditions"].array?.first { $0["type"].string == type }
+            let since = old?["status"].string == value ? old?["lastTransitionTime"] ?? .string(now) : .string(now)
+            return ["type": .string(type), "status": .string(value), "reason": .string(reason), "message": .string(message),
+                    "lastHeartbeatTime": .string(now), "lastTransitionTime": since]
+        }
+        status["conditions"] = [
+            condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+        ]
+        status["addresses"] = [["type": "InternalIP", "address": .string("172.18.0.\(index + 2)")], ["type": "Hostname", "address": .string(name)]]
+        status["daemonEndpoints"] = ["kubeletEndpoint": ["Port": 10250]]
+        status["nodeInfo"] = [
+            "machineID": .string(Self.hex(name, 32)), "systemUUID": .string(Self.hex("uuid-" + name, 32)), "bootID": .string(Self.hex("boot-" + name, 32)),
+            "kernelVersion": "simulated", "osImage": "Cubby simulated node", "containerRuntimeVersion": "simulated://1.0",
+            "kubeletVersion": .string(version), "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": .string(Self.arch),
+        ]
+        return status
+    }
+
+    /// Creates the node (or takes it over after a restart) and reports it Ready.
+    func register(_ name: String) async {
+        let now = APITime.format(Date())
+        var node = (try? await client.nodes.get(nil, name)) ?? .null
+        if node.isNull {
+            do throws(StatusError) { node = try await client.nodes.create(nil, nodeObject(name)) } catch {
+                if error.code != 409 { return }
+                node = (try? await client.nodes.get(nil, name)) ?? .null
+            }
+        }
+        let status = nodeStatus(name, node, now: now)
+        _ = try? await client.nodes.modify(nil, name, status: true) { $0["status"] = status }
+        await renewLease(name)
+    }
+
+    func heartbeats() async {
+        var beats = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.renewInterval)
+            beats += 1
+            for name in nodeNames {
+                guard let node = await nodes.get(name), node["metadata"]["annotations"][Self.stoppedAnnotation].string != "true" else { continue }
+                await renewLease(name)
+                // Node status is reported every minute, as the kubelet's nodeStatusReportFrequency.
+                if beats % 6 == 0 {
+                    let status = nodeStatus(name, node, now: APITime.format(Date()))
+                    _ = try? await client.nodes.modify(nil, name, status: true) { $0["status"] = status }
+                }
+            }
+        }
+    }
+
+    func renewLease(_ name: String) async {
+        let leases = client.resource("coordination.k8s.io", "v1", "leases")
+        let now = APITime.formatMicro(Date())
+        do throws(StatusError) {
+            try await leases.modify(Self.leaseNamespace, name) { $0["spec"]["renewTime"] = .string(now) }
+        } catch {
+            guard error.code == 404 else { return }
+            var lease: JSON = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                               "metadata": ["name": .string(name), "namespace": .string(Self.leaseNamespace)],
+                               "spec": ["holderIdentity": .string(name), "leaseDurationSeconds": .int(Self.leaseSeconds),
+                                        "renewTime": .string(now)]]
+            if let uid = try? await client.nodes.get(nil, name)["metadata"]["uid"] {
+                lease["metadata"]["ownerReferences"] = [["apiVersion": "v1", "kind": "Node", "name": .string(name), "uid": uid]]
+            }
+            _ = try? await leases.create(Self.leaseNamespace, lease)
+        }
+    }
+
+    /// Stable hex digits from a seed (FNV-1a, then a linear congruential stream): IDs that stay
+    /// the same across restarts.
+    static func hex(_ seed: String, _ length: Int) -> String {
+        var value: UInt64 = 0xcbf29ce484222325
+        for byte in seed.utf8 { value = (value ^ UInt64(byte)) &* 0x100000001b3 }
+        var out = ""
+        while out.count < length {
+            out += String(value, radix: 16)
+            value = value &* 6364136223846793005 &+ 1442695040888963407
+        }
+        return String(out.prefix(length))
+    }
+}

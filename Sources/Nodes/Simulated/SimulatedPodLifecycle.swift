@@ -1,0 +1,148 @@
+import APIMachinery
+import Client
+import Foundation
+import Registry
+
+/// What a simulated node does with one of its pods, each step a status write the kubelet would
+/// make: ContainerCreating, Running (with an IP), Ready after the probe delay, Succeeded for pods
+/// that run to completion, and removal once deleted.
+extension SimulatedNodes {
+    public func reconcile(_ key: String) async throws {
+        guard let pod = await pods.get(key), let nodeName = pod["spec"]["nodeName"].string, let index = indexes[nodeName] else { return }
+        if let node = await nodes.get(nodeName), node["metadata"]["annotations"][Self.stoppedAnnotation].string == "true" { return }
+        let (namespace, name) = Informer.split(key)
+        if pod["metadata"]["deletionTimestamp"].string != nil {
+            // No processes to stop: the grace period ends at once, as for containers that exit on SIGTERM.
+            var options = DeleteOptions()
+            options.gracePeriodSeconds = 0
+            options.preconditionUID = pod["metadata"]["uid"].string
+            do throws(StatusError) { try await client.pods.delete(namespace, name, options: options) } catch {
+                if error.code != 404 && error.code != 409 { throw error }
+            }
+            ips.release(key)
+            return
+        }
+        let phase = pod["status"]["phase"].string ?? "Pending"
+        if phase == "Succeeded" || phase == "Failed" { return }
+        let now = Date()
+        let statuses = pod["status"]["containerStatuses"].array ?? []
+        let hostIP = "172.18.0.\(index + 2)"
+
+        if statuses.isEmpty {
+            try await writeStatus(namespace, name) { p in
+                p["status"]["hostIP"] = .string(hostIP)
+                p["status"]["hostIPs"] = [["ip": .string(hostIP)]]
+                p["status"]["startTime"] = .string(APITime.format(now))
+                Self.setConditions(&p, started: false, ready: false, now: now)
+                p["status"]["containerStatuses"] = .array(Self.containers(p).map { c in
+                    Self.containerStatus(c, state: ["waiting": ["reason": "ContainerCreating"]], ready: false, started: false)
+                })
+            }
+            return
+        }
+        if phase == "Pending" {
+            guard let ip = ips.allocate(key, node: index) else {
+                throw StatusError.internalError("node \(nodeName) has no pod IPs left")
+            }
+            let started = APITime.format(now)
+            try await writeStatus(namespace, name) { p in
+                p["status"]["phase"] = "Running"
+                p["status"]["podIP"] = .string(ip)
+                p["status"]["podIPs"] = [["ip": .string(ip)]]
+                let ready = Self.readyAt(p, started: now) <= now
+                Self.setConditions(&p, started: true, ready: ready, now: now)
+                p["status"]["containerStatuses"] = .array(Self.containers(p).map { c in
+                    Self.containerStatus(c, state: ["running": ["startedAt": .string(started)]], ready: ready, started: true)
+                })
+            }
+            return
+        }
+        // Running: readiness once the probe delay has passed, completion once the run time has.
+        let startedAt = statuses.first?["state"]["running"]["startedAt"].string.flatMap(APITime.parse) ?? now
+        if let finishAt = Self.finishAt(pod, started: startedAt) {
+            if finishAt <= now {
+                try await writeStatus(namespace, name) { p in
+                    p["status"]["phase"] = "Succeeded"
+                    Self.setConditions(&p, started: false, ready: false, now: now, completed: true)
+                    p["status"]["containerStatuses"] = .array(Self.containers(p).map { c in
+                        Self.containerStatus(c, state: ["terminated": ["exitCode": 0, "reason": "Completed",
+                                                                       "startedAt": .string(APITime.format(startedAt)),
+                                                                       "finishedAt": .string(APITime.format(now))]],
+                                             ready: false, started: false)
+                    })
+                }
+                ips.release(key)
+                return
+            }
+            queue.add(key, after: .milliseconds(Int64(finishAt.timeIntervalSince(now) * 1000) + 1))
+        }
+        let readyAt = Self.readyAt(pod, started: startedAt)
+        let isReady = PodConditions.status(pod, "Ready") == "True"
+        if !isReady {
+            if readyAt <= now {
+                try await writeStatus(namespace, name) { p in
+                    Self.setConditions(&p, started: true, ready: true, now: now)
+                    p["status"]["containerStatuses"] = .array((p["status"]["containerStatuses"].array ?? []).map { c in
+                        var c = c
+                        c["ready"] = true
+                        return c
+                    })
+                }
+            } else {
+                queue.add(key, after: .milliseconds(Int64(readyAt.timeIntervalSince(now) * 1000) + 1))
+            }
+        }
+    }
+
+    func writeStatus(_ namespace: String?, _ name: String, _ change: @escaping @Sendable (inout JSON) -> Void) async throws {
+        do throws(StatusError) { try await client.pods.modify(namespace, name, status: true, change) } catch {
+            if error.code != 404 { throw error }
+        }
+    }
+
+    static func containers(_ pod: JSON) -> [JSON] { pod["spec"]["containers"].array ?? [] }
+
+    static func containerStatus(_ container: JSON, state: JSON, ready: Bool, started: Bool) -> JSON {
+        let name = container["name"].string ?? ""
+        let image = container["image"].string ?? ""
+        var status: JSON = ["name": .string(name), "image": .string(image), "imageID": "", "ready": .bool(ready),
+                            "started": .bool(started), "restartCount": 0, "state": state, "lastState": .emptyObject]
+        // Until the container is created it has no ID, and its image none resolved.
+        if state["waiting"].isNull {
+            status["imageID"] = .string("\(image)@sha256:\(hex(image, 64))")
+            status["containerID"] = .string("simulated://\(hex(name + image, 64))")
+        }
+        return status
+    }
+
+    /// When the pod's containers pass their readiness probes: after the largest initialDelaySeconds.
+    static func readyAt(_ pod: JSON, started: Date) -> Date {
+        let delay = containers(pod).map { $0["readinessProbe"]["initialDelaySeconds"].int ?? 0 }.max() ?? 0
+        return started.addingTimeInterval(Double(delay))
+    }
+
+    /// When a pod that runs to completion finishes; nil for pods that run until stopped.
+    static func finishAt(_ pod: JSON, started: Date) -> Date? {
+        let annotation = pod["metadata"]["annotations"][runSecondsAnnotation].string.flatMap(Double.init)
+        let ownedByJob = pod["metadata"]["ownerReferences"].array?.contains { $0["kind"] == "Job" } ?? false
+        guard pod["spec"]["restartPolicy"].string != "Always", annotation != nil || ownedByJob else { return nil }
+        return started.addingTimeInterval(annotation ?? 1)
+    }
+
+    static func setConditions(_ pod: inout JSON, started: Bool, ready: Bool, now: Date, completed: Bool = false) {
+        let time = APITime.format(now)
+        let names = containers(pod).compactMap { $0["name"].string }.joined(separator: " ")
+        PodConditions.set(&pod, type: "PodReadyToStartContainers", status: started || completed ? "True" : "False", now: time)
+        PodConditions.set(&pod, type: "Initialized", status: "True", reason: completed ? "PodCompleted" : nil, now: time)
+        if ready {
+            PodConditions.set(&pod, type: "Ready", status: "True", now: time)
+            PodConditions.set(&pod, type: "ContainersReady", status: "True", now: time)
+        } else {
+            let reason = completed ? "PodCompleted" : "ContainersNotReady"
+            let message: String? = completed ? nil : "containers with unready status: [\(names)]"
+            PodConditions.set(&pod, type: "Ready", status: "False", reason: reason, message: message, now: time)
+            PodConditions.set(&pod, type: "ContainersReady", status: "False", reason: reason, message: message, now: time)
+        }
+        PodConditions.set(&pod, type: "PodScheduled", status: "True", now: time)
+    }
+}

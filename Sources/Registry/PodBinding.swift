@@ -1,0 +1,51 @@
+import APIMachinery
+import Foundation
+import Resources
+
+extension Registry {
+    /// pods/binding: assigns a pod to a node in one write (spec.nodeName and the PodScheduled
+    /// condition), as upstream's BindingREST does; a pod already assigned is a conflict.
+    public func bind(_ def: ResourceDefinition, namespace: String, name: String, node: String,
+                     options: WriteOptions = .init()) async throws(StatusError) -> JSON {
+        guard !node.isEmpty else {
+            throw .invalid(kind: "Binding", group: "", name: name, [.required("target.name", "")])
+        }
+        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options) { old, _ throws(StatusError) in
+            if old["metadata"]["deletionTimestamp"].string != nil {
+                throw .conflict(GroupResource(group: "", resource: "pods/binding"), name, "pod \(name) is being deleted, cannot be assigned to a host")
+            }
+            if let current = old["spec"]["nodeName"].string, !current.isEmpty {
+                throw .conflict(GroupResource(group: "", resource: "pods/binding"), name, "pod \(name) is already assigned to node \"\(current)\"")
+            }
+            var pod = old
+            pod["spec"]["nodeName"] = .string(node)
+            PodConditions.set(&pod, type: "PodScheduled", status: "True")
+            return pod
+        }
+        return obj
+    }
+}
+
+/// Pod status conditions, set the way the kubelet and scheduler set them: lastTransitionTime
+/// moves only when the status changes.
+public enum PodConditions {
+    public static func set(_ pod: inout JSON, type: String, status: String, reason: String? = nil, message: String? = nil,
+                           now: String = APITime.format(Date())) {
+        var conditions = pod["status"]["conditions"].array ?? []
+        var condition: JSON = ["type": .string(type), "status": .string(status), "lastProbeTime": nil,
+                               "lastTransitionTime": .string(now)]
+        if let reason { condition["reason"] = .string(reason) }
+        if let message { condition["message"] = .string(message) }
+        if let i = conditions.firstIndex(where: { $0["type"].string == type }) {
+            if conditions[i]["status"].string == status { condition["lastTransitionTime"] = conditions[i]["lastTransitionTime"] }
+            conditions[i] = condition
+        } else {
+            conditions.append(condition)
+        }
+        pod["status"]["conditions"] = .array(conditions)
+    }
+
+    public static func status(_ pod: JSON, _ type: String) -> String? {
+        pod["status"]["conditions"].array?.first { $0["type"].string == type }?["status"].string
+    }
+}
