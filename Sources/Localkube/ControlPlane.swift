@@ -75,7 +75,7 @@ public struct ControlPlane: Sendable {
             Task { await NamespaceFinalizer(registry: registry).run() },
             Task { await ClusterRoleAggregation(registry: registry).run() },
             Task { await Self.compact(store, every: options.compactionInterval) },
-        ] + startComponents(registry)
+        ] + startComponents(registry, caPEM: pki.caPEM)
         // Wait for CRDs stored earlier to be served again before taking requests.
         for _ in 0..<100 where try await crdsPending(registry) { try await Task.sleep(for: .milliseconds(10)) }
 
@@ -94,6 +94,7 @@ public struct ControlPlane: Sendable {
         let log = logger
         try await server.run { port in
             let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
+            await KubernetesService.reconcile(registry, address: host, port: port)
             let config = AdminKubeconfig.render(name: name, server: "https://\(host):\(port)", caPEM: ca, credentials: credentials)
             do { try AtomicFile.write(config, to: kubeconfigURL, mode: 0o600) } catch {
                 log.error("cannot write \(kubeconfigURL.path): \(error)")
@@ -106,14 +107,18 @@ public struct ControlPlane: Sendable {
 
     /// The controller manager, scheduler and node agent: each a loop over shared informers, all
     /// writing through the in-process client.
-    func startComponents(_ registry: Registry) -> [Task<Void, Never>] {
+    func startComponents(_ registry: Registry, caPEM: String) -> [Task<Void, Never>] {
         let informers = InformerFactory(client: Client(registry: registry, fieldManager: "kube-controller-manager"))
         let manager = Client(registry: registry, fieldManager: "kube-controller-manager")
         var controllers: [any Controller] = [
             ReplicaSetController.replicaSets(client: manager, informers: informers),
             ReplicaSetController.replicationControllers(client: manager, informers: informers),
             DeploymentController(client: manager, informers: informers),
-            GarbageCollector(client: Client(registry: registry, fieldManager: "kube-controller-manager")),
+            GarbageCollector(client: manager),
+            ServiceAccountsController(client: manager, informers: informers),
+            RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
+            EndpointsController(client: manager, informers: informers),
+            EndpointSliceController(client: manager, informers: informers),
             Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers),
         ]
         var agents: [any NodeAgent] = []
