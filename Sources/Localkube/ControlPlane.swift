@@ -115,6 +115,8 @@ public struct ControlPlane: Sendable {
             ReplicaSetController.replicationControllers(client: manager, informers: informers),
             DeploymentController(client: manager, informers: informers),
             GarbageCollector(client: manager),
+            JobController(client: manager, informers: informers),
+            StatefulSetController(client: manager, informers: informers),
             ServiceAccountsController(client: manager, informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),

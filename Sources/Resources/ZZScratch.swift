@@ -1,4 +1,5 @@
 import APIMachinery
+import Foundation
 
 // Fallback declarations of every built-in resource, used until the full per-group declarations land.
 public enum ScratchResources {
@@ -263,7 +264,12 @@ public enum ScratchResources {
             }, validate: { o in podSpecErrors(o["spec"]["template"]["spec"], "spec.template.spec") }),
             columns: [PrinterColumn("Status") { o in .string((o["status"]["conditions"].array ?? []).last { $0["status"] == "True" }?["type"].string ?? "Running") },
                       PrinterColumn("Completions") { o in .string("\(o["status"]["succeeded"].int ?? 0)/\(o["spec"]["completions"].int ?? 1)") },
-                      PrinterColumn("Duration") { _ in "" }, .age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
+                      PrinterColumn("Duration") { o in
+                          // Start to completion, or to now while running; nothing before it starts.
+                          guard let start = o["status"]["startTime"].string.flatMap(APITime.parse) else { return "" }
+                          let end = o["status"]["completionTime"].string.flatMap(APITime.parse) ?? Date()
+                          return .string(APITime.humanDuration(end.timeIntervalSince(start)))
+                      }, .age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
             schemaName: "io.k8s.api.batch.v1.Job"),
         ResourceDefinition(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", shortNames: ["cj"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in

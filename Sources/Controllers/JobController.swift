@@ -1,0 +1,226 @@
+import APIMachinery
+import Client
+import Foundation
+import Registry
+
+/// Runs Jobs to completion, as upstream's job controller: keeps up to `parallelism` pods active
+/// until `completions` have succeeded (each index once, in Indexed mode), fails the Job past
+/// backoffLimit failed pods or activeDeadlineSeconds, stops its pods when suspended, records
+/// status and conditions, and deletes finished Jobs after ttlSecondsAfterFinished.
+public struct JobController: Controller {
+    public let name = "job"
+    public let queue = WorkQueue()
+    let client: Client
+    let jobs: Informer
+    let pods: Informer
+    let expectations = Expectations()
+    let events: EventRecorder
+
+    static let indexAnnotation = "batch.kubernetes.io/job-completion-index"
+
+    public init(client: Client, informers: InformerFactory) {
+        self.client = client
+        jobs = informers.informer("batch", "v1", "jobs")
+        pods = informers.pods
+        events = EventRecorder(client: client, component: "job-controller")
+    }
+
+    var jobClient: ResourceClient { client.resource("batch", "v1", "jobs") }
+
+    public func register() async {
+        let queue = queue, expectations = expectations
+        await jobs.addHandler { event in queue.add(Informer.key(event.object)) }
+        await pods.addHandler { event in
+            let pod = event.object
+            guard let owner = ControllerRef.controller(of: pod), owner["kind"] == "Job", let name = owner["name"].string,
+                  let ns = pod["metadata"]["namespace"].string else { return }
+            let key = "\(ns)/\(name)"
+            switch event {
+            case .added: expectations.observedAdd(key, Informer.key(pod))
+            case .deleted: expectations.observedDelete(key, Informer.key(pod))
+            case .updated: break
+            }
+            queue.add(key)
+        }
+        await jobs.waitForSync()
+        await pods.waitForSync()
+    }
+
+    static func finished(_ job: JSON) -> String? {
+        job["status"]["conditions"].array?.first { ($0["type"] == "Complete" || $0["type"] == "Failed") && $0["status"] == "True" }?["type"].string
+    }
+
+    public func reconcile(_ key: String) async throws {
+        guard let job = await jobs.get(key), job["metadata"]["deletionTimestamp"].isNull else {
+            expectations.forget(key)
+            return
+        }
+        let (namespace, _) = Informer.split(key)
+        let now = Date()
+        if Self.finished(job) != nil {
+            try await expireIfDone(job, key: key, now: now)
+            return
+        }
+        let spec = job["spec"]
+        let owned = await pods.list(namespace: namespace) { ControllerRef.isControlled($0, by: job) }
+        let active = owned.filter(ControllerRef.isActive)
+        let succeeded = owned.filter { $0["status"]["phase"] == "Succeeded" }
+        let failed = owned.filter { $0["status"]["phase"] == "Failed" }
+        let indexed = spec["completionMode"].string == "Indexed"
+        let completions = spec["completions"].int
+        let parallelism = spec["parallelism"].int ?? 1
+        let suspended = spec["suspend"].bool == true
+        let doneIndexes = Set(succeeded.compactMap { Self.index($0) })
+        let succeededCount = Int64(indexed ? doneIndexes.count : succeeded.count)
+
+        var status = job["status"]
+        let before = status
+        var failure: (reason: String, message: String)?
+        if Int64(failed.count) > (spec["backoffLimit"].int ?? 6) {
+            failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+        } else if let deadline = spec["activeDeadlineSeconds"].int, let start = status["startTime"].string.flatMap(APITime.parse),
+                  now.timeIntervalSince(start) >= Double(deadline) {
+            failure = ("DeadlineExceeded", "Job was active longer than specified deadline")
+        }
+        let complete: Bool = if let completions { succeededCount >= completions } else { succeededCount > 0 && active.isEmpty }
+
+        if failure != nil || complete || suspended {
+            for pod in active { try await deletePod(pod, key: key) }
+        } else if expectations.satisfied(key) {
+            if status["startTime"].isNull { status["startTime"] = .string(APITime.format(now)) }
+            try await createPods(job, key: key, active: active, succeeded: succeededCount, doneIndexes: doneIndexes,
+                                 completions: completions, parallelism: parallelism, indexed: indexed)
+        }
+
+        status["active"] = active.isEmpty ? nil : .int(Int64(active.count))
+        let ready = active.filter(ControllerRef.isReady).count
+        status["ready"] = .int(Int64(ready))
+        status["succeeded"] = succeededCount > 0 ? .int(succeededCount) : nil
+        status["failed"] = failed.isEmpty ? nil : .int(Int64(failed.count))
+        status["terminating"] = .int(Int64(owned.filter { !$0["metadata"]["deletionTimestamp"].isNull }.count))
+        status["uncountedTerminatedPods"] = .emptyObject
+        if indexed { status["completedIndexes"] = doneIndexes.isEmpty ? nil : .string(Self.ranges(doneIndexes)) }
+        var conditions = status["conditions"].array ?? []
+        let stamp = APITime.format(now)
+        func add(_ type: String, _ reason: String, _ message: String) {
+            conditions.removeAll { $0["type"].string == type }
+            conditions.append(["type": .string(type), "status": "True", "reason": .string(reason), "message": .string(message),
+                               "lastProbeTime": .string(stamp), "lastTransitionTime": .string(stamp)])
+        }
+        if let failure {
+            add("FailureTarget", failure.reason, failure.message)
+            add("Failed", failure.reason, failure.message)
+            events.warning(job, failure.reason, failure.message)
+        } else if complete {
+            add("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods")
+            add("Complete", "CompletionsReached", "Reached expected number of succeeded pods")
+            status["completionTime"] = .string(stamp)
+            events.normal(job, "Completed", "Job completed")
+        } else if suspended != (conditions.contains { $0["type"] == "Suspended" && $0["status"] == "True" }) {
+            conditions.removeAll { $0["type"] == "Suspended" }
+            if suspended {
+                add("Suspended", "JobSuspended", "Job suspended")
+                events.normal(job, "Suspended", "Job suspended")
+            } else {
+                events.normal(job, "Resumed", "Job resumed")
+            }
+        }
+        status["conditions"] = conditions.isEmpty ? nil : .array(conditions)
+        if let deadline = spec["activeDeadlineSeconds"].int, let start = status["startTime"].string.flatMap(APITime.parse), failure == nil, !complete {
+            queue.add(key, after: .milliseconds(max(1, Int64((start.timeIntervalSince(now) + Double(deadline)) * 1000))))
+        }
+        guard status != before else { return }
+        let (ns, name) = Informer.split(key)
+        do throws(StatusError) {
+            try await jobClient.modify(ns, name, status: true) { [status] in $0["status"] = status }
+        } catch {
+            if error.code != 404 { throw error }
+        }
+    }
+
+    func createPods(_ job: JSON, key: String, active: [JSON], succeeded: Int64, doneIndexes: Set<Int>,
+                    completions: Int64?, parallelism: Int64, indexed: Bool) async throws {
+        let remaining = completions.map { $0 - succeeded - Int64(active.count) } ?? (succeeded > 0 ? 0 : parallelism - Int64(active.count))
+        let count = Int(min(parallelism - Int64(active.count), remaining))
+        guard count > 0 else { return }
+        var indexes: [Int?] = Array(repeating: nil, count: count)
+        if indexed, let completions {
+            let busy = Set(active.compactMap { Self.index($0) })
+            indexes = Array((0..<Int(completions)).filter { !doneIndexes.contains($0) && !busy.contains($0) }.prefix(count))
+        }
+        let namespace = job["metadata"]["namespace"].string ?? ""
+        let jobName = job["metadata"]["name"].string ?? ""
+        let template = job["spec"]["template"]
+        var pods: [JSON] = []
+        for index in indexes {
+            var pod: JSON = ["apiVersion": "v1", "kind": "Pod",
+                             "metadata": ["namespace": .string(namespace), "ownerReferences": [ControllerRef.reference(to: job)]],
+                             "spec": template["spec"]]
+            for field in ["labels", "annotations"] where !template["metadata"][field].isNull { pod["metadata"][field] = template["metadata"][field] }
+            if let index {
+                pod["metadata"]["name"] = .string(ControllerRef.generatedName("\(jobName)-\(index)-"))
+                pod["metadata"]["annotations"][Self.indexAnnotation] = .string(String(index))
+                pod["metadata"]["labels"][Self.indexAnnotation] = .string(String(index))
+                pod["spec"]["hostname"] = .string("\(jobName)-\(index)")
+                let fieldPath = JSON.string("metadata.labels['\(Self.indexAnnotation)']")
+                pod["spec"]["containers"] = .array((pod["spec"]["containers"].array ?? []).map { c in
+                    var c = c
+                    c["env"] = .array((c["env"].array ?? []) + [["name": "JOB_COMPLETION_INDEX",
+                                                                  "valueFrom": ["fieldRef": ["apiVersion": "v1", "fieldPath": fieldPath]]]])
+                    return c
+                })
+            } else {
+                pod["metadata"]["name"] = .string(ControllerRef.generatedName("\(jobName)-"))
+            }
+            pods.append(pod)
+        }
+        expectations.expect(key, adds: pods.map(Informer.key))
+        for pod in pods {
+            do throws(StatusError) {
+                let created = try await client.pods.create(namespace, pod)
+                events.normal(job, "SuccessfulCreate", "Created pod: \(created["metadata"]["name"].string ?? "")")
+            } catch {
+                expectations.lower(key, add: Informer.key(pod))
+                events.warning(job, "FailedCreate", "Error creating: \(error.message)")
+                throw error
+            }
+        }
+    }
+
+    func deletePod(_ pod: JSON, key: String) async throws {
+        let (ns, name) = Informer.split(Informer.key(pod))
+        do throws(StatusError) { try await client.pods.delete(ns, name) } catch { if error.code != 404 { throw error } }
+    }
+
+    /// ttlSecondsAfterFinished: the Job (and through the collector its pods) goes that long
+    /// after it finished.
+    func expireIfDone(_ job: JSON, key: String, now: Date) async throws {
+        guard let ttl = job["spec"]["ttlSecondsAfterFinished"].int else { return }
+        let finishedAt = job["status"]["conditions"].array?.first { $0["type"] == "Complete" || $0["type"] == "Failed" }?["lastTransitionTime"]
+            .string.flatMap(APITime.parse) ?? now
+        let expiry = finishedAt.addingTimeInterval(Double(ttl))
+        guard expiry <= now else {
+            queue.add(key, after: .milliseconds(Int64(expiry.timeIntervalSince(now) * 1000) + 1))
+            return
+        }
+        let (ns, name) = Informer.split(key)
+        var options = DeleteOptions()
+        options.propagationPolicy = "Foreground"
+        options.preconditionUID = job["metadata"]["uid"].string
+        do throws(StatusError) { try await jobClient.delete(ns, name, options: options) } catch { if error.code != 404 && error.code != 409 { throw error } }
+    }
+
+    static func index(_ pod: JSON) -> Int? { pod["metadata"]["annotations"][indexAnnotation].string.flatMap { Int($0) } }
+
+    /// `0-2,5`: sorted indexes with runs collapsed, as completedIndexes reads.
+    static func ranges(_ indexes: Set<Int>) -> String {
+        var parts: [String] = [], sorted = indexes.sorted(), i = 0
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(sorted[i])" : "\(sorted[i])-\(sorted[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+}
