@@ -56,7 +56,7 @@ let package = Package(
         // Node agents behind one protocol: simulated nodes now, the kubelet later.
         .target(name: "Nodes", dependencies: ["APIMachinery", "Registry", "Client"]),
         // The controller manager's loops, one file each.
-        .target(name: "Controllers", dependencies: ["APIMachinery", "Registry", "Client"]),
+        .target(name: "Controllers", dependencies: ["APIMachinery", "Registry", "Client", "Scheduler"]),
         // Composition root: builds and runs every component of one cluster.
         .target(name: "Localkube", dependencies: [
             "APIMachinery", "Storage", "Registry", "Resources", "APIServer", "Client", "Controllers", "Scheduler", "Nodes",

@@ -22,6 +22,8 @@ public struct ControlPlane: Sendable {
         /// How many nodes the node agent registers, and which agent runs them.
         public var nodes: Int
         public var driver: Driver
+        /// How long a node may miss heartbeats before node lifecycle marks it NotReady.
+        public var nodeMonitorGracePeriod: Duration
 
         public enum Driver: String, Sendable, CaseIterable {
             /// Nodes whose pods run no processes (as kwok).
@@ -32,7 +34,8 @@ public struct ControlPlane: Sendable {
 
         public init(dataDirectory: URL, port: Int = 8443, bindAddress: String = "127.0.0.1",
                     compactionInterval: Duration = .seconds(300), clusterName: String = "cubby",
-                    nodes: Int = 1, driver: Driver = .simulated) {
+                    nodes: Int = 1, driver: Driver = .simulated, nodeMonitorGracePeriod: Duration = .seconds(40)) {
+            self.nodeMonitorGracePeriod = nodeMonitorGracePeriod
             self.nodes = nodes
             self.driver = driver
             self.dataDirectory = dataDirectory
@@ -117,6 +120,7 @@ public struct ControlPlane: Sendable {
             GarbageCollector(client: manager),
             JobController(client: manager, informers: informers),
             StatefulSetController(client: manager, informers: informers),
+            DaemonSetController(client: manager, informers: informers),
             ServiceAccountsController(client: manager, informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),

@@ -2,7 +2,7 @@ import APIMachinery
 
 /// The filter plugins of upstream's scheduler, each answering why a node does not fit (in the
 /// words its FailedScheduling message uses), or nil when it does.
-enum NodeFilters {
+public enum NodeFilters {
     static func reasons(_ pod: JSON, _ requests: PodRequests, _ info: NodeInfo) -> [String] {
         let node = info.node
         var reasons: [String] = []
@@ -28,7 +28,7 @@ enum NodeFilters {
     /// Reasons preemption could fix (resources); the rest make it "not helpful".
     static let resourceReasons: Set<String> = ["Too many pods", "Insufficient cpu", "Insufficient memory"]
 
-    static func tolerates(_ pod: JSON, _ taint: JSON) -> Bool {
+    public static func tolerates(_ pod: JSON, _ taint: JSON) -> Bool {
         (pod["spec"]["tolerations"].array ?? []).contains { t in
             let effect = t["effect"].string ?? ""
             guard effect.isEmpty || effect == taint["effect"].string else { return false }
@@ -39,7 +39,7 @@ enum NodeFilters {
         }
     }
 
-    static func matchesSelectorAndAffinity(_ pod: JSON, _ node: JSON) -> Bool {
+    public static func matchesSelectorAndAffinity(_ pod: JSON, _ node: JSON) -> Bool {
         let labels = node["metadata"]["labels"].stringMap
         for (k, v) in pod["spec"]["nodeSelector"].stringMap where labels[k] != v { return false }
         let required = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]

@@ -30,7 +30,18 @@ struct LocalkubeCommand: AsyncParsableCommand {
     @Option(name: .customLong("compaction-interval"), help: "Seconds between compactions of the store's history.")
     var compactionInterval: Double = 300
 
+    @Option(help: "How many nodes to register.")
+    var nodes: Int = 1
+
+    @Option(help: "What runs the nodes' pods: simulated (no processes) or none (control plane only).")
+    var driver: ControlPlane.Options.Driver = .simulated
+
+    @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds a node may miss heartbeats before it is NotReady.")
+    var nodeMonitorGracePeriod: Double = 40
+
     func validate() throws {
+        guard (0...1000).contains(nodes) else { throw ValidationError("--nodes must be between 0 and 1000") }
+        guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard compactionInterval > 0 else { throw ValidationError("--compaction-interval must be positive") }
     }
@@ -38,7 +49,8 @@ struct LocalkubeCommand: AsyncParsableCommand {
     func run() async throws {
         let options = ControlPlane.Options(
             dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), port: port, bindAddress: bind,
-            compactionInterval: .milliseconds(Int64(compactionInterval * 1000)))
+            compactionInterval: .milliseconds(Int64(compactionInterval * 1000)), nodes: nodes, driver: driver,
+            nodeMonitorGracePeriod: .milliseconds(Int64(nodeMonitorGracePeriod * 1000)))
         do {
             try await ControlPlane(options: options).run()
         } catch {
@@ -47,3 +59,5 @@ struct LocalkubeCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension ControlPlane.Options.Driver: ExpressibleByArgument {}
