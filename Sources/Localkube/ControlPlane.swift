@@ -121,6 +121,7 @@ public struct ControlPlane: Sendable {
             JobController(client: manager, informers: informers),
             StatefulSetController(client: manager, informers: informers),
             DaemonSetController(client: manager, informers: informers),
+            CronJobController(client: manager, informers: informers),
             ServiceAccountsController(client: manager, informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),
