@@ -13,6 +13,8 @@ struct KubectlCommand: AsyncParsableCommand {
     var arguments: [String] = []
 
     func run() async throws {
+        // `cubby kubectl --help` is about this command; `cubby kubectl -- --help` is kubectl's.
+        if arguments == ["--help"] || arguments == ["-h"] { throw CleanExit.helpRequest(self) }
         let passed = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
         try await CLI.run { () async throws(ClusterError) in try CLI.lifecycle().kubectl(name: options.profile, arguments: passed) }
     }

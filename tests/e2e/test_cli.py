@@ -238,6 +238,9 @@ def test_kubectl_runs_with_the_profile_context(tmp_path):
     try:
         r = e.cubby("kubectl", "-p", "one", "--", "get", "ns", "default", "-o", "name")
         assert (r.returncode, r.stdout, r.stderr) == (0, "namespace/default\n", "")
+        assert e.cubby("kubectl", "-p", "one", "get", "ns", "default", "-o", "name").stdout == "namespace/default\n"
+        assert "USAGE: cubby kubectl" in e.cubby("kubectl", "--help").stdout
+        assert e.cubby("kubectl", "-p", "one", "--", "--help").stdout.startswith("kubectl controls the Kubernetes cluster manager.")
         # stdin in, kubectl's own exit status and stderr out.
         cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: piped\ndata:\n  a: b\n"
         assert e.cubby("kubectl", "-p", "one", "--", "apply", "-f", "-", input=cm).stdout == "configmap/piped created\n"
