@@ -67,7 +67,7 @@ let package = Package(
         ]),
         // Profiles, kubeconfig merge, the localkube process: what `cubby start|stop|delete|status` do.
         .target(name: "Cluster", dependencies: [
-            "Localkube",
+            "Localkube", "Storage",
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

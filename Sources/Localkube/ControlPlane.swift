@@ -70,7 +70,7 @@ public struct ControlPlane: Sendable {
                                       schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
                                           .merging(ReviewResources.schemas) { a, _ in a })
         let serviceIPs = ServiceIPAllocator()
-        let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs])
+        let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs, DefaultTolerationSeconds()])
         try await bootstrap(registry, serviceIPs)
 
         let loops = [
@@ -122,6 +122,7 @@ public struct ControlPlane: Sendable {
             StatefulSetController(client: manager, informers: informers),
             DaemonSetController(client: manager, informers: informers),
             CronJobController(client: manager, informers: informers),
+            NodeLifecycleController(client: manager, informers: informers, gracePeriod: options.nodeMonitorGracePeriod),
             ServiceAccountsController(client: manager, informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),
@@ -131,7 +132,8 @@ public struct ControlPlane: Sendable {
         var agents: [any NodeAgent] = []
         if options.driver == .simulated && options.nodes > 0 {
             let agent = SimulatedNodes(client: Client(registry: registry, fieldManager: "kubelet"), informers: informers,
-                                       names: Self.nodeNames(options.clusterName, count: options.nodes), kubeletVersion: "v1.37.0")
+                                       names: Self.nodeNames(options.clusterName, count: options.nodes), kubeletVersion: "v1.37.0",
+                                       renewInterval: min(.seconds(10), options.nodeMonitorGracePeriod / 4))
             agents.append(agent)
             controllers.append(agent)
         }

@@ -17,7 +17,8 @@ public struct SimulatedNodes: NodeAgent, Controller {
     public static let stoppedAnnotation = "cubby.dev/simulated-stopped"
     static let leaseNamespace = "kube-node-lease"
     static let leaseSeconds: Int64 = 40
-    static let renewInterval: Duration = .seconds(10)
+    /// The kubelet's 10 s, or less when the cluster expects heartbeats sooner.
+    let renewInterval: Duration
 
     public let name = "simulated-node-agent"
     public let queue = WorkQueue()
@@ -30,7 +31,9 @@ public struct SimulatedNodes: NodeAgent, Controller {
     let ips = PodIPAllocator()
     let version: String
 
-    public init(client: Client, informers: InformerFactory, names: [String], shape: NodeShape = NodeShape(), kubeletVersion: String) {
+    public init(client: Client, informers: InformerFactory, names: [String], shape: NodeShape = NodeShape(), kubeletVersion: String,
+                renewInterval: Duration = .seconds(10)) {
+        self.renewInterval = renewInterval
         self.client = client
         self.nodeNames = names
         var indexes: [String: Int] = [:]
@@ -62,6 +65,15 @@ public struct SimulatedNodes: NodeAgent, Controller {
             }
             if let ip = pod["status"]["podIP"].string { ips.restore(key, ip: ip) }
             queue.add(key)
+        }
+        // A node started again picks up its pods where it left them.
+        let pods = pods
+        await nodes.addHandler { event in
+            guard case .updated(let old, let new) = event, indexes[new["metadata"]["name"].string ?? ""] != nil,
+                  old["metadata"]["annotations"][Self.stoppedAnnotation].string == "true",
+                  new["metadata"]["annotations"][Self.stoppedAnnotation].string != "true" else { return }
+            let name = new["metadata"]["name"].string
+            Task { for pod in await pods.list(where: { $0["spec"]["nodeName"].string == name }) { queue.add(Informer.key(pod)) } }
         }
     }
 
@@ -133,13 +145,15 @@ public struct SimulatedNodes: NodeAgent, Controller {
     func heartbeats() async {
         var beats = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: Self.renewInterval)
+            try? await Task.sleep(for: renewInterval)
             beats += 1
             for name in nodeNames {
                 guard let node = await nodes.get(name), node["metadata"]["annotations"][Self.stoppedAnnotation].string != "true" else { continue }
                 await renewLease(name)
-                // Node status is reported every minute, as the kubelet's nodeStatusReportFrequency.
-                if beats % 6 == 0 {
+                // Node status is reported every minute, as the kubelet's nodeStatusReportFrequency,
+                // and at once when the node is not shown Ready (it was stopped and runs again).
+                let shownReady = node["status"]["conditions"].array?.contains { $0["type"] == "Ready" && $0["status"] == "True" } ?? false
+                if beats % max(1, Int(60 / max(renewInterval.components.seconds, 1))) == 0 || !shownReady {
                     let status = nodeStatus(name, node, now: APITime.format(Date()))
                     _ = try? await client.nodes.modify(nil, name, status: true) { $0["status"] = status }
                 }
