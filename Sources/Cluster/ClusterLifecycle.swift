@@ -37,7 +37,7 @@ public struct ClusterLifecycle: Sendable {
 
     // MARK: start
 
-    public func start(name: String, port requested: Int?) async throws(ClusterError) {
+    public func start(name: String, port requested: Int?, nodes: Int? = nil, driver: String? = nil) async throws(ClusterError) {
         let profile = try Profile(name: name, home: home)
         let process = LocalkubeProcess(profile: profile)
         if profile.exists, process.runningPID != nil {
@@ -59,6 +59,8 @@ public struct ClusterLifecycle: Sendable {
             say("✨  Creating profile \"\(name)\" in \(profile.directory.path)")
             config = Profile.Config(name: name, port: requested ?? Self.defaultPort, cubbyVersion: ControlPlane.version)
         }
+        if let nodes { config.nodes = nodes }
+        if let driver { config.driver = driver }
         try choosePort(&config, requested: requested != nil)
         try await launch(profile, config, migratingFrom: olderFormat)
         say("🏄  Done! kubectl is now configured to use \"\(name)\" cluster and \"default\" namespace by default")
@@ -104,7 +106,10 @@ public struct ClusterLifecycle: Sendable {
         try profile.save(config)
 
         say("🔥  Starting control plane (localkube) on https://127.0.0.1:\(config.port) ...")
-        let pid = try LocalkubeProcess(profile: profile).start(executable: executable, port: config.port)
+        if config.driverName == ControlPlane.Options.Driver.simulated.rawValue {
+            say("🖥️   Nodes: \(config.nodeCount) simulated (pods run no processes)")
+        }
+        let pid = try LocalkubeProcess(profile: profile).start(executable: executable, config: config)
         say("⌛  Waiting for the API server to be ready ...")
         try await waitUntilReady(profile, config, pid: pid)
         try configureKubectl(profile, config)
@@ -194,7 +199,8 @@ public struct ClusterLifecycle: Sendable {
         let profile = try existing(name)
         say("✋  Stopping \"\(name)\" ...")
         if await LocalkubeProcess(profile: profile).stop() {
-            say("🛑  1 node stopped.")
+            let nodes = (try? profile.loadConfig())?.nodeCount ?? 1
+            say("🛑  \(nodes) node\(nodes == 1 ? "" : "s") stopped.")
         } else {
             say("🤷  \"\(name)\" is not running.")
         }

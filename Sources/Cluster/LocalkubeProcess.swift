@@ -22,8 +22,9 @@ public struct LocalkubeProcess: Sendable {
     }
 
     /// Spawns `executable localkube --data-dir PROFILE --port PORT` in a new session.
-    public func start(executable: String, port: Int) throws(ClusterError) -> pid_t {
-        let args = [executable, "localkube", "--data-dir", profile.directory.path, "--port", String(port)]
+    public func start(executable: String, config: Profile.Config) throws(ClusterError) -> pid_t {
+        let args = [executable, "localkube", "--data-dir", profile.directory.path, "--port", String(config.port),
+                    "--nodes", String(config.nodeCount), "--driver", config.driverName]
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)

@@ -8,6 +8,12 @@ public struct Profile: Sendable {
         public var name: String
         public var port: Int
         public var cubbyVersion: String
+        /// The nodes and what runs them; absent in profiles made before nodes existed (one simulated).
+        public var nodes: Int?
+        public var driver: String?
+
+        public var nodeCount: Int { nodes ?? 1 }
+        public var driverName: String { driver ?? ControlPlane.Options.Driver.simulated.rawValue }
     }
 
     public let name: String

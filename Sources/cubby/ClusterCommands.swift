@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Localkube
 
 /// Shared by the lifecycle commands: the profile flag, step output and one-line errors.
 struct ProfileOption: ParsableArguments {
@@ -41,12 +42,21 @@ struct StartCommand: AsyncParsableCommand {
     @Option(help: "HTTPS port of the API server (default 8443, or the next free one).")
     var port: Int?
 
+    @Option(help: "How many nodes the cluster has (default 1; kept in the profile).")
+    var nodes: Int?
+
+    @Option(help: "What runs the nodes' pods: simulated (no processes, as kwok) or none (control plane only).")
+    var driver: ControlPlane.Options.Driver?
+
     func validate() throws {
         if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+        if let nodes, !(0...1000).contains(nodes) { throw ValidationError("--nodes must be between 0 and 1000") }
     }
 
     func run() async throws {
-        try await CLI.run { () async throws(ClusterError) in try await CLI.lifecycle().start(name: options.profile, port: port) }
+        try await CLI.run { () async throws(ClusterError) in
+            try await CLI.lifecycle().start(name: options.profile, port: port, nodes: nodes, driver: driver?.rawValue)
+        }
     }
 }
 
