@@ -7,14 +7,16 @@ import Registry
 /// and pod CIDR and renews its lease; a pod bound to one goes Pending (ContainerCreating), then
 /// Running with an IP from the node's CIDR, Ready once its readiness probe's initial delay has
 /// passed. Pods that run to completion (a Job's, or any with the run-seconds annotation and a
-/// restartPolicy other than Always) succeed after that many seconds (default 1). Deleting a pod
-/// kills its (absent) processes at once and removes it.
+/// restartPolicy other than Always) succeed after that many seconds (default 1). A deleted pod
+/// stops after its stop-seconds annotation (default 0), within its grace period, and goes.
 ///
 /// A node annotated `cubby.dev/simulated-stopped: "true"` stops: no heartbeats, its pods are
 /// left as they are, so node lifecycle can be exercised.
 public struct SimulatedNodes: NodeAgent, Controller {
     public static let runSecondsAnnotation = "cubby.dev/simulated-run-seconds"
     public static let stoppedAnnotation = "cubby.dev/simulated-stopped"
+    /// How long a pod's containers take to stop once it is deleted (capped by its grace period).
+    public static let stopSecondsAnnotation = "cubby.dev/simulated-stop-seconds"
     static let leaseNamespace = "kube-node-lease"
     static let leaseSeconds: Int64 = 40
     /// The kubelet's 10 s, or less when the cluster expects heartbeats sooner.

@@ -11,8 +11,16 @@ extension SimulatedNodes {
         guard let pod = await pods.get(key), let nodeName = pod["spec"]["nodeName"].string, let index = indexes[nodeName] else { return }
         if let node = await nodes.get(nodeName), node["metadata"]["annotations"][Self.stoppedAnnotation].string == "true" { return }
         let (namespace, name) = Informer.split(key)
-        if pod["metadata"]["deletionTimestamp"].string != nil {
-            // No processes to stop: the grace period ends at once, as for containers that exit on SIGTERM.
+        if let deadline = pod["metadata"]["deletionTimestamp"].string.flatMap(APITime.parse) {
+            // The containers "exit" after the pod's stop-seconds annotation (default 0: at once,
+            // as on SIGTERM), and are killed when the grace period runs out if that is sooner.
+            let grace = Double(pod["metadata"]["deletionGracePeriodSeconds"].int ?? 0)
+            let stop = pod["metadata"]["annotations"][Self.stopSecondsAnnotation].string.flatMap(Double.init) ?? 0
+            let exitAt = deadline.addingTimeInterval(-grace + min(stop, grace))
+            if exitAt > Date() {
+                queue.add(key, after: .milliseconds(Int64(exitAt.timeIntervalSinceNow * 1000) + 1))
+                return
+            }
             var options = DeleteOptions()
             options.gracePeriodSeconds = 0
             options.preconditionUID = pod["metadata"]["uid"].string
