@@ -138,6 +138,7 @@ def test_upgrade_from_an_older_cubby_reports_both_versions_and_keeps_objects(tmp
         f'🔄  Upgrading "cubby" from v0.0.9 to v{version(e)}',
         '✋  Stopping "cubby" ...',
         f"🔥  Starting control plane (localkube) on https://127.0.0.1:{port} ...",
+        "🖥️   Nodes: 1 simulated (pods run no processes)",
         "⌛  Waiting for the API server to be ready ...",
         f'🔗  Configured kubectl: context "cubby" in {e.kubeconfig}',
         f'🏄  Done! "cubby" now runs cubby v{version(e)}',
