@@ -91,5 +91,6 @@ let package = Package(
         .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Client"]),
     ]
 )

@@ -1,10 +1,15 @@
 import APIMachinery
 import Foundation
+import Synchronization
 
 /// Records core/v1 Events about objects, as upstream's event recorder does: `kubectl describe`
 /// and `kubectl get events` show them. Repeats of the same event within its series bump count
 /// and lastTimestamp instead of adding objects.
 public struct EventRecorder: Sendable {
+    /// Series already recorded, by their Event's name (process-wide, as the kubelet's and
+    /// controller manager's event caches are).
+    static let series = Mutex<[String: String]>([:])
+
     let client: Client
     /// source.component and reportingComponent, e.g. `deployment-controller`.
     let component: String
@@ -23,12 +28,17 @@ public struct EventRecorder: Sendable {
         let meta = object["metadata"]
         let namespace = meta["namespace"].string.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         let name = meta["name"].string ?? ""
-        // The same object, reason and message form one series: one Event, counted.
-        var hasher = Hasher()
-        hasher.combine(meta["uid"].string)
-        hasher.combine(reason)
-        hasher.combine(message)
-        let eventName = "\(name).\(String(UInt64(bitPattern: Int64(hasher.finalize())), radix: 16).prefix(16))"
+        // Named as upstream names them (object name, then the time in hex nanoseconds), so a
+        // list in name order is in time order; the same object, reason and message form one
+        // series: one Event, counted.
+        let series = "\(meta["uid"].string ?? name)/\(type)/\(reason)/\(message)"
+        let fresh = "\(name).\(String(UInt64(Date().timeIntervalSince1970 * 1e9), radix: 16))"
+        let (eventName, repeated) = Self.series.withLock { known -> (String, Bool) in
+            if let existing = known[series] { return (existing, true) }
+            if known.count > 4096 { known.removeAll() }
+            known[series] = fresh
+            return (fresh, false)
+        }
         let now = APITime.format(Date())
         var involved: JSON = ["kind": object["kind"], "namespace": meta["namespace"], "name": .string(name),
                               "uid": meta["uid"], "apiVersion": object["apiVersion"], "resourceVersion": meta["resourceVersion"]]
@@ -44,13 +54,11 @@ public struct EventRecorder: Sendable {
         ]
         let events = client.events
         Task {
-            do throws(StatusError) { try await events.create(namespace, event) } catch {
-                guard error.code == 409 else { return }
-                _ = try? await events.modify(namespace, eventName) { e in
-                    e["count"] = .int((e["count"].int ?? 1) + 1)
-                    e["lastTimestamp"] = .string(now)
-                }
-            }
+            if repeated, (try? await events.modify(namespace, eventName, { e in
+                e["count"] = .int((e["count"].int ?? 1) + 1)
+                e["lastTimestamp"] = .string(now)
+            })) != nil { return }
+            _ = try? await events.create(namespace, event)
         }
     }
 }

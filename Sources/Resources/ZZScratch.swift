@@ -189,8 +189,28 @@ public enum ScratchResources {
                      "involvedObject.fieldPath": { $0["involvedObject"]["fieldPath"].string }, "reason": { $0["reason"].string }, "type": { $0["type"].string },
                      "source": { $0["source"]["component"].string }, "reportingComponent": { $0["reportingComponent"].string }]),
         simple("", "Node", "nodes", ["no"], namespaced: false, hasStatus: true, columns: [
-            PrinterColumn("Status") { o in .string((o["status"]["conditions"].array ?? []).first { $0["type"] == "Ready" }.map { $0["status"] == "True" ? "Ready" : "NotReady" } ?? "Unknown") },
-            PrinterColumn("Roles") { _ in "<none>" }, .age, .field("Version", ["status", "nodeInfo", "kubeletVersion"], none: "")]),
+            PrinterColumn("Status") { o in
+                var status = (o["status"]["conditions"].array ?? []).first { $0["type"] == "Ready" }.map { $0["status"] == "True" ? "Ready" : "NotReady" } ?? "Unknown"
+                if o["spec"]["unschedulable"].bool == true { status += ",SchedulingDisabled" }
+                return .string(status)
+            },
+            PrinterColumn("Roles") { o in
+                // node-role.kubernetes.io/ROLE labels, as upstream's printer reads them.
+                let roles = o["metadata"]["labels"].stringMap.keys.compactMap { k in
+                    k.hasPrefix("node-role.kubernetes.io/") ? String(k.dropFirst("node-role.kubernetes.io/".count)) : nil
+                }.filter { !$0.isEmpty }.sorted()
+                return .string(roles.isEmpty ? "<none>" : roles.joined(separator: ","))
+            },
+            .age, .field("Version", ["status", "nodeInfo", "kubeletVersion"], none: ""),
+            PrinterColumn("Internal-IP", priority: 1) { o in
+                .string((o["status"]["addresses"].array ?? []).first { $0["type"] == "InternalIP" }?["address"].string ?? "<none>")
+            },
+            PrinterColumn("External-IP", priority: 1) { o in
+                .string((o["status"]["addresses"].array ?? []).first { $0["type"] == "ExternalIP" }?["address"].string ?? "<none>")
+            },
+            .field("OS-Image", ["status", "nodeInfo", "osImage"], priority: 1, none: "<unknown>"),
+            .field("Kernel-Version", ["status", "nodeInfo", "kernelVersion"], priority: 1, none: "<unknown>"),
+            .field("Container-Runtime", ["status", "nodeInfo", "containerRuntimeVersion"], priority: 1, none: "<unknown>")]),
         simple("", "PersistentVolume", "persistentvolumes", ["pv"], namespaced: false, hasStatus: true, columns: [
             .field("Capacity", ["spec", "capacity", "storage"], none: ""), .field("Reclaim Policy", ["spec", "persistentVolumeReclaimPolicy"], none: ""),
             .field("Status", ["status", "phase"], none: ""), .age],

@@ -38,3 +38,12 @@ final class PodIPAllocator: Sendable {
         }
     }
 }
+
+/// A set of keys shared by a node agent's workers.
+final class KeySet: Sendable {
+    let keys = Mutex<Set<String>>([])
+
+    func contains(_ key: String) -> Bool { keys.withLock { $0.contains(key) } }
+    func insert(_ key: String) { _ = keys.withLock { $0.insert(key) } }
+    func remove(_ key: String) { _ = keys.withLock { $0.remove(key) } }
+}

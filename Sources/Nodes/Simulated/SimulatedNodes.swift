@@ -31,6 +31,8 @@ public struct SimulatedNodes: NodeAgent, Controller {
     let pods: Informer
     let nodes: Informer
     let ips = PodIPAllocator()
+    /// Pods whose containers have been told to stop (Killing recorded once).
+    let stopping = KeySet()
     let version: String
 
     public init(client: Client, informers: InformerFactory, names: [String], shape: NodeShape = NodeShape(), kubeletVersion: String,
@@ -83,13 +85,15 @@ public struct SimulatedNodes: NodeAgent, Controller {
 
     func nodeObject(_ name: String) -> JSON {
         let index = indexes[name] ?? 0
+        var labels: JSON = ["kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": .string(Self.arch),
+                            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": .string(Self.arch)]
+        // The first node carries the control plane, as minikube's and kind's do.
+        if index == 0 { labels["node-role.kubernetes.io/control-plane"] = "" }
         let resources: JSON = ["cpu": .string(shape.cpu), "memory": .string(shape.memory), "pods": .string(String(shape.pods)),
                                "ephemeral-storage": .string(shape.ephemeralStorage), "hugepages-2Mi": "0"]
         return [
             "apiVersion": "v1", "kind": "Node",
-            "metadata": ["name": .string(name), "labels": [
-                "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": .string(Self.arch),
-                "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": .string(Self.arch)],
+            "metadata": ["name": .string(name), "labels": labels,
                 "annotations": ["node.alpha.kubernetes.io/ttl": "0", "cubby.dev/driver": "simulated"]],
             "spec": ["podCIDR": .string(PodIPAllocator.cidr(node: index)), "podCIDRs": [.string(PodIPAllocator.cidr(node: index))]],
             "status": ["capacity": resources, "allocatable": resources],

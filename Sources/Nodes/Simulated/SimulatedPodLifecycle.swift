@@ -18,9 +18,14 @@ extension SimulatedNodes {
             let stop = pod["metadata"]["annotations"][Self.stopSecondsAnnotation].string.flatMap(Double.init) ?? 0
             let exitAt = deadline.addingTimeInterval(-grace + min(stop, grace))
             if exitAt > Date() {
+                if !stopping.contains(key) {
+                    stopping.insert(key)
+                    for c in Self.containers(pod) { kubelet(nodeName).normal(pod, "Killing", "Stopping container \(c["name"].string ?? "")") }
+                }
                 queue.add(key, after: .milliseconds(Int64(exitAt.timeIntervalSinceNow * 1000) + 1))
                 return
             }
+            stopping.remove(key)
             var options = DeleteOptions()
             options.gracePeriodSeconds = 0
             options.preconditionUID = pod["metadata"]["uid"].string
@@ -49,6 +54,13 @@ extension SimulatedNodes {
             return
         }
         if phase == "Pending" {
+            let events = kubelet(nodeName)
+            for c in Self.containers(pod) {
+                let name = c["name"].string ?? "", image = c["image"].string ?? ""
+                events.normal(pod, "Pulled", "Container image \"\(image)\" already present on machine and can be accessed by the pod")
+                events.normal(pod, "Created", "Created container: \(name)")
+                events.normal(pod, "Started", "Started container \(name)")
+            }
             guard let ip = ips.allocate(key, node: index) else {
                 throw StatusError.internalError("node \(nodeName) has no pod IPs left")
             }
@@ -101,6 +113,9 @@ extension SimulatedNodes {
             }
         }
     }
+
+    /// The node's kubelet, as events name their source.
+    func kubelet(_ node: String) -> EventRecorder { EventRecorder(client: client, component: "kubelet", host: node) }
 
     func writeStatus(_ namespace: String?, _ name: String, _ change: @escaping @Sendable (inout JSON) -> Void) async throws {
         do throws(StatusError) { try await client.pods.modify(namespace, name, status: true, change) } catch {
