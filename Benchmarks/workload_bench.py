@@ -5,6 +5,7 @@ how fast 5,000 pods are scheduled onto 100 nodes, and localkube's memory with th
 Usage: python3 Benchmarks/workload_bench.py [path/to/cubby]
 Each scenario runs `cubby localkube` on a fresh temporary data dir and drives it with the Python client.
 """
+import json
 import os
 import socket
 import subprocess
@@ -80,13 +81,22 @@ def scheduling(tmp):
         rv = lk.core.list_namespaced_pod("default").metadata.resource_version
 
         def follow():
-            w = watch.Watch()
-            for event in w.stream(lk.core.list_namespaced_pod, "default", resource_version=rv, timeout_seconds=120):
-                pod = event["object"]
-                if pod.spec.node_name and pod.metadata.name not in bound:
-                    bound[pod.metadata.name] = time.perf_counter()
-                    if len(bound) >= 5000:
-                        w.stop()
+            # Raw lines, parsed with json: the client's model objects are too slow to keep up.
+            resp = lk.core.list_namespaced_pod("default", watch=True, resource_version=rv, timeout_seconds=120,
+                                               allow_watch_bookmarks=False, _preload_content=False)
+            buffer = b""
+            for chunk in resp.stream(65536):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                now = time.perf_counter()
+                for line in lines:
+                    pod = json.loads(line)["object"]
+                    name = pod["metadata"]["name"]
+                    if pod["spec"].get("nodeName") and name not in bound:
+                        bound[name] = now
+                if len(bound) >= 5000:
+                    resp.close()
+                    return
 
         t = threading.Thread(target=follow)
         t.start()
@@ -95,9 +105,10 @@ def scheduling(tmp):
         lk.apps.create_namespaced_deployment("default", deployment("wide", 5000))
         t.join(180)
         times = sorted(bound.values())
-        rate = len(times) / (times[-1] - t0) if times else 0.0
+        rate = len(times) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+        total = times[-1] - t0 if times else 0.0
         idle = lk.rss_mb()
-        return len(times), rate, times[-1] - t0 if times else 0.0, idle
+        return len(times), rate, total, idle
     finally:
         lk.stop()
 
@@ -109,8 +120,8 @@ def main():
     print(f"1,000-replica deployment all Ready on 10 simulated nodes: {seconds:.2f} s (target < 10 s); RSS after {rss:.0f} MB")
     with tempfile.TemporaryDirectory() as tmp:
         count, rate, total, rss = scheduling(tmp)
-    print(f"5,000 pods scheduled onto 100 simulated nodes: {count} bound in {total:.2f} s from the Deployment's creation, "
-          f"{rate:.0f} pods/s (target >= 500); localkube RSS {rss:.0f} MB (target < 500 MB)")
+    print(f"5,000 pods scheduled onto 100 simulated nodes: {count} bound, {rate:.0f} pods/s from first to last binding "
+          f"(target >= 500), all bound {total:.2f} s after the Deployment was created; localkube RSS {rss:.0f} MB (target < 500 MB)")
 
 
 main()

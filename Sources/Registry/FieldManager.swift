@@ -32,8 +32,16 @@ public struct FieldManager: Sendable {
     public func update(old: JSON?, new: JSON, def: ResourceDefinition, subresource: Registry.Subresource?,
                 manager: String, now: String) throws(StatusError) -> JSON {
         let ignored = Self.ignored(def, subresource)
-        let before = old.map { members($0, def, ignored) } ?? [:]
-        let after = members(new, def, ignored)
+        // Only top-level parts that differ can hold touched or removed fields: a status write
+        // need not walk the spec.
+        var (oldPart, newPart) = (old ?? .emptyObject, new)
+        if let o = old?.object, let n = new.object {
+            let changed = Set(o.keys).union(n.keys).filter { o[$0] != n[$0] }
+            oldPart = .object(o.filter { changed.contains($0.key) })
+            newPart = .object(n.filter { changed.contains($0.key) })
+        }
+        let before = old == nil ? [:] : members(oldPart, def, ignored)
+        let after = members(newPart, def, ignored)
         var touched = FieldSet(), removed = FieldSet()
         for (path, value) in after where before[path] != value { touched.insert(path) }
         for path in before.keys where after[path] == nil { removed.insert(path) }

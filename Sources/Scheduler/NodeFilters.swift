@@ -40,10 +40,13 @@ public enum NodeFilters {
     }
 
     public static func matchesSelectorAndAffinity(_ pod: JSON, _ node: JSON) -> Bool {
+        let selector = pod["spec"]["nodeSelector"].stringMap
+        let terms = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"].array ?? []
+        // Most pods ask for neither: no need to read the node's labels.
+        if selector.isEmpty && terms.isEmpty { return true }
         let labels = node["metadata"]["labels"].stringMap
-        for (k, v) in pod["spec"]["nodeSelector"].stringMap where labels[k] != v { return false }
-        let required = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-        guard let terms = required.array, !terms.isEmpty else { return true }
+        for (k, v) in selector where labels[k] != v { return false }
+        guard !terms.isEmpty else { return true }
         // Terms are ORed; the expressions of a term ANDed.
         return terms.contains { term in
             let expressions = term["matchExpressions"].array ?? []
