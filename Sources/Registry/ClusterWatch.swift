@@ -24,7 +24,7 @@ extension Registry {
         do { storageWatch = try await store.watch(prefix: root, after: nil, initialState: true) } catch {
             throw .internalError("\(error)")
         }
-        let catalog = self.catalog
+        let catalog = self.catalog, decoded = self.decoded
         let (stream, out) = AsyncStream<ClusterWatch.Event>.makeStream(bufferingPolicy: .unbounded)
         let pump = Task {
             for await event in storageWatch.events {
@@ -33,7 +33,8 @@ extension Registry {
                 guard parts.count == 3 else { continue }
                 let group = parts[0] == "core" ? "" : String(parts[0])
                 guard let def = catalog.all.first(where: { $0.group == group && $0.plural == parts[1] }),
-                      let object = try? JSON.parse(event.object.value) else { continue }
+                      let object = decoded.object(key: event.object.key, revision: event.object.revision)
+                        ?? (try? JSON.parse(event.object.value)) else { continue }
                 out.yield(.init(type: event.kind.rawValue, definition: def, object: object))
             }
             out.finish()

@@ -11,6 +11,7 @@ public final class Registry: Sendable {
     public let catalog: ResourceCatalog
     public let store: any Store
     let admission: [any AdmissionPlugin]
+    let decoded = DecodedObjects()
 
     public init(store: any Store, catalog: ResourceCatalog, admission: [any AdmissionPlugin] = []) {
         self.store = store
@@ -45,6 +46,7 @@ public final class Registry: Sendable {
     }
 
     func decode(_ stored: StoredObject) throws(StatusError) -> JSON {
+        if let known = decoded.object(key: stored.key, revision: stored.revision) { return known }
         do { return try JSON.parse(stored.value) } catch {
             throw .internalError("stored object \(stored.key) is not valid JSON: \(error)")
         }
@@ -164,6 +166,7 @@ public final class Registry: Sendable {
             let stored = try await store.create(key(def, meta["namespace"].string, name), encode: Self.stamped(prepared))
             var created = prepared
             created["metadata"]["resourceVersion"] = .string(String(stored.revision))
+            decoded.remember(created, key: stored.key, revision: stored.revision)
             return created
         } catch {
             for plugin in admission { await plugin.release(def, object: prepared) }
@@ -294,6 +297,7 @@ public final class Registry: Sendable {
                 let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared))
                 var result = prepared
                 result["metadata"]["resourceVersion"] = .string(String(updated.revision))
+                decoded.remember(result, key: updated.key, revision: updated.revision)
                 return (result, false)
             } catch StorageError.conflict {
                 continue

@@ -16,12 +16,19 @@ public struct WatchEvent: Sendable {
     public var payload: Payload
 
     public init(type: String, object: JSON) { self.type = type; self.payload = .json(object) }
-    public init(type: String, serialized: Data) { self.type = type; self.payload = .serialized(serialized) }
+    public init(type: String, serialized: Data, decoded: JSON? = nil) {
+        self.type = type
+        self.payload = .serialized(serialized)
+        self.decoded = decoded
+    }
+
+    /// The tree of a serialized payload, when the registry still had it from the write.
+    var decoded: JSON?
 
     public var object: JSON {
         switch payload {
         case .json(let j): return j
-        case .serialized(let d): return (try? JSON.parse(d)) ?? .null
+        case .serialized(let d): return decoded ?? (try? JSON.parse(d)) ?? .null
         }
     }
 }
@@ -114,7 +121,10 @@ extension Registry {
     /// A storage event as a filtered watcher sees it: an object leaving the selection is DELETED
     /// for it, one entering is ADDED.
     func watchEvent(_ event: StorageEvent, _ filter: ObjectFilter) -> WatchEvent? {
-        if !filter.active && event.kind != .deleted { return WatchEvent(type: event.kind.rawValue, serialized: event.object.value) }
+        if !filter.active && event.kind != .deleted {
+            return WatchEvent(type: event.kind.rawValue, serialized: event.object.value,
+                              decoded: decoded.object(key: event.object.key, revision: event.object.revision))
+        }
         guard var obj = try? decode(event.object) else { return nil }
         if event.kind == .deleted { obj["metadata"]["resourceVersion"] = .string(String(event.revision)) }
         guard filter.active else { return WatchEvent(type: event.kind.rawValue, object: obj) }
