@@ -41,6 +41,7 @@ bench: release
 	.build/release/cubby-bench --bin .build/release/cubby
 	.build/release/cubby-patch-bench
 	python3 Benchmarks/cli_bench.py .build/release/cubby
+	python3 Benchmarks/workload_bench.py .build/release/cubby
 
 clean:
 	rm -rf .build
