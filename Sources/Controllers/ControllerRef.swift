@@ -1,4 +1,5 @@
 import APIMachinery
+import Client
 import Foundation
 import Synchronization
 
@@ -16,6 +17,37 @@ enum ControllerRef {
     static func reference(to owner: JSON) -> JSON {
         ["apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
          "uid": owner["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true]
+    }
+
+    /// A pod made from an owner's template: its labels, annotations and finalizers, its spec, and
+    /// the owner as controlling reference, as every workload controller makes them.
+    static func pod(from template: JSON, owner: JSON, name: String) -> JSON {
+        var pod: JSON = ["apiVersion": "v1", "kind": "Pod",
+                         "metadata": ["name": .string(name), "namespace": owner["metadata"]["namespace"],
+                                      "ownerReferences": [reference(to: owner)]],
+                         "spec": template["spec"]]
+        for field in ["labels", "annotations", "finalizers"] where !template["metadata"][field].isNull {
+            pod["metadata"][field] = template["metadata"][field]
+        }
+        return pod
+    }
+
+    /// The pods informer's handler for a controller of `kind`: each event about a pod it controls
+    /// settles the owner's expectations (a pod marked for deletion counts as deleted) and queues
+    /// the owner.
+    static func queueOwner(kind: String, _ queue: WorkQueue, _ expectations: Expectations) -> Informer.Handler {
+        { event in
+            let pod = event.object
+            guard let owner = controller(of: pod), owner["kind"].string == kind, let ownerName = owner["name"].string,
+                  let ns = pod["metadata"]["namespace"].string else { return }
+            let ownerKey = "\(ns)/\(ownerName)", podKey = Informer.key(pod)
+            switch event {
+            case .added: expectations.observedAdd(ownerKey, podKey)
+            case .deleted: expectations.observedDelete(ownerKey, podKey)
+            case .updated(_, let new): if !new["metadata"]["deletionTimestamp"].isNull { expectations.observedDelete(ownerKey, podKey) }
+            }
+            queue.add(ownerKey)
+        }
     }
 
     /// `web-7d4b9c6f5d-` + five of upstream's generateName characters.

@@ -43,18 +43,7 @@ public struct DaemonSetController: Controller {
         await nodes.addHandler { _ in
             Task { for ds in await sets.list() { queue.add(Informer.key(ds)) } }
         }
-        await pods.addHandler { event in
-            let pod = event.object
-            guard let owner = ControllerRef.controller(of: pod), owner["kind"] == "DaemonSet", let name = owner["name"].string,
-                  let ns = pod["metadata"]["namespace"].string else { return }
-            let key = "\(ns)/\(name)"
-            switch event {
-            case .added: expectations.observedAdd(key, Informer.key(pod))
-            case .deleted: expectations.observedDelete(key, Informer.key(pod))
-            case .updated: break
-            }
-            queue.add(key)
-        }
+        await pods.addHandler(ControllerRef.queueOwner(kind: "DaemonSet", queue, expectations))
         await sets.waitForSync()
         await nodes.waitForSync()
         await pods.waitForSync()
@@ -154,11 +143,7 @@ public struct DaemonSetController: Controller {
     func createPod(_ ds: JSON, node: String, hash: String, key: String) async throws {
         let namespace = ds["metadata"]["namespace"].string ?? ""
         let template = ds["spec"]["template"]
-        var pod: JSON = ["apiVersion": "v1", "kind": "Pod",
-                         "metadata": ["name": .string(ControllerRef.generatedName((ds["metadata"]["name"].string ?? "") + "-")),
-                                      "namespace": .string(namespace), "ownerReferences": [ControllerRef.reference(to: ds)]],
-                         "spec": template["spec"]]
-        for field in ["labels", "annotations"] where !template["metadata"][field].isNull { pod["metadata"][field] = template["metadata"][field] }
+        var pod = ControllerRef.pod(from: template, owner: ds, name: ControllerRef.generatedName((ds["metadata"]["name"].string ?? "") + "-"))
         pod["metadata"]["labels"][Self.hashLabel] = .string(hash)
         pod["metadata"]["labels"]["pod-template-generation"] = .string(String(ds["metadata"]["generation"].int ?? 1))
         pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] =

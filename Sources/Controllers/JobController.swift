@@ -30,18 +30,7 @@ public struct JobController: Controller {
     public func register() async {
         let queue = queue, expectations = expectations
         await jobs.addHandler { event in queue.add(Informer.key(event.object)) }
-        await pods.addHandler { event in
-            let pod = event.object
-            guard let owner = ControllerRef.controller(of: pod), owner["kind"] == "Job", let name = owner["name"].string,
-                  let ns = pod["metadata"]["namespace"].string else { return }
-            let key = "\(ns)/\(name)"
-            switch event {
-            case .added: expectations.observedAdd(key, Informer.key(pod))
-            case .deleted: expectations.observedDelete(key, Informer.key(pod))
-            case .updated: break
-            }
-            queue.add(key)
-        }
+        await pods.addHandler(ControllerRef.queueOwner(kind: "Job", queue, expectations))
         await jobs.waitForSync()
         await pods.waitForSync()
     }
@@ -153,12 +142,9 @@ public struct JobController: Controller {
         let template = job["spec"]["template"]
         var pods: [JSON] = []
         for index in indexes {
-            var pod: JSON = ["apiVersion": "v1", "kind": "Pod",
-                             "metadata": ["namespace": .string(namespace), "ownerReferences": [ControllerRef.reference(to: job)]],
-                             "spec": template["spec"]]
-            for field in ["labels", "annotations"] where !template["metadata"][field].isNull { pod["metadata"][field] = template["metadata"][field] }
+            let prefix = index.map { "\(jobName)-\($0)-" } ?? "\(jobName)-"
+            var pod = ControllerRef.pod(from: template, owner: job, name: ControllerRef.generatedName(prefix))
             if let index {
-                pod["metadata"]["name"] = .string(ControllerRef.generatedName("\(jobName)-\(index)-"))
                 pod["metadata"]["annotations"][Self.indexAnnotation] = .string(String(index))
                 pod["metadata"]["labels"][Self.indexAnnotation] = .string(String(index))
                 pod["spec"]["hostname"] = .string("\(jobName)-\(index)")
@@ -169,8 +155,6 @@ public struct JobController: Controller {
                                                                   "valueFrom": ["fieldRef": ["apiVersion": "v1", "fieldPath": fieldPath]]]])
                     return c
                 })
-            } else {
-                pod["metadata"]["name"] = .string(ControllerRef.generatedName("\(jobName)-"))
             }
             pods.append(pod)
         }

@@ -41,18 +41,7 @@ public struct ReplicaSetController: Controller {
     public func register() async {
         let queue = queue, expectations = expectations, kind = kind
         await sets.addHandler { event in queue.add(Informer.key(event.object)) }
-        await pods.addHandler { event in
-            let pod = event.object
-            guard let owner = ControllerRef.controller(of: pod), owner["kind"].string == kind, let ownerName = owner["name"].string,
-                  let ns = pod["metadata"]["namespace"].string else { return }
-            let ownerKey = "\(ns)/\(ownerName)", podKey = Informer.key(pod)
-            switch event {
-            case .added: expectations.observedAdd(ownerKey, podKey)
-            case .deleted: expectations.observedDelete(ownerKey, podKey)
-            case .updated(_, let new): if !new["metadata"]["deletionTimestamp"].isNull { expectations.observedDelete(ownerKey, podKey) }
-            }
-            queue.add(ownerKey)
-        }
+        await pods.addHandler(ControllerRef.queueOwner(kind: kind, queue, expectations))
         await sets.waitForSync()
         await pods.waitForSync()
     }
@@ -80,13 +69,7 @@ public struct ReplicaSetController: Controller {
             let prefix = (set["metadata"]["name"].string ?? "") + "-"
             var pods: [JSON] = []
             for _ in 0..<diff {
-                var pod: JSON = ["apiVersion": "v1", "kind": "Pod",
-                                 "metadata": ["name": .string(ControllerRef.generatedName(prefix)), "namespace": .string(namespace),
-                                              "ownerReferences": [ControllerRef.reference(to: set)]],
-                                 "spec": template["spec"]]
-                for field in ["labels", "annotations", "finalizers"] where !template["metadata"][field].isNull {
-                    pod["metadata"][field] = template["metadata"][field]
-                }
+                let pod = ControllerRef.pod(from: template, owner: set, name: ControllerRef.generatedName(prefix))
                 pods.append(pod)
             }
             expectations.expect(key, adds: pods.map(Informer.key))

@@ -34,18 +34,7 @@ public struct StatefulSetController: Controller {
     public func register() async {
         let queue = queue, expectations = expectations
         await sets.addHandler { event in queue.add(Informer.key(event.object)) }
-        await pods.addHandler { event in
-            let pod = event.object
-            guard let owner = ControllerRef.controller(of: pod), owner["kind"] == "StatefulSet", let name = owner["name"].string,
-                  let ns = pod["metadata"]["namespace"].string else { return }
-            let key = "\(ns)/\(name)"
-            switch event {
-            case .added: expectations.observedAdd(key, Informer.key(pod))
-            case .deleted: expectations.observedDelete(key, Informer.key(pod))
-            case .updated: break
-            }
-            queue.add(key)
-        }
+        await pods.addHandler(ControllerRef.queueOwner(kind: "StatefulSet", queue, expectations))
         await sets.waitForSync()
         await pods.waitForSync()
         await revisions.waitForSync()
@@ -165,10 +154,7 @@ public struct StatefulSetController: Controller {
             volumes.removeAll { $0["name"].string == claimName }
             volumes.append(["name": .string(claimName), "persistentVolumeClaim": ["claimName": .string(pvcName)]])
         }
-        var pod: JSON = ["apiVersion": "v1", "kind": "Pod",
-                         "metadata": ["name": .string(podName), "namespace": .string(namespace), "ownerReferences": [ControllerRef.reference(to: set)]],
-                         "spec": template["spec"]]
-        for field in ["labels", "annotations"] where !template["metadata"][field].isNull { pod["metadata"][field] = template["metadata"][field] }
+        var pod = ControllerRef.pod(from: template, owner: set, name: podName)
         pod["metadata"]["labels"][Self.revisionLabel] = .string(revision)
         pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = .string(podName)
         pod["metadata"]["labels"]["apps.kubernetes.io/pod-index"] = .string(String(ordinal))
