@@ -136,9 +136,8 @@ public final class Registry: Sendable {
         if let rv = meta["resourceVersion"].string, !rv.isEmpty {
             throw .internalError("resourceVersion should not be set on objects to be created")
         }
-        if (meta["name"].string ?? "").isEmpty, let base = meta["generateName"].string, !base.isEmpty {
-            meta["name"] = .string(ObjectMetaRules.generatedName(base))
-        }
+        let generateName = (meta["name"].string ?? "").isEmpty ? meta["generateName"].string.flatMap { $0.isEmpty ? nil : $0 } : nil
+        if let generateName { meta["name"] = .string(ObjectMetaRules.generatedName(generateName)) }
         meta["uid"] = .string(ObjectMetaRules.newUID())
         meta["creationTimestamp"] = .string(ObjectMetaRules.nowString())
         meta["deletionTimestamp"] = .null
@@ -161,16 +160,27 @@ public final class Registry: Sendable {
             if try await load(def, namespace, name) != nil { throw .alreadyExists(def.groupResource, name) }
             return obj
         }
-        let prepared = obj
-        do {
-            let stored = try await store.create(key(def, meta["namespace"].string, name), encode: Self.stamped(prepared))
-            var created = prepared
-            created["metadata"]["resourceVersion"] = .string(String(stored.revision))
-            decoded.remember(created, key: stored.key, revision: stored.revision)
-            return created
-        } catch {
-            for plugin in admission { await plugin.release(def, object: prepared) }
-            throw Self.status(error, def, name)
+        var prepared = obj
+        // A generated name that is taken is generated again, up to eight tries in all, as
+        // upstream's apiserver does: five random characters collide often among thousands of pods.
+        var attempts = 1
+        while true {
+            let name = prepared["metadata"]["name"].string ?? ""
+            do {
+                let stored = try await store.create(key(def, meta["namespace"].string, name), encode: Self.stamped(prepared))
+                var created = prepared
+                created["metadata"]["resourceVersion"] = .string(String(stored.revision))
+                decoded.remember(created, key: stored.key, revision: stored.revision)
+                return created
+            } catch {
+                if let generateName, attempts < 8, case StorageError.keyExists = error {
+                    attempts += 1
+                    prepared["metadata"]["name"] = .string(ObjectMetaRules.generatedName(generateName))
+                    continue
+                }
+                for plugin in admission { await plugin.release(def, object: prepared) }
+                throw Self.status(error, def, name)
+            }
         }
     }
 
