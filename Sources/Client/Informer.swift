@@ -4,8 +4,8 @@ import Registry
 
 /// A list + watch cache of one resource, as client-go's shared informer: it lists, then follows
 /// the watch from the list's revision (listing again if the watch ends), keeps every object by
-/// key and tells its handlers what changed. Handlers run on the informer, in order, and should
-/// only enqueue keys.
+/// key, indexed by controlling owner, and tells its handlers what changed. Handlers run on the
+/// informer, in order, and should only enqueue keys.
 public actor Informer {
     public enum Event: Sendable {
         case added(JSON)
@@ -23,6 +23,9 @@ public actor Informer {
 
     let resource: ResourceClient
     var objects: [String: JSON] = [:]
+    /// Keys of the objects each controller (by uid) owns: a controller with thousands of pods
+    /// reads its own without scanning everyone's.
+    var controlled: [String: Set<String>] = [:]
     var handlers: [Handler] = []
     var synced = false
     var syncWaiters: [CheckedContinuation<Void, Never>] = []
@@ -56,6 +59,29 @@ public actor Informer {
         }
     }
 
+    /// The objects whose controlling owner reference points at `owner` (by uid).
+    public func list(controlledBy owner: JSON) -> [JSON] {
+        guard let uid = owner["metadata"]["uid"].string else { return [] }
+        return controlled[uid]?.compactMap { objects[$0] } ?? []
+    }
+
+    static func controllerUID(_ object: JSON) -> String? {
+        object["metadata"]["ownerReferences"].array?.first { $0["controller"].bool == true }?["uid"].string
+    }
+
+    /// Stores (or with nil, removes) the object under `key`, keeping the owner index.
+    func put(_ key: String, _ object: JSON?) {
+        let old = objects[key]
+        objects[key] = object
+        let was = old.flatMap(Self.controllerUID), now = object.flatMap(Self.controllerUID)
+        guard was != now else { return }
+        if let was {
+            controlled[was]?.remove(key)
+            if controlled[was]?.isEmpty == true { controlled[was] = nil }
+        }
+        if let now { controlled[now, default: []].insert(key) }
+    }
+
     public func waitForSync() async {
         if synced { return }
         await withCheckedContinuation { syncWaiters.append($0) }
@@ -80,15 +106,19 @@ public actor Informer {
     func replace(_ items: [JSON]) {
         var fresh: [String: JSON] = [:]
         for item in items { fresh[Self.key(item)] = item }
-        for (key, old) in objects where fresh[key] == nil { notify(.deleted(old)) }
+        for (key, old) in objects where fresh[key] == nil {
+            put(key, nil)
+            notify(.deleted(old))
+        }
         for (key, new) in fresh {
-            if let old = objects[key] {
+            let old = objects[key]
+            put(key, new)
+            if let old {
                 if old["metadata"]["resourceVersion"] != new["metadata"]["resourceVersion"] { notify(.updated(old: old, new: new)) }
             } else {
                 notify(.added(new))
             }
         }
-        objects = fresh
         if !synced {
             synced = true
             for waiter in syncWaiters { waiter.resume() }
@@ -102,10 +132,10 @@ public actor Informer {
         switch event.type {
         case "ADDED", "MODIFIED":
             let old = objects[key]
-            objects[key] = object
+            put(key, object)
             notify(old.map { .updated(old: $0, new: object) } ?? .added(object))
         case "DELETED":
-            objects[key] = nil
+            put(key, nil)
             notify(.deleted(object))
         default: break
         }

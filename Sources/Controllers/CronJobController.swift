@@ -43,7 +43,7 @@ public struct CronJobController: Controller {
         guard let cj = await cronJobs.get(key), cj["metadata"]["deletionTimestamp"].isNull else { return }
         let (namespace, cjName) = Informer.split(key)
         let now = Date()
-        let owned = await jobs.list(namespace: namespace) { ControllerRef.isControlled($0, by: cj) }
+        let owned = await jobs.list(controlledBy: cj)
         var active = owned.filter { JobController.finished($0) == nil && $0["metadata"]["deletionTimestamp"].isNull }
         let spec = cj["spec"]
         var status = cj["status"]

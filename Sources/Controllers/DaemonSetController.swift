@@ -70,10 +70,9 @@ public struct DaemonSetController: Controller {
             expectations.forget(key)
             return
         }
-        let (namespace, _) = Informer.split(key)
         let template = ds["spec"]["template"]
         let hash = DeploymentController.templateHash(template, collisionCount: ds["status"]["collisionCount"].int ?? 0)
-        let owned = await pods.list(namespace: namespace) { ControllerRef.isControlled($0, by: ds) && $0["metadata"]["deletionTimestamp"].isNull }
+        let owned = await pods.list(controlledBy: ds).filter { $0["metadata"]["deletionTimestamp"].isNull }
         var byNode: [String: [JSON]] = [:]
         for pod in owned { if let n = Self.node(of: pod) { byNode[n, default: []].append(pod) } }
         let allNodes = await nodes.list()
@@ -143,7 +142,7 @@ public struct DaemonSetController: Controller {
     func createPod(_ ds: JSON, node: String, hash: String, key: String) async throws {
         let namespace = ds["metadata"]["namespace"].string ?? ""
         let template = ds["spec"]["template"]
-        var pod = ControllerRef.pod(from: template, owner: ds, name: ControllerRef.generatedName((ds["metadata"]["name"].string ?? "") + "-"))
+        var pod = ControllerRef.pod(from: template, owner: ds, generateName: (ds["metadata"]["name"].string ?? "") + "-")
         pod["metadata"]["labels"][Self.hashLabel] = .string(hash)
         pod["metadata"]["labels"]["pod-template-generation"] = .string(String(ds["metadata"]["generation"].int ?? 1))
         pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] =
@@ -151,12 +150,12 @@ public struct DaemonSetController: Controller {
         var tolerations = template["spec"]["tolerations"].array ?? []
         for t in Self.tolerations where !tolerations.contains(t) { tolerations.append(t) }
         pod["spec"]["tolerations"] = .array(tolerations)
-        expectations.expect(key, adds: [Informer.key(pod)])
+        expectations.expect(key, adds: 1)
         do throws(StatusError) {
             let created = try await client.pods.create(namespace, pod)
             events.normal(ds, "SuccessfulCreate", "Created pod: \(created["metadata"]["name"].string ?? "")")
         } catch {
-            expectations.lower(key, add: Informer.key(pod))
+            expectations.lower(key, adds: 1)
             throw error
         }
     }

@@ -50,8 +50,7 @@ public struct DeploymentController: Controller {
 
     public func reconcile(_ key: String) async throws {
         guard let d = await deployments.get(key) else { return }
-        let (namespace, _) = Informer.split(key)
-        var sets = await replicaSets.list(namespace: namespace) { ControllerRef.isControlled($0, by: d) }
+        var sets = await replicaSets.list(controlledBy: d)
         guard d["metadata"]["deletionTimestamp"].isNull else { return }
         let template = d["spec"]["template"]
         var newRS = sets.first { Self.templateMatches($0["spec"]["template"], template) }
@@ -90,7 +89,7 @@ public struct DeploymentController: Controller {
         }
         if let rs = newRS { try await stampRevision(d, rs, sets: sets) }
 
-        sets = await replicaSets.list(namespace: namespace) { ControllerRef.isControlled($0, by: d) }
+        sets = await replicaSets.list(controlledBy: d)
         newRS = sets.first { Self.templateMatches($0["spec"]["template"], template) }
         try await updateStatus(d, sets: sets, newRS: newRS, createdNew: createdNew, maxUnavailable: maxUnavailable)
     }

@@ -77,7 +77,7 @@ public struct EndpointSliceController: Controller {
         }
         try await client.create(namespace, [
             "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": ["name": .string(ControllerRef.generatedName(name + "-")), "namespace": .string(namespace ?? ""), "labels": labelsJSON,
+            "metadata": ["generateName": .string(name + "-"), "namespace": .string(namespace ?? ""), "labels": labelsJSON,
                          "ownerReferences": [ControllerRef.reference(to: service)]],
             "addressType": "IPv4", "endpoints": endpointsJSON, "ports": ports,
         ])

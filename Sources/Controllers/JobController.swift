@@ -44,14 +44,13 @@ public struct JobController: Controller {
             expectations.forget(key)
             return
         }
-        let (namespace, _) = Informer.split(key)
         let now = Date()
         if Self.finished(job) != nil {
             try await expireIfDone(job, key: key, now: now)
             return
         }
         let spec = job["spec"]
-        let owned = await pods.list(namespace: namespace) { ControllerRef.isControlled($0, by: job) }
+        let owned = await pods.list(controlledBy: job)
         let active = owned.filter(ControllerRef.isActive)
         let succeeded = owned.filter { $0["status"]["phase"] == "Succeeded" }
         let failed = owned.filter { $0["status"]["phase"] == "Failed" }
@@ -130,7 +129,7 @@ public struct JobController: Controller {
     func createPods(_ job: JSON, key: String, active: [JSON], succeeded: Int64, doneIndexes: Set<Int>,
                     completions: Int64?, parallelism: Int64, indexed: Bool) async throws {
         let remaining = completions.map { $0 - succeeded - Int64(active.count) } ?? (succeeded > 0 ? 0 : parallelism - Int64(active.count))
-        let count = Int(min(parallelism - Int64(active.count), remaining))
+        let count = min(Int(min(parallelism - Int64(active.count), remaining)), SlowStart.burst)
         guard count > 0 else { return }
         var indexes: [Int?] = Array(repeating: nil, count: count)
         if indexed, let completions {
@@ -143,7 +142,7 @@ public struct JobController: Controller {
         var pods: [JSON] = []
         for index in indexes {
             let prefix = index.map { "\(jobName)-\($0)-" } ?? "\(jobName)-"
-            var pod = ControllerRef.pod(from: template, owner: job, name: ControllerRef.generatedName(prefix))
+            var pod = ControllerRef.pod(from: template, owner: job, generateName: prefix)
             if let index {
                 pod["metadata"]["annotations"][Self.indexAnnotation] = .string(String(index))
                 pod["metadata"]["labels"][Self.indexAnnotation] = .string(String(index))
@@ -158,17 +157,19 @@ public struct JobController: Controller {
             }
             pods.append(pod)
         }
-        expectations.expect(key, adds: pods.map(Informer.key))
-        for pod in pods {
+        let client = client, events = events
+        expectations.expect(key, adds: pods.count)
+        let (created, failure) = await SlowStart.run(pods.count) { [pods] i throws(StatusError) in
             do throws(StatusError) {
-                let created = try await client.pods.create(namespace, pod)
-                events.normal(job, "SuccessfulCreate", "Created pod: \(created["metadata"]["name"].string ?? "")")
+                let pod = try await client.pods.create(namespace, pods[i])
+                events.normal(job, "SuccessfulCreate", "Created pod: \(pod["metadata"]["name"].string ?? "")")
             } catch {
-                expectations.lower(key, add: Informer.key(pod))
                 events.warning(job, "FailedCreate", "Error creating: \(error.message)")
                 throw error
             }
         }
+        expectations.lower(key, adds: pods.count - created)
+        if let failure { throw failure }
     }
 
     func deletePod(_ pod: JSON, key: String) async throws {

@@ -51,13 +51,11 @@ public struct ReplicaSetController: Controller {
             expectations.forget(key)
             return
         }
-        let (namespace, _) = Informer.split(key)
-        let owned = await pods.list(namespace: namespace) { ControllerRef.isControlled($0, by: set) }
-        let active = owned.filter(ControllerRef.isActive)
+        let active = await pods.list(controlledBy: set).filter(ControllerRef.isActive)
         if expectations.satisfied(key), set["metadata"]["deletionTimestamp"].isNull {
             try await manage(set, key: key, active: active)
         }
-        try await updateStatus(set, active: owned.filter { $0["metadata"]["deletionTimestamp"].isNull && ControllerRef.isActive($0) })
+        try await updateStatus(set, active: active)
     }
 
     func manage(_ set: JSON, key: String, active: [JSON]) async throws {
@@ -65,28 +63,26 @@ public struct ReplicaSetController: Controller {
         let want = Int(set["spec"]["replicas"].int ?? 1)
         let diff = want - active.count
         if diff > 0 {
-            let template = set["spec"]["template"]
-            let prefix = (set["metadata"]["name"].string ?? "") + "-"
-            var pods: [JSON] = []
-            for _ in 0..<diff {
-                let pod = ControllerRef.pod(from: template, owner: set, name: ControllerRef.generatedName(prefix))
-                pods.append(pod)
-            }
-            expectations.expect(key, adds: pods.map(Informer.key))
-            for pod in pods {
+            let count = min(diff, SlowStart.burst)
+            let template = set["spec"]["template"], generateName = (set["metadata"]["name"].string ?? "") + "-"
+            let client = client, events = events
+            expectations.expect(key, adds: count)
+            let (created, failure) = await SlowStart.run(count) { _ throws(StatusError) in
                 do throws(StatusError) {
-                    let created = try await client.pods.create(namespace, pod)
-                    events.normal(set, "SuccessfulCreate", "Created pod: \(created["metadata"]["name"].string ?? "")")
+                    let pod = try await client.pods.create(namespace, ControllerRef.pod(from: template, owner: set, generateName: generateName))
+                    events.normal(set, "SuccessfulCreate", "Created pod: \(pod["metadata"]["name"].string ?? "")")
                 } catch {
-                    expectations.lower(key, add: Informer.key(pod))
                     events.warning(set, "FailedCreate", "Error creating: \(error.message)")
                     throw error
                 }
             }
+            expectations.lower(key, adds: count - created)
+            if let failure { throw failure }
         } else if diff < 0 {
-            let victims = Array(active.sorted(by: Self.deletedFirst).prefix(-diff))
+            let victims = Array(active.sorted(by: Self.deletedFirst).prefix(min(-diff, SlowStart.burst)))
+            let client = client, events = events, expectations = expectations
             expectations.expect(key, deletes: victims.map(Informer.key))
-            for pod in victims {
+            if let failure = await SlowStart.all(victims, { pod throws(StatusError) in
                 let name = pod["metadata"]["name"].string ?? ""
                 do throws(StatusError) {
                     try await client.pods.delete(namespace, name)
@@ -95,7 +91,7 @@ public struct ReplicaSetController: Controller {
                     expectations.observedDelete(key, Informer.key(pod))
                     if error.code != 404 { throw error }
                 }
-            }
+            }) { throw failure }
         }
     }
 
@@ -115,12 +111,16 @@ public struct ReplicaSetController: Controller {
     func updateStatus(_ set: JSON, active: [JSON]) async throws {
         let minReady = set["spec"]["minReadySeconds"].int ?? 0
         let templateLabels = set["spec"]["template"]["metadata"]["labels"].stringMap
-        let ready = active.filter(ControllerRef.isReady).count
-        let available = active.filter { ControllerRef.isAvailable($0, minReadySeconds: minReady) }.count
-        let fullyLabeled = active.filter { pod in
-            let labels = pod["metadata"]["labels"].stringMap
-            return templateLabels.allSatisfy { labels[$0.key] == $0.value }
-        }.count
+        // One pass: a set with thousands of pods is counted again at every change to one of them.
+        var ready = 0, available = 0, fullyLabeled = 0
+        let now = Date()
+        for pod in active {
+            let labels = pod["metadata"]["labels"]
+            if templateLabels.allSatisfy({ labels[$0.key].string == $0.value }) { fullyLabeled += 1 }
+            guard ControllerRef.isReady(pod) else { continue }
+            ready += 1
+            if ControllerRef.isAvailable(pod, minReadySeconds: minReady, now: now) { available += 1 }
+        }
         var status = set["status"]
         status["replicas"] = .int(Int64(active.count))
         status["fullyLabeledReplicas"] = .int(Int64(fullyLabeled))

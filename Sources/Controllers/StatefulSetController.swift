@@ -54,8 +54,8 @@ public struct StatefulSetController: Controller {
             expectations.forget(key)
             return
         }
-        let (namespace, setName) = Informer.split(key)
-        let owned = await pods.list(namespace: namespace) { ControllerRef.isControlled($0, by: set) }
+        let setName = Informer.split(key).name
+        let owned = await pods.list(controlledBy: set)
         var byOrdinal: [Int: JSON] = [:]
         for pod in owned { if let i = Self.ordinal(pod, set: setName) { byOrdinal[i] = pod } }
         let replicas = Int(set["spec"]["replicas"].int ?? 1)
@@ -113,7 +113,7 @@ public struct StatefulSetController: Controller {
         let hash = DeploymentController.templateHash(set["spec"]["template"], collisionCount: set["status"]["collisionCount"].int ?? 0)
         let name = "\(setName)-\(hash)"
         if await revisions.get("\(namespace)/\(name)") != nil { return name }
-        let mine = await revisions.list(namespace: namespace) { ControllerRef.isControlled($0, by: set) }
+        let mine = await revisions.list(controlledBy: set)
         let next = (mine.compactMap { $0["revision"].int }.max() ?? 0) + 1
         var labels = set["spec"]["selector"]["matchLabels"]
         labels["controller.kubernetes.io/hash"] = .string(hash)
@@ -161,12 +161,12 @@ public struct StatefulSetController: Controller {
         pod["spec"]["hostname"] = .string(podName)
         if let service = set["spec"]["serviceName"].string, !service.isEmpty { pod["spec"]["subdomain"] = .string(service) }
         if !volumes.isEmpty { pod["spec"]["volumes"] = .array(volumes) }
-        expectations.expect(key, adds: ["\(namespace)/\(podName)"])
+        expectations.expect(key, adds: 1)
         do throws(StatusError) {
             try await client.pods.create(namespace, pod)
             events.normal(set, "SuccessfulCreate", "create Pod \(podName) in StatefulSet \(setName) successful")
         } catch {
-            expectations.lower(key, add: "\(namespace)/\(podName)")
+            expectations.lower(key, adds: 1)
             if error.code == 409 { return }
             events.warning(set, "FailedCreate", "create Pod \(podName) in StatefulSet \(setName) failed error: \(error.message)")
             throw error
