@@ -8,14 +8,19 @@ public protocol Controller: Sendable {
     /// Upstream's name for the loop (`deployment`, `replicaset`, ...).
     var name: String { get }
     var queue: WorkQueue { get }
+    /// How many keys are reconciled at once (never the same key twice); 2 unless a controller
+    /// needs its decisions made one at a time.
+    var workers: Int { get }
     /// Wires informer handlers to the queue; called once before workers start.
     func register() async
     func reconcile(_ key: String) async throws
 }
 
 extension Controller {
+    public var workers: Int { 2 }
+
     /// Runs `workers` loops until the task is cancelled.
-    public func run(workers: Int = 2, logger: Logger) async {
+    public func run(logger: Logger) async {
         await register()
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in

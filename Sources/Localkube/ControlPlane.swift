@@ -54,7 +54,8 @@ public struct ControlPlane: Sendable {
     public init(options: Options) {
         self.options = options
         var logger = Logger(label: "localkube")
-        logger.logLevel = .notice
+        // CUBBY_LOG_LEVEL=debug shows what controllers retry, and why.
+        logger.logLevel = ProcessInfo.processInfo.environment["CUBBY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
         self.logger = logger
     }
 
@@ -139,7 +140,7 @@ public struct ControlPlane: Sendable {
         }
         let log = logger
         var tasks = informers.start()
-        tasks += controllers.filter { !($0 is any NodeAgent) }.map { c in Task { await c.run(workers: 2, logger: log) } }
+        tasks += controllers.filter { !($0 is any NodeAgent) }.map { c in Task { await c.run(logger: log) } }
         tasks += agents.map { a in Task { await a.run() } }
         return tasks
     }

@@ -5,12 +5,15 @@ import Registry
 
 /// The default scheduler: takes each pod with no node, filters the nodes it fits on
 /// (NodeFilters), scores those (least allocated, then fewest replicas of the same owner), and
-/// binds it through pods/binding. When nothing fits, the pod gets PodScheduled=False
+/// binds it through pods/binding. As upstream's, it decides one pod at a time and binds in the
+/// background, the pod assumed on its node meanwhile, so the next decision need not wait for a
+/// write. When nothing fits, the pod gets PodScheduled=False
 /// (Unschedulable) and a FailedScheduling event in upstream's words, and is tried again when a
 /// node changes or a pod frees room.
 public struct Scheduler: Controller {
     public let name = "default-scheduler"
     public let queue = WorkQueue()
+    public var workers: Int { 1 }
     let client: Client
     let pods: Informer
     let nodes: Informer
@@ -56,8 +59,7 @@ public struct Scheduler: Controller {
     }
 
     public func reconcile(_ key: String) async throws {
-        guard let pod = await pods.get(key), Self.needsScheduling(pod) else { return }
-        let (namespace, podName) = Informer.split(key)
+        guard let pod = await pods.get(key), Self.needsScheduling(pod), !cache.isAssumed(key) else { return }
         let requests = PodRequests(pod)
         let owner = SchedulerCache.owner(pod)
         let infos = cache.snapshot()
@@ -80,14 +82,21 @@ public struct Scheduler: Controller {
             try await markUnschedulable(pod, key: key, message: Self.failureMessage(nodes: infos.count, failures))
             return
         }
+        cache.assume(key, pod, on: nodeName)
+        Task { await bind(pod, key: key, to: nodeName) }
+    }
+
+    func bind(_ pod: JSON, key: String, to nodeName: String) async {
+        let (namespace, podName) = Informer.split(key)
         do throws(StatusError) {
             let bound = try await client.registry.bind(try client.pods.definition(), namespace: namespace ?? "", name: podName,
                                                        node: nodeName, options: client.writeOptions)
             cache.podChanged(key, bound)
             events.normal(pod, "Scheduled", "Successfully assigned \(key) to \(nodeName)")
         } catch {
-            // Deleted, or bound meanwhile: nothing left to do.
-            if error.code != 404 && error.code != 409 { throw error }
+            cache.forget(key)
+            // Deleted, or bound meanwhile: nothing left to do. Otherwise it is tried again.
+            if error.code != 404 && error.code != 409 { queue.addRateLimited(key) }
         }
     }
 

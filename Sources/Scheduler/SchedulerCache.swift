@@ -12,6 +12,8 @@ final class SchedulerCache: Sendable {
         /// taken off the right node.
         var placed: [String: (node: String, owner: String?)] = [:]
         var unschedulable: Set<String> = []
+        /// Pods placed by a binding still being written: the informer shows them unbound.
+        var assumed: Set<String> = []
     }
 
     let state = Mutex(State())
@@ -44,9 +46,14 @@ final class SchedulerCache: Sendable {
     }
 
     /// Records where the pod is; true when resources were freed (unschedulable pods may fit now).
+    /// An assumed pod keeps its place until the pod shows a node or goes.
     @discardableResult
     func podChanged(_ key: String, _ pod: JSON?) -> Bool {
         state.withLock { s in
+            if s.assumed.contains(key) {
+                guard pod == nil || !(pod?["spec"]["nodeName"].string ?? "").isEmpty else { return false }
+                s.assumed.remove(key)
+            }
             let wanted: (node: String, owner: String?)? = pod.flatMap { Self.occupiesNode($0) ? ($0["spec"]["nodeName"].string!, Self.owner($0)) : nil }
             var freed = false
             if let current = s.placed[key], current.node != wanted?.node {
@@ -60,6 +67,24 @@ final class SchedulerCache: Sendable {
             }
             if pod == nil || !(pod?["spec"]["nodeName"].string ?? "").isEmpty { s.unschedulable.remove(key) }
             return freed && !s.unschedulable.isEmpty
+        }
+    }
+
+    /// Counts the pod on the node before its binding is written.
+    func assume(_ key: String, _ pod: JSON, on node: String) {
+        var placed = pod
+        placed["spec"]["nodeName"] = .string(node)
+        podChanged(key, placed)
+        _ = state.withLock { $0.assumed.insert(key) }
+    }
+
+    func isAssumed(_ key: String) -> Bool { state.withLock { $0.assumed.contains(key) } }
+
+    /// A binding that failed: the pod's place is given back.
+    func forget(_ key: String) {
+        state.withLock { s in
+            guard s.assumed.remove(key) != nil, let current = s.placed.removeValue(forKey: key) else { return }
+            s.nodes[current.node]?.remove(key, owner: current.owner)
         }
     }
 

@@ -24,6 +24,8 @@ public struct SimulatedNodes: NodeAgent, Controller {
 
     public let name = "simulated-node-agent"
     public let queue = WorkQueue()
+    /// Pods of different nodes are independent, as separate kubelets would be.
+    public var workers: Int { 4 }
     public let nodeNames: [String]
     let indexes: [String: Int]
     let shape: NodeShape
@@ -53,7 +55,7 @@ public struct SimulatedNodes: NodeAgent, Controller {
         for name in nodeNames { await register(name) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await heartbeats() }
-            group.addTask { await run(workers: 4, logger: .init(label: "simulated-nodes")) }
+            group.addTask { await run(logger: .init(label: "simulated-nodes")) }
         }
     }
 
