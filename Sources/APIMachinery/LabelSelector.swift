@@ -12,8 +12,9 @@ public struct LabelSelector: Sendable, Equatable, CustomStringConvertible {
         public var op: Operator
         public var values: [String]
 
-        public func matches(_ labels: [String: String]) -> Bool {
-            let value = labels[key]
+        public func matches(_ labels: [String: String]) -> Bool { matches(value: labels[key]) }
+
+        func matches(value: String?) -> Bool {
             switch op {
             case .equals: return value == values.first
             case .notEquals: return value != values.first
@@ -40,6 +41,12 @@ public struct LabelSelector: Sendable, Equatable, CustomStringConvertible {
 
     public func matches(_ labels: [String: String]) -> Bool {
         requirements.allSatisfy { $0.matches(labels) }
+    }
+
+    /// An object's `metadata.labels` as it is, without building a dictionary first: controllers
+    /// test thousands of pods at each sync.
+    public func matches(labels: JSON) -> Bool {
+        requirements.allSatisfy { $0.matches(value: labels[$0.key].string) }
     }
 
     public var description: String {

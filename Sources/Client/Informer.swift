@@ -23,9 +23,11 @@ public actor Informer {
 
     let resource: ResourceClient
     var objects: [String: JSON] = [:]
-    /// Keys of the objects each controller (by uid) owns: a controller with thousands of pods
-    /// reads its own without scanning everyone's.
+    /// Keys of the objects each controller (by uid) owns, and per namespace those no controller
+    /// owns: a controller with thousands of pods reads its own, and the orphans it might adopt,
+    /// without scanning everyone's.
     var controlled: [String: Set<String>] = [:]
+    var orphans: [String: Set<String>] = [:]
     var handlers: [Handler] = []
     var synced = false
     var syncWaiters: [CheckedContinuation<Void, Never>] = []
@@ -65,21 +67,47 @@ public actor Informer {
         return controlled[uid]?.compactMap { objects[$0] } ?? []
     }
 
-    static func controllerUID(_ object: JSON) -> String? {
+    /// The objects of `namespace` that have no controlling owner.
+    public func list(orphansIn namespace: String) -> [JSON] {
+        orphans[namespace]?.compactMap { objects[$0] } ?? []
+    }
+
+    public static func controllerUID(_ object: JSON) -> String? {
         object["metadata"]["ownerReferences"].array?.first { $0["controller"].bool == true }?["uid"].string
+    }
+
+    /// Where the owner index files an object: under its controller's uid, or as an orphan of
+    /// its namespace.
+    enum Owner: Equatable {
+        case controller(String)
+        case orphan(namespace: String)
+    }
+
+    static func owner(_ object: JSON) -> Owner {
+        controllerUID(object).map(Owner.controller) ?? .orphan(namespace: object["metadata"]["namespace"].string ?? "")
     }
 
     /// Stores (or with nil, removes) the object under `key`, keeping the owner index.
     func put(_ key: String, _ object: JSON?) {
         let old = objects[key]
         objects[key] = object
-        let was = old.flatMap(Self.controllerUID), now = object.flatMap(Self.controllerUID)
+        let was = old.map(Self.owner), now = object.map(Self.owner)
         guard was != now else { return }
-        if let was {
-            controlled[was]?.remove(key)
-            if controlled[was]?.isEmpty == true { controlled[was] = nil }
+        switch was {
+        case .controller(let uid): Self.remove(key, uid, from: &controlled)
+        case .orphan(let ns): Self.remove(key, ns, from: &orphans)
+        case nil: break
         }
-        if let now { controlled[now, default: []].insert(key) }
+        switch now {
+        case .controller(let uid): controlled[uid, default: []].insert(key)
+        case .orphan(let ns): orphans[ns, default: []].insert(key)
+        case nil: break
+        }
+    }
+
+    static func remove(_ key: String, _ bucket: String, from index: inout [String: Set<String>]) {
+        index[bucket]?.remove(key)
+        if index[bucket]?.isEmpty == true { index[bucket] = nil }
     }
 
     public func waitForSync() async {

@@ -36,12 +36,17 @@ enum ControllerRef {
 
     /// The pods informer's handler for a controller of `kind`: each event about a pod it controls
     /// settles the owner's expectations (a pod marked for deletion counts as deleted) and queues
-    /// the owner.
-    static func queueOwner(kind: String, _ queue: WorkQueue, _ expectations: Expectations) -> Informer.Handler {
+    /// the owner; a pod no controller owns queues the `owners` whose selector matches it, which
+    /// may adopt it.
+    static func queueOwner(kind: String, owners: Informer, selector: @escaping @Sendable (JSON) -> LabelSelector? = ControllerClaims.selector,
+                           _ queue: WorkQueue, _ expectations: Expectations) -> Informer.Handler {
         { event in
             let pod = event.object
-            guard let owner = controller(of: pod), owner["kind"].string == kind, let ownerName = owner["name"].string,
-                  let ns = pod["metadata"]["namespace"].string else { return }
+            guard let owner = controller(of: pod) else {
+                if case .deleted = event { return }
+                return ControllerClaims.queueAdopters(of: pod, owners: owners, selector: selector, queue)
+            }
+            guard owner["kind"].string == kind, let ownerName = owner["name"].string, let ns = pod["metadata"]["namespace"].string else { return }
             let ownerKey = "\(ns)/\(ownerName)", podKey = Informer.key(pod)
             switch event {
             case .added: expectations.observedAdd(ownerKey)

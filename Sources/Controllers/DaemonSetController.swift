@@ -43,7 +43,7 @@ public struct DaemonSetController: Controller {
         await nodes.addHandler { _ in
             Task { for ds in await sets.list() { queue.add(Informer.key(ds)) } }
         }
-        await pods.addHandler(ControllerRef.queueOwner(kind: "DaemonSet", queue, expectations))
+        await pods.addHandler(ControllerRef.queueOwner(kind: "DaemonSet", owners: sets, queue, expectations))
         await sets.waitForSync()
         await nodes.waitForSync()
         await pods.waitForSync()
@@ -72,7 +72,7 @@ public struct DaemonSetController: Controller {
         }
         let template = ds["spec"]["template"]
         let hash = DeploymentController.templateHash(template, collisionCount: ds["status"]["collisionCount"].int ?? 0)
-        let owned = await pods.list(controlledBy: ds).filter { $0["metadata"]["deletionTimestamp"].isNull }
+        let owned = try await ControllerClaims.pods(of: ds, pods, client).filter { $0["metadata"]["deletionTimestamp"].isNull }
         var byNode: [String: [JSON]] = [:]
         for pod in owned { if let n = Self.node(of: pod) { byNode[n, default: []].append(pod) } }
         let allNodes = await nodes.list()

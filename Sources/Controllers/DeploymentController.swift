@@ -36,10 +36,14 @@ public struct DeploymentController: Controller {
     public func register() async {
         let queue = queue
         await deployments.addHandler { event in queue.add(Informer.key(event.object)) }
+        let deployments = deployments
         await replicaSets.addHandler { event in
             let rs = event.object
-            guard let owner = ControllerRef.controller(of: rs), owner["kind"] == "Deployment", let name = owner["name"].string,
-                  let ns = rs["metadata"]["namespace"].string else { return }
+            guard let owner = ControllerRef.controller(of: rs) else {
+                if case .deleted = event { return }
+                return ControllerClaims.queueAdopters(of: rs, owners: deployments, selector: ControllerClaims.selector, queue)
+            }
+            guard owner["kind"] == "Deployment", let name = owner["name"].string, let ns = rs["metadata"]["namespace"].string else { return }
             queue.add("\(ns)/\(name)")
         }
         await deployments.waitForSync()
@@ -49,9 +53,11 @@ public struct DeploymentController: Controller {
     // MARK: reconcile
 
     public func reconcile(_ key: String) async throws {
-        guard let d = await deployments.get(key) else { return }
+        guard let d = await deployments.get(key), d["metadata"]["deletionTimestamp"].isNull else { return }
         var sets = await replicaSets.list(controlledBy: d)
-        guard d["metadata"]["deletionTimestamp"].isNull else { return }
+        if let selector = ControllerClaims.selector(d) {
+            sets = try await ControllerClaims(replicaSets, replicaSetClient).claim(d, selector: selector)
+        }
         let template = d["spec"]["template"]
         var newRS = sets.first { Self.templateMatches($0["spec"]["template"], template) }
         let olds = sets.filter { Self.key($0) != newRS.map(Self.key) }

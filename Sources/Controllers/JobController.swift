@@ -30,7 +30,7 @@ public struct JobController: Controller {
     public func register() async {
         let queue = queue, expectations = expectations
         await jobs.addHandler { event in queue.add(Informer.key(event.object)) }
-        await pods.addHandler(ControllerRef.queueOwner(kind: "Job", queue, expectations))
+        await pods.addHandler(ControllerRef.queueOwner(kind: "Job", owners: jobs, queue, expectations))
         await jobs.waitForSync()
         await pods.waitForSync()
     }
@@ -50,7 +50,7 @@ public struct JobController: Controller {
             return
         }
         let spec = job["spec"]
-        let owned = await pods.list(controlledBy: job)
+        let owned = try await ControllerClaims.pods(of: job, pods, client)
         let active = owned.filter(ControllerRef.isActive)
         let succeeded = owned.filter { $0["status"]["phase"] == "Succeeded" }
         let failed = owned.filter { $0["status"]["phase"] == "Failed" }

@@ -39,9 +39,9 @@ public struct ReplicaSetController: Controller {
     }
 
     public func register() async {
-        let queue = queue, expectations = expectations, kind = kind
+        let queue = queue, expectations = expectations, kind = kind, sets = sets
         await sets.addHandler { event in queue.add(Informer.key(event.object)) }
-        await pods.addHandler(ControllerRef.queueOwner(kind: kind, queue, expectations))
+        await pods.addHandler(ControllerRef.queueOwner(kind: kind, owners: sets, selector: { Self.selector($0, kind: kind) }, queue, expectations))
         await sets.waitForSync()
         await pods.waitForSync()
     }
@@ -51,7 +51,10 @@ public struct ReplicaSetController: Controller {
             expectations.forget(key)
             return
         }
-        let active = await pods.list(controlledBy: set).filter(ControllerRef.isActive)
+        var active = await pods.list(controlledBy: set).filter(ControllerRef.isActive)
+        if let selector = Self.selector(set, kind: kind) {
+            active = try await ControllerClaims(pods, client.pods).claim(set, selector: selector, where: ControllerRef.isActive)
+        }
         if expectations.satisfied(key), set["metadata"]["deletionTimestamp"].isNull {
             try await manage(set, key: key, active: active)
         }
@@ -93,6 +96,14 @@ public struct ReplicaSetController: Controller {
                 }
             }) { throw failure }
         }
+    }
+
+    /// A ReplicaSet's label selector, or a ReplicationController's map (its template's labels
+    /// when unset); nil when empty, which adopts nothing.
+    static func selector(_ set: JSON, kind: String) -> LabelSelector? {
+        guard kind == "ReplicationController" else { return ControllerClaims.selector(set) }
+        let map = set["spec"]["selector"].isNull ? set["spec"]["template"]["metadata"]["labels"] : set["spec"]["selector"]
+        return ControllerClaims.selector(["spec": ["selector": ["matchLabels": map]]])
     }
 
     /// Upstream's ranking of pods to delete: unscheduled before scheduled, pending before

@@ -34,7 +34,7 @@ public struct StatefulSetController: Controller {
     public func register() async {
         let queue = queue, expectations = expectations
         await sets.addHandler { event in queue.add(Informer.key(event.object)) }
-        await pods.addHandler(ControllerRef.queueOwner(kind: "StatefulSet", queue, expectations))
+        await pods.addHandler(ControllerRef.queueOwner(kind: "StatefulSet", owners: sets, queue, expectations))
         await sets.waitForSync()
         await pods.waitForSync()
         await revisions.waitForSync()
@@ -55,7 +55,7 @@ public struct StatefulSetController: Controller {
             return
         }
         let setName = Informer.split(key).name
-        let owned = await pods.list(controlledBy: set)
+        let owned = try await ControllerClaims.pods(of: set, pods, client)
         var byOrdinal: [Int: JSON] = [:]
         for pod in owned { if let i = Self.ordinal(pod, set: setName) { byOrdinal[i] = pod } }
         let replicas = Int(set["spec"]["replicas"].int ?? 1)

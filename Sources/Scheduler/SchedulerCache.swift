@@ -18,9 +18,7 @@ final class SchedulerCache: Sendable {
 
     let state = Mutex(State())
 
-    static func owner(_ pod: JSON) -> String? {
-        pod["metadata"]["ownerReferences"].array?.first { $0["controller"].bool == true }?["uid"].string
-    }
+    static func owner(_ pod: JSON) -> String? { Informer.controllerUID(pod) }
 
     static func occupiesNode(_ pod: JSON) -> Bool {
         let phase = pod["status"]["phase"].string

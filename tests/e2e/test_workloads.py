@@ -152,6 +152,40 @@ spec:
     assert not pods_of(nodes3, wns, "app=fg")
 
 
+def test_owners_release_relabelled_pods_and_adopt_matching_orphans(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "deployment", "keep", "--image=nginx", "--replicas=2")
+    k("rollout", "status", "deployment/keep", "--timeout=60s")
+    rs = get(nodes3, "rs", "-n", wns, "-l", "app=keep")["items"][0]
+    live = lambda: [p for p in pods_of(nodes3, wns, "app=keep") if not p["metadata"].get("deletionTimestamp")]
+    stray = live()[0]["metadata"]["name"]
+
+    # Relabelled out of the selector: released (no owner), and the set makes a replacement.
+    k("label", "pod", stray, "app=gone", "--overwrite")
+    wait_for("the relabelled pod released", lambda: "ownerReferences" not in get(nodes3, "pod", stray, "-n", wns)["metadata"])
+    wait_for("a replacement", lambda: len(live()) == 2 and stray not in [p["metadata"]["name"] for p in live()])
+
+    # Labelled back: adopted, and the set, one pod over, deletes the newest.
+    k("label", "pod", stray, "app=keep", "--overwrite")
+    def adopted():
+        pods = live()
+        owners = {p["metadata"]["name"]: [o["uid"] for o in p["metadata"].get("ownerReferences", []) if o.get("controller")] for p in pods}
+        return len(pods) == 2 and owners.get(stray) == [rs["metadata"]["uid"]]
+    wait_for("the orphan adopted and the newest pod deleted", adopted)
+
+    # A Deployment made again adopts the replica set its predecessor orphaned.
+    k("delete", "deployment", "keep", "--cascade=orphan")
+    wait_for("keep orphaned", lambda: k("get", "deploy", "keep", check=False).returncode == 1
+             and "ownerReferences" not in get(nodes3, "rs", rs["metadata"]["name"], "-n", wns)["metadata"])
+    k("create", "deployment", "keep", "--image=nginx", "--replicas=2")
+    k("rollout", "status", "deployment/keep", "--timeout=60s")
+    uid = get(nodes3, "deploy", "keep", "-n", wns)["metadata"]["uid"]
+    sets = get(nodes3, "rs", "-n", wns, "-l", "app=keep")["items"]
+    assert [s["metadata"]["name"] for s in sets] == [rs["metadata"]["name"]]
+    assert [o["uid"] for o in sets[0]["metadata"]["ownerReferences"]] == [uid]
+    assert stray in [p["metadata"]["name"] for p in live()]
+
+
 STATEFULSET = """apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: web}
