@@ -9,8 +9,12 @@ enum TableConvertor {
         "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
     ]
 
+    /// A type whose first column has the `name` format prints its names itself (StorageClass
+    /// marks the default one); every other type gets the plain Name column first.
+    static func ownsNameColumn(_ def: ResourceDefinition) -> Bool { def.columns.first?.format == "name" }
+
     static func columnDefinitions(_ def: ResourceDefinition) -> JSON {
-        .array([nameColumn] + def.columns.map { c in
+        .array((ownsNameColumn(def) ? [] : [nameColumn]) + def.columns.map { c in
             ["name": .string(c.name), "type": .string(c.type), "format": .string(c.format),
              "description": .string(c.description), "priority": .int(Int64(c.priority))]
         })
@@ -27,7 +31,7 @@ enum TableConvertor {
     }
 
     static func row(_ obj: JSON, _ def: ResourceDefinition, includeObject: String?) -> JSON {
-        let cells: [JSON] = [obj["metadata"]["name"]] + def.columns.map { $0.cell(obj) }
+        let cells: [JSON] = (ownsNameColumn(def) ? [] : [obj["metadata"]["name"]]) + def.columns.map { $0.cell(obj) }
         var row: JSON = ["cells": .array(cells)]
         let o = rowObject(obj, includeObject: includeObject)
         if !o.isNull { row["object"] = o }

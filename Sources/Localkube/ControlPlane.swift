@@ -128,6 +128,7 @@ public struct ControlPlane: Sendable {
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),
             EndpointSliceController(client: manager, informers: informers),
+            PersistentVolumeController(client: manager, informers: informers, directory: options.dataDirectory.appendingPathComponent("volumes")),
             Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers),
         ]
         var agents: [any NodeAgent] = []
@@ -168,6 +169,18 @@ public struct ControlPlane: Sendable {
         guard let nsDef = registry.catalog.lookup(group: "", version: "v1", plural: "namespaces") else { return }
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             do { _ = try await registry.create(nsDef, namespace: nil, body: ["metadata": ["name": .string(name)]]) } catch {
+                if error.code != 409 { throw error }
+            }
+        }
+        // minikube's default StorageClass: claims that name no class are provisioned by it.
+        if let scDef = registry.catalog.lookup(group: "storage.k8s.io", version: "v1", plural: "storageclasses") {
+            do {
+                _ = try await registry.create(scDef, namespace: nil, body: [
+                    "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                    "metadata": ["name": "standard", "annotations": ["storageclass.kubernetes.io/is-default-class": "true"],
+                                 "labels": ["addonmanager.kubernetes.io/mode": "EnsureExists"]],
+                    "provisioner": .string(PersistentVolumeController.provisioner), "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"])
+            } catch {
                 if error.code != 409 { throw error }
             }
         }

@@ -143,6 +143,15 @@ public struct PrinterColumn: Sendable {
         "Age", type: "string", description: "CreationTimestamp is a timestamp representing the server time when this object was created.",
         cell: { .string(APITime.age($0["metadata"]["creationTimestamp"])) })
 
+    /// Access modes as kubectl abbreviates them (RWO, ROX, RWX, RWOP), in that order.
+    public static func accessModes(_ path: [String]) -> PrinterColumn {
+        PrinterColumn("Access Modes") { obj in
+            let modes = Set((obj[path: path].array ?? []).compactMap(\.string))
+            let short = [("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"), ("ReadWriteOncePod", "RWOP")]
+            return .string(short.filter { modes.contains($0.0) }.map(\.1).joined(separator: ","))
+        }
+    }
+
     /// A column showing a string field at a path, or "<none>" when absent.
     public static func field(_ name: String, _ path: [String], priority: Int = 0, none: String = "<none>") -> PrinterColumn {
         PrinterColumn(name, priority: priority) { obj in

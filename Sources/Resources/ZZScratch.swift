@@ -212,13 +212,24 @@ public enum ScratchResources {
             .field("Kernel-Version", ["status", "nodeInfo", "kernelVersion"], priority: 1, none: "<unknown>"),
             .field("Container-Runtime", ["status", "nodeInfo", "containerRuntimeVersion"], priority: 1, none: "<unknown>")]),
         simple("", "PersistentVolume", "persistentvolumes", ["pv"], namespaced: false, hasStatus: true, columns: [
-            .field("Capacity", ["spec", "capacity", "storage"], none: ""), .field("Reclaim Policy", ["spec", "persistentVolumeReclaimPolicy"], none: ""),
-            .field("Status", ["status", "phase"], none: ""), .age],
+            .field("Capacity", ["spec", "capacity", "storage"], none: ""), .accessModes(["spec", "accessModes"]),
+            .field("Reclaim Policy", ["spec", "persistentVolumeReclaimPolicy"], none: ""),
+            PrinterColumn("Status") { o in o["metadata"]["deletionTimestamp"].isNull ? .string(o["status"]["phase"].string ?? "") : "Terminating" },
+            PrinterColumn("Claim") { o in
+                guard let ns = o["spec"]["claimRef"]["namespace"].string, let n = o["spec"]["claimRef"]["name"].string else { return "" }
+                return .string("\(ns)/\(n)")
+            },
+            .field("StorageClass", ["spec", "storageClassName"], none: ""), .field("VolumeAttributesClass", ["spec", "volumeAttributesClassName"], none: "<unset>"),
+            .field("Reason", ["status", "reason"], none: ""), .age, .field("VolumeMode", ["spec", "volumeMode"], priority: 1, none: "<unset>")],
             strategy: .init(defaults: { o in if o["spec"]["persistentVolumeReclaimPolicy"].isNull { o["spec"]["persistentVolumeReclaimPolicy"] = "Retain" }; if o["spec"]["volumeMode"].isNull { o["spec"]["volumeMode"] = "Filesystem" } },
                             prepareForCreate: { o in o["status"] = ["phase": "Pending"] })),
         simple("", "PersistentVolumeClaim", "persistentvolumeclaims", ["pvc"], hasStatus: true, columns: [
-            .field("Status", ["status", "phase"], none: ""), .field("Volume", ["spec", "volumeName"], none: ""),
-            .field("Capacity", ["status", "capacity", "storage"], none: ""), .age],
+            PrinterColumn("Status") { o in o["metadata"]["deletionTimestamp"].isNull ? .string(o["status"]["phase"].string ?? "") : "Terminating" },
+            .field("Volume", ["spec", "volumeName"], none: ""),
+            PrinterColumn("Capacity") { o in (o["spec"]["volumeName"].string ?? "").isEmpty ? "" : .string(o["status"]["capacity"]["storage"].string ?? "0") },
+            PrinterColumn("Access Modes") { o in (o["spec"]["volumeName"].string ?? "").isEmpty ? "" : PrinterColumn.accessModes(["status", "accessModes"]).cell(o) },
+            .field("StorageClass", ["spec", "storageClassName"], none: ""), .field("VolumeAttributesClass", ["spec", "volumeAttributesClassName"], none: "<unset>"),
+            .age, .field("VolumeMode", ["spec", "volumeMode"], priority: 1, none: "<unset>")],
             strategy: .init(defaults: { o in if o["spec"]["volumeMode"].isNull { o["spec"]["volumeMode"] = "Filesystem" } },
                             prepareForCreate: { o in o["status"] = ["phase": "Pending"] })),
         ResourceDefinition(group: "", version: "v1", kind: "ReplicationController", plural: "replicationcontrollers", shortNames: ["rc"], categories: ["all"],
@@ -329,8 +340,13 @@ public enum ScratchResources {
                 let d = (try? LabelSelector.fromStructured(o["spec"]["podSelector"]))?.description ?? ""
                 return .string(d.isEmpty ? "<none>" : d)
             }, .age]),
-        simple("storage.k8s.io", "StorageClass", "storageclasses", ["sc"], namespaced: false, columns: [.field("Provisioner", ["provisioner"]),
-            .field("ReclaimPolicy", ["reclaimPolicy"]), .field("VolumeBindingMode", ["volumeBindingMode"]), .age],
+        simple("storage.k8s.io", "StorageClass", "storageclasses", ["sc"], namespaced: false, columns: [
+            PrinterColumn("Name", format: "name") { o in
+                let name = o["metadata"]["name"].string ?? ""
+                return .string(o["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true" ? "\(name) (default)" : name)
+            },
+            .field("Provisioner", ["provisioner"]), .field("ReclaimPolicy", ["reclaimPolicy"]), .field("VolumeBindingMode", ["volumeBindingMode"]),
+            PrinterColumn("AllowVolumeExpansion") { o in .string(o["allowVolumeExpansion"].bool == true ? "true" : "false") }, .age],
             strategy: .init(defaults: { o in if o["reclaimPolicy"].isNull { o["reclaimPolicy"] = "Delete" }; if o["volumeBindingMode"].isNull { o["volumeBindingMode"] = "Immediate" } })),
         simple("rbac.authorization.k8s.io", "Role", "roles", columns: [.field("Created At", ["metadata", "creationTimestamp"])], nameRule: .pathSegment),
         simple("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", columns: [PrinterColumn("Role") { o in .string("\(o["roleRef"]["kind"].string ?? "")/\(o["roleRef"]["name"].string ?? "")") }, .age], nameRule: .pathSegment),

@@ -219,12 +219,63 @@ def test_statefulset_comes_up_in_order_with_a_claim_each(nodes3, wns):
     assert pods["web-1"]["spec"]["hostname"] == "web-1" and pods["web-1"]["spec"]["subdomain"] == "web"
     claims = rows(k("get", "pvc", "-o", "custom-columns=NAME:.metadata.name").stdout)[1:]
     assert claims == [["www-web-0"], ["www-web-1"], ["www-web-2"]]
+    # Bound to volumes the default class provisioned, as on minikube.
+    wait_for("claims bound", lambda: all(r[1] == "Bound" for r in rows(k("get", "pvc").stdout)[1:]))
+    table = rows(k("get", "pvc").stdout)
+    assert table[0] == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"]
+    assert [(r[0], r[1], r[2].startswith("pvc-"), r[3], r[4], r[5], r[6]) for r in table[1:]] == [
+        (f"www-web-{i}", "Bound", True, "1Gi", "RWO", "standard", "<unset>") for i in range(3)]
     volume = [v for v in pods["web-2"]["spec"]["volumes"] if v["name"] == "www"][0]
     assert volume["persistentVolumeClaim"]["claimName"] == "www-web-2"
 
     k("scale", "statefulset/web", "--replicas=1")
     wait_for("web-1 and web-2 gone", lambda: [p["metadata"]["name"] for p in pods_of(nodes3, wns, "app=sts")] == ["web-0"])
     assert len(rows(k("get", "pvc").stdout)) == 4, "claims outlive scale-down (Retain)"
+
+
+def test_claims_bind_to_matching_volumes_or_are_provisioned(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    assert rows(nodes3.kubectl("get", "storageclass").stdout)[1][:6] == [
+        "standard", "(default)", "cubby.dev/hostpath", "Delete", "Immediate", "false"]
+    small, big = f"{wns}-small", f"{wns}-big"
+    k("create", "-f", "-", input=f"""apiVersion: v1
+kind: PersistentVolume
+metadata: {{name: {small}}}
+spec: {{capacity: {{storage: 1Gi}}, accessModes: [ReadWriteOnce], storageClassName: manual, hostPath: {{path: /tmp/{small}}}}}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {{name: {big}}}
+spec: {{capacity: {{storage: 10Gi}}, accessModes: [ReadWriteOnce, ReadWriteMany], storageClassName: manual, hostPath: {{path: /tmp/{big}}}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {{name: shared}}
+spec: {{storageClassName: manual, accessModes: [ReadWriteMany], resources: {{requests: {{storage: 500Mi}}}}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {{name: scratch}}
+spec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 2Gi}}}}}}
+""")
+    wait_for("both claims bound", lambda: [r[1] for r in rows(k("get", "pvc").stdout)[1:]] == ["Bound", "Bound"])
+    claims = {r[0]: r for r in rows(k("get", "pvc").stdout)[1:]}
+    # The only volume with ReadWriteMany, though bigger than asked; capacity is the volume's.
+    assert claims["shared"][2:6] == [big, "10Gi", "RWO,RWX", "manual"]
+    scratch = get(nodes3, "pvc", "scratch", "-n", wns)
+    assert scratch["spec"]["storageClassName"] == "standard" and scratch["spec"]["volumeName"] == "pvc-" + scratch["metadata"]["uid"]
+    volume = rows(nodes3.kubectl("get", "pv", big).stdout)
+    assert volume[0][:8] == ["NAME", "CAPACITY", "ACCESS", "MODES", "RECLAIM", "POLICY", "STATUS", "CLAIM"]
+    assert volume[1][:6] == [big, "10Gi", "RWO,RWX", "Retain", "Bound", f"{wns}/shared"]
+    assert rows(nodes3.kubectl("get", "pv", small).stdout)[1][4] == "Available"
+    events = k("get", "events", "--field-selector", "involvedObject.name=scratch").stdout
+    assert "ProvisioningSucceeded" in events and "Successfully provisioned volume pvc-" in events
+
+    # Claims deleted: the provisioned volume goes with its claim, the retained one is Released.
+    k("delete", "pvc", "shared", "scratch")
+    wait_for("provisioned volume deleted", lambda: nodes3.kubectl("get", "pv", scratch["spec"]["volumeName"], check=False).returncode == 1)
+    wait_for("retained volume released", lambda: rows(nodes3.kubectl("get", "pv", big).stdout)[1][4] == "Released")
+    nodes3.kubectl("delete", "pv", small, big)
 
 
 def test_daemonset_puts_one_pod_on_each_node(nodes3, wns):
