@@ -85,6 +85,7 @@ struct APIHandler: HTTPResponder {
         var request = request
         let warnings = WarningSink()
         // withValue only rethrows untyped errors; a Result keeps the StatusError typed.
+        if let deprecation = def.deprecationWarning { warnings.record(deprecation) }
         let result = await Warnings.$sink.withValue(warnings) { () async -> Result<Response, StatusError> in
             do throws(StatusError) {
                 return .success(try await ResourceRequest(handler: self, def: def, path: rp, query: query, accept: accept,

@@ -18,7 +18,8 @@ public enum CustomResource {
                 hasStatus: !v["subresources"]["status"].isNull, scale: scale(v["subresources"]["scale"]),
                 tracksGeneration: true, nameRule: .dns1123Subdomain, strategy: strategy(v["schema"]["openAPIV3Schema"]),
                 columns: columns.isEmpty ? [defaultAge] : columns, fieldSelectors: fieldSelectors(v["selectableFields"]),
-                schemaName: schemaName(group, version, kind))
+                schemaName: schemaName(group, version, kind),
+                deprecationWarning: v["deprecated"].bool == true ? v["deprecationWarning"].string ?? "\(group)/\(version) \(kind) is deprecated" : nil)
         }
     }
 

@@ -26,6 +26,8 @@ public struct ResourceDefinition: Sendable {
     public var fieldSelectors: [String: @Sendable (JSON) -> String?]
     /// The OpenAPI definition name of the kind, e.g. io.k8s.api.core.v1.Pod.
     public var schemaName: String?
+    /// Sent as a warning with every request to a deprecated API (kubectl prints `Warning: ...`).
+    public var deprecationWarning: String?
 
     public static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -35,7 +37,7 @@ public struct ResourceDefinition: Sendable {
         verbs: [String] = ResourceDefinition.standardVerbs, hasStatus: Bool = false, scale: ScaleSubresource? = nil,
         tracksGeneration: Bool = false, nameRule: NameRule = .dns1123Subdomain, strategy: ResourceStrategy = .init(),
         columns: [PrinterColumn] = [.age], fieldSelectors: [String: @Sendable (JSON) -> String?] = [:],
-        schemaName: String? = nil
+        schemaName: String? = nil, deprecationWarning: String? = nil
     ) {
         self.group = group
         self.version = version
@@ -54,6 +56,14 @@ public struct ResourceDefinition: Sendable {
         self.columns = columns
         self.fieldSelectors = fieldSelectors
         self.schemaName = schemaName
+        self.deprecationWarning = deprecationWarning
+    }
+
+    /// The same resource, with a warning for every request to it.
+    public func deprecated(_ warning: String) -> ResourceDefinition {
+        var def = self
+        def.deprecationWarning = warning
+        return def
     }
 
     public var groupVersion: GroupVersion { GroupVersion(group: group, version: version) }

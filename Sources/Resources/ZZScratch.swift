@@ -173,7 +173,7 @@ public enum ScratchResources {
         simple("", "Endpoints", "endpoints", ["ep"], columns: [PrinterColumn("Endpoints") { o in
             let eps = (o["subsets"].array ?? []).flatMap { s in (s["addresses"].array ?? []).flatMap { a in (s["ports"].array ?? [["port": 0]]).map { "\(a["ip"].string ?? ""):\($0["port"].int ?? 0)" } } }
             return .string(eps.isEmpty ? "<none>" : eps.prefix(3).joined(separator: ",") + (eps.count > 3 ? " + \(eps.count - 3) more..." : ""))
-        }, .age]),
+        }, .age]).deprecated("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"),
         simple("", "ConfigMap", "configmaps", ["cm"], columns: [PrinterColumn("Data", type: "integer") { .int(Int64(($0["data"].object?.count ?? 0) + ($0["binaryData"].object?.count ?? 0))) }, .age]),
         simple("", "Secret", "secrets", columns: [.field("Type", ["type"]), count("Data", ["data"]), .age],
                fields: ["type": { $0["type"].string }], strategy: .init(defaults: { o in if o["type"].isNull { o["type"] = "Opaque" } })),

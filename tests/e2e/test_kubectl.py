@@ -201,6 +201,22 @@ def test_custom_resource_served_with_printer_columns(cluster, ns):
     assert bad.returncode != 0 and "spec.size" in bad.stderr and "must be of type integer" in bad.stderr
 
 
+def test_deprecated_custom_resource_version_warns(cluster, ns):
+    version = lambda name, **extra: {"name": name, "served": True, "storage": name == "v1", **extra,
+                                     "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "sprockets.example.com"},
+           "spec": {"group": "example.com", "scope": "Namespaced", "names": {"plural": "sprockets", "kind": "Sprocket"},
+                    "versions": [version("v1beta1", deprecated=True, deprecationWarning="example.com/v1beta1 Sprocket is old; use example.com/v1"),
+                                 version("v1alpha1", deprecated=True), version("v1")]}}
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(crd))
+    cluster.kubectl("wait", "--for", "condition=established", "crd/sprockets.example.com", "--timeout=20s")
+    said = lambda v: cluster.kubectl("get", f"sprockets.{v}.example.com", "-n", ns).stderr.strip().splitlines()
+    found = f"No resources found in {ns} namespace."
+    assert said("v1beta1") == ["Warning: example.com/v1beta1 Sprocket is old; use example.com/v1", found]
+    assert said("v1alpha1") == ["Warning: example.com/v1alpha1 Sprocket is deprecated", found]
+    assert said("v1") == [found]
+
+
 def test_label_annotate_replace_scale(cluster, ns):
     cluster.kubectl("create", "-n", ns, "-f", "-", input=APP)
     assert cluster.kubectl("label", "cm", "settings", "-n", ns, "tier=front").stdout.strip() == "configmap/settings labeled"

@@ -345,6 +345,9 @@ def test_expose_lists_ready_pods_in_endpoints_and_slices(nodes3, wns):
     ips = sorted(p["status"]["podIP"] for p in pods_of(nodes3, wns, "app=web"))
     expected = ",".join(f"{ip}:80" for ip in ips)
     wait_for("endpoints", lambda: rows(k("get", "endpoints", "web").stdout)[1][1] == expected)
+    # As since v1.33, reading v1 Endpoints warns; EndpointSlices do not.
+    assert k("get", "endpoints", "web").stderr.strip() == "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+    assert k("get", "endpointslices").stderr == ""
     slices = get(nodes3, "endpointslices", "-n", wns, "-l", "kubernetes.io/service-name=web")["items"]
     assert len(slices) == 1 and slices[0]["addressType"] == "IPv4" and slices[0]["ports"][0]["port"] == 80
     assert sorted(e["addresses"][0] for e in slices[0]["endpoints"]) == ips
