@@ -306,12 +306,13 @@ spec:
   parallelism: 2
   template:
     metadata:
-      annotations: {cubby.dev/simulated-run-seconds: "1"}
+      annotations: {cubby.dev/simulated-run-seconds: "3"}
     spec:
       restartPolicy: Never
       containers: [{name: c, image: busybox}]
 """)
-    # Two at a time: the third pod waits for a first one to finish.
+    # Two at a time: the third pod waits for a first one to finish. Each runs three seconds, so a
+    # poll of two kubectl calls on a busy machine still sees the first two together.
     seen = []
     def complete():
         job = get(nodes3, "job", "batch", "-n", wns)
