@@ -130,7 +130,14 @@ public enum ScratchResources {
                     return .string("\(cs.filter { $0["ready"].bool == true }.count)/\(o["spec"]["containers"].array?.count ?? 0)")
                 },
                 podStatus,
-                PrinterColumn("Restarts", type: "string") { o in .string(String((o["status"]["containerStatuses"].array ?? []).reduce(0) { $0 + ($1["restartCount"].int ?? 0) })) },
+                PrinterColumn("Restarts", type: "string") { o in
+                    // As kubectl: the count, and how long ago the last restarted container stopped.
+                    let statuses = o["status"]["containerStatuses"].array ?? []
+                    let restarts = statuses.reduce(0) { $0 + ($1["restartCount"].int ?? 0) }
+                    let last = statuses.compactMap { $0["lastState"]["terminated"]["finishedAt"].string.flatMap(APITime.parse) }.max()
+                    guard restarts > 0, let last else { return .string(String(restarts)) }
+                    return .string("\(restarts) (\(APITime.humanDuration(Date().timeIntervalSince(last))) ago)")
+                },
                 .age,
                 .field("IP", ["status", "podIP"], priority: 1), .field("Node", ["spec", "nodeName"], priority: 1),
                 .field("Nominated Node", ["status", "nominatedNodeName"], priority: 1),
@@ -234,8 +241,18 @@ public enum ScratchResources {
                             prepareForCreate: { o in o["status"] = ["phase": "Pending"] })),
         ResourceDefinition(group: "", version: "v1", kind: "ReplicationController", plural: "replicationcontrollers", shortNames: ["rc"], categories: ["all"],
             hasStatus: true, scale: ScaleSubresource(labelSelectorPath: ["spec", "selector"]), tracksGeneration: true,
-            strategy: .init(defaults: { o in if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 } }, prepareForCreate: { o in o["status"] = ["replicas": 0] }),
-            columns: [int("Desired", ["spec", "replicas"]), int("Current", ["status", "replicas"]), int("Ready", ["status", "readyReplicas"]), .age],
+            strategy: .init(defaults: { o in
+                if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 }
+                // As upstream: an empty selector, or no labels of its own, come from the template's labels.
+                let labels = o["spec"]["template"]["metadata"]["labels"]
+                if labels.object?.isEmpty == false {
+                    if o["spec"]["selector"].object?.isEmpty ?? true { o["spec"]["selector"] = labels }
+                    if o["metadata"]["labels"].object?.isEmpty ?? true { o["metadata"]["labels"] = labels }
+                }
+                var s = o["spec"]["template"]["spec"]; podDefaults(&s); if !s.isNull { o["spec"]["template"]["spec"] = s }
+            }, prepareForCreate: { o in o["status"] = ["replicas": 0] }),
+            columns: [int("Desired", ["spec", "replicas"]), int("Current", ["status", "replicas"]), int("Ready", ["status", "readyReplicas"]), .age]
+                + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
             schemaName: "io.k8s.api.core.v1.ReplicationController"),
         simple("", "ResourceQuota", "resourcequotas", ["quota"], hasStatus: true),
         simple("", "LimitRange", "limitranges", ["limits"]),
