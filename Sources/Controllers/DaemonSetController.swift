@@ -8,7 +8,8 @@ import Scheduler
 /// as upstream's daemonset controller: pods are pinned by node affinity and bound by the
 /// scheduler, tolerate what daemons tolerate (not-ready, unreachable, pressure, unschedulable),
 /// are removed from nodes that no longer fit, and a RollingUpdate replaces at most
-/// maxUnavailable of them at a time.
+/// maxUnavailable of them at a time. Each template is kept as a ControllerRevision for
+/// `kubectl rollout history` and `rollout undo`.
 public struct DaemonSetController: Controller {
     public let name = "daemonset"
     public let queue = WorkQueue()
@@ -16,6 +17,7 @@ public struct DaemonSetController: Controller {
     let sets: Informer
     let nodes: Informer
     let pods: Informer
+    let history: ControllerHistory
     let expectations = Expectations()
     let events: EventRecorder
 
@@ -34,6 +36,7 @@ public struct DaemonSetController: Controller {
         sets = informers.informer("apps", "v1", "daemonsets")
         nodes = informers.nodes
         pods = informers.pods
+        history = ControllerHistory(client: client, revisions: informers.informer("apps", "v1", "controllerrevisions"))
         events = EventRecorder(client: client, component: "daemonset-controller")
     }
 
@@ -47,6 +50,7 @@ public struct DaemonSetController: Controller {
         await sets.waitForSync()
         await nodes.waitForSync()
         await pods.waitForSync()
+        await history.revisions.waitForSync()
     }
 
     /// The node a daemon pod is for: where it runs, else the node its affinity pins.
@@ -72,6 +76,7 @@ public struct DaemonSetController: Controller {
         }
         let template = ds["spec"]["template"]
         let hash = DeploymentController.templateHash(template, collisionCount: ds["status"]["collisionCount"].int ?? 0)
+        let revision = try await history.ensure(ds, hash: hash)
         let owned = try await ControllerClaims.pods(of: ds, pods, client).filter { $0["metadata"]["deletionTimestamp"].isNull }
         var byNode: [String: [JSON]] = [:]
         for pod in owned { if let n = Self.node(of: pod) { byNode[n, default: []].append(pod) } }
@@ -123,6 +128,8 @@ public struct DaemonSetController: Controller {
         status["numberAvailable"] = available > 0 ? .int(Int64(available)) : nil
         status["numberUnavailable"] = eligible.count - available > 0 ? .int(Int64(eligible.count - available)) : nil
         status["updatedNumberScheduled"] = updated > 0 ? .int(Int64(updated)) : nil
+        let live = Set(owned.compactMap { $0["metadata"]["labels"][Self.hashLabel].string.map { "\(Informer.split(key).name)-\($0)" } })
+        try await history.truncate(ds, live: live.union([revision]))
         guard status != before else { return }
         let (ns, name) = Informer.split(key)
         do throws(StatusError) {

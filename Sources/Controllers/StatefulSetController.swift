@@ -15,7 +15,7 @@ public struct StatefulSetController: Controller {
     let client: Client
     let sets: Informer
     let pods: Informer
-    let revisions: Informer
+    let history: ControllerHistory
     let expectations = Expectations()
     let events: EventRecorder
 
@@ -25,7 +25,7 @@ public struct StatefulSetController: Controller {
         self.client = client
         sets = informers.informer("apps", "v1", "statefulsets")
         pods = informers.pods
-        revisions = informers.informer("apps", "v1", "controllerrevisions")
+        history = ControllerHistory(client: client, revisions: informers.informer("apps", "v1", "controllerrevisions"))
         events = EventRecorder(client: client, component: "statefulset-controller")
     }
 
@@ -37,7 +37,7 @@ public struct StatefulSetController: Controller {
         await pods.addHandler(ControllerRef.queueOwner(kind: "StatefulSet", owners: sets, queue, expectations))
         await sets.waitForSync()
         await pods.waitForSync()
-        await revisions.waitForSync()
+        await history.revisions.waitForSync()
     }
 
     static func ordinal(_ pod: JSON, set: String) -> Int? {
@@ -60,7 +60,8 @@ public struct StatefulSetController: Controller {
         for pod in owned { if let i = Self.ordinal(pod, set: setName) { byOrdinal[i] = pod } }
         let replicas = Int(set["spec"]["replicas"].int ?? 1)
         let ordered = set["spec"]["podManagementPolicy"].string != "Parallel"
-        let updateRevision = try await ensureRevision(set)
+        let hash = DeploymentController.templateHash(set["spec"]["template"], collisionCount: set["status"]["collisionCount"].int ?? 0)
+        let updateRevision = try await history.ensure(set, hash: hash)
         let currentRevision = set["status"]["currentRevision"].string ?? updateRevision
         let partition = Int(set["spec"]["updateStrategy"]["rollingUpdate"]["partition"].int ?? 0)
 
@@ -105,47 +106,14 @@ public struct StatefulSetController: Controller {
         }
         try await updateStatus(set, pods: Array(byOrdinal.values), replicas: replicas,
                                currentRevision: currentRevision, updateRevision: updateRevision)
-    }
-
-    /// The ControllerRevision of the current template (`web-7b9c5d8f6`), made when new.
-    func ensureRevision(_ set: JSON) async throws -> String {
-        let setName = set["metadata"]["name"].string ?? "", namespace = set["metadata"]["namespace"].string ?? ""
-        let hash = DeploymentController.templateHash(set["spec"]["template"], collisionCount: set["status"]["collisionCount"].int ?? 0)
-        let name = "\(setName)-\(hash)"
-        if await revisions.get("\(namespace)/\(name)") != nil { return name }
-        let mine = await revisions.list(controlledBy: set)
-        let next = (mine.compactMap { $0["revision"].int }.max() ?? 0) + 1
-        var labels = set["spec"]["selector"]["matchLabels"]
-        labels["controller.kubernetes.io/hash"] = .string(hash)
-        var template = set["spec"]["template"]
-        template["$patch"] = "replace"
-        do throws(StatusError) {
-            try await client.resource("apps", "v1", "controllerrevisions").create(namespace, [
-                "apiVersion": "apps/v1", "kind": "ControllerRevision",
-                "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": labels,
-                             "ownerReferences": [ControllerRef.reference(to: set)]],
-                "data": ["spec": ["template": template]], "revision": .int(next)])
-        } catch {
-            if error.code != 409 { throw error }
-        }
-        return name
-    }
-
-    func template(_ set: JSON, revision: String) async -> JSON {
-        let namespace = set["metadata"]["namespace"].string ?? ""
-        if let stored = try? await client.resource("apps", "v1", "controllerrevisions").get(namespace, revision),
-           !stored["data"]["spec"]["template"].isNull {
-            var t = stored["data"]["spec"]["template"]
-            t["$patch"] = nil
-            return t
-        }
-        return set["spec"]["template"]
+        let live = Set(byOrdinal.values.compactMap { $0["metadata"]["labels"][Self.revisionLabel].string })
+        try await history.truncate(set, live: live.union([currentRevision, updateRevision]))
     }
 
     func createPod(_ set: JSON, ordinal: Int, revision: String, key: String) async throws {
         let setName = set["metadata"]["name"].string ?? "", namespace = set["metadata"]["namespace"].string ?? ""
         let podName = "\(setName)-\(ordinal)"
-        let template = await template(set, revision: revision)
+        let template = await history.template(set, revision: revision)
         var volumes = template["spec"]["volumes"].array ?? []
         for claim in set["spec"]["volumeClaimTemplates"].array ?? [] {
             guard let claimName = claim["metadata"]["name"].string else { continue }
