@@ -24,7 +24,7 @@ public struct EventRecorder: Sendable {
     public func normal(_ object: JSON, _ reason: String, _ message: String) { record(object, "Normal", reason, message) }
     public func warning(_ object: JSON, _ reason: String, _ message: String) { record(object, "Warning", reason, message) }
 
-    func record(_ object: JSON, _ type: String, _ reason: String, _ message: String) {
+    public func record(_ object: JSON, _ type: String, _ reason: String, _ message: String) {
         let meta = object["metadata"]
         let namespace = meta["namespace"].string.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         let name = meta["name"].string ?? ""

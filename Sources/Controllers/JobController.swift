@@ -64,7 +64,10 @@ public struct JobController: Controller {
         var status = job["status"]
         let before = status
         var failure: (reason: String, message: String)?
-        if Int64(failed.count) > (spec["backoffLimit"].int ?? 6) {
+        // Under OnFailure a failure is a container restart, as upstream counts it.
+        let restarts = spec["template"]["spec"]["restartPolicy"] == "OnFailure"
+            ? active.reduce(0) { sum, pod in sum + (pod["status"]["containerStatuses"].array ?? []).reduce(0) { $0 + ($1["restartCount"].int ?? 0) } } : 0
+        if Int64(failed.count) + restarts > (spec["backoffLimit"].int ?? 6) {
             failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
         } else if let deadline = spec["activeDeadlineSeconds"].int, let start = status["startTime"].string.flatMap(APITime.parse),
                   now.timeIntervalSince(start) >= Double(deadline) {
@@ -74,6 +77,9 @@ public struct JobController: Controller {
 
         if failure != nil || complete || suspended {
             for pod in active { try await deletePod(pod, key: key) }
+        } else if let wait = Self.backOff(failed: failed, now: now), wait > 0 {
+            // Replacements for failed pods wait, as upstream's: 10 s doubling with each failure.
+            queue.add(key, after: .milliseconds(Int64(wait * 1000) + 1))
         } else if expectations.satisfied(key) {
             if status["startTime"].isNull { status["startTime"] = .string(APITime.format(now)) }
             try await createPods(job, key: key, active: active, succeeded: succeededCount, doneIndexes: doneIndexes,
@@ -90,6 +96,9 @@ public struct JobController: Controller {
         if indexed { status["completedIndexes"] = doneIndexes.isEmpty ? nil : .string(Self.ranges(doneIndexes)) }
         var conditions = status["conditions"].array ?? []
         let stamp = APITime.format(now)
+        // Recorded only once the status that carries them is written: a reconcile that read a stale
+        // Job from the informer loses the write (409) and says nothing twice.
+        var news: [(type: String, reason: String, message: String)] = []
         func add(_ type: String, _ reason: String, _ message: String) {
             conditions.removeAll { $0["type"].string == type }
             conditions.append(["type": .string(type), "status": "True", "reason": .string(reason), "message": .string(message),
@@ -98,19 +107,19 @@ public struct JobController: Controller {
         if let failure {
             add("FailureTarget", failure.reason, failure.message)
             add("Failed", failure.reason, failure.message)
-            events.warning(job, failure.reason, failure.message)
+            news.append(("Warning", failure.reason, failure.message))
         } else if complete {
             add("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods")
             add("Complete", "CompletionsReached", "Reached expected number of succeeded pods")
             status["completionTime"] = .string(stamp)
-            events.normal(job, "Completed", "Job completed")
+            news.append(("Normal", "Completed", "Job completed"))
         } else if suspended != (conditions.contains { $0["type"] == "Suspended" && $0["status"] == "True" }) {
             conditions.removeAll { $0["type"] == "Suspended" }
             if suspended {
                 add("Suspended", "JobSuspended", "Job suspended")
-                events.normal(job, "Suspended", "Job suspended")
+                news.append(("Normal", "Suspended", "Job suspended"))
             } else {
-                events.normal(job, "Resumed", "Job resumed")
+                news.append(("Normal", "Resumed", "Job resumed"))
             }
         }
         status["conditions"] = conditions.isEmpty ? nil : .array(conditions)
@@ -118,12 +127,15 @@ public struct JobController: Controller {
             queue.add(key, after: .milliseconds(max(1, Int64((start.timeIntervalSince(now) + Double(deadline)) * 1000))))
         }
         guard status != before else { return }
-        let (ns, name) = Informer.split(key)
+        var updated = job
+        updated["status"] = status
         do throws(StatusError) {
-            try await jobClient.modify(ns, name, status: true) { [status] in $0["status"] = status }
+            try await jobClient.updateStatus(job["metadata"]["namespace"].string, updated)
         } catch {
-            if error.code != 404 { throw error }
+            if error.code == 404 { return }
+            throw error
         }
+        for event in news { events.record(job, event.type, event.reason, event.message) }
     }
 
     func createPods(_ job: JSON, key: String, active: [JSON], succeeded: Int64, doneIndexes: Set<Int>,
@@ -193,6 +205,17 @@ public struct JobController: Controller {
         options.propagationPolicy = "Foreground"
         options.preconditionUID = job["metadata"]["uid"].string
         do throws(StatusError) { try await jobClient.delete(ns, name, options: options) } catch { if error.code != 404 && error.code != 409 { throw error } }
+    }
+
+    /// Seconds until new pods may be made after the failed ones: 10 s after the latest failure,
+    /// doubling with each earlier one, at most 6 minutes; nil with no failures.
+    static func backOff(failed: [JSON], now: Date) -> Double? {
+        guard !failed.isEmpty else { return nil }
+        let latest = failed.compactMap { pod in
+            (pod["status"]["containerStatuses"].array ?? []).compactMap { $0["state"]["terminated"]["finishedAt"].string.flatMap(APITime.parse) }.max()
+        }.max() ?? now
+        let delay = min(360, 10 * pow(2, Double(failed.count - 1)))
+        return latest.addingTimeInterval(delay).timeIntervalSince(now)
     }
 
     static func index(_ pod: JSON) -> Int? { pod["metadata"]["annotations"][indexAnnotation].string.flatMap { Int($0) } }
