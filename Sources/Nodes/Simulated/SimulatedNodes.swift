@@ -6,14 +6,17 @@ import Registry
 /// Nodes whose pods run no processes, as kwok's: each node registers with its capacity, labels
 /// and pod CIDR and renews its lease; a pod bound to one goes Pending (ContainerCreating), then
 /// Running with an IP from the node's CIDR, Ready once its readiness probe's initial delay has
-/// passed. Pods that run to completion (a Job's, or any with the run-seconds annotation and a
-/// restartPolicy other than Always) succeed after that many seconds (default 1). A deleted pod
-/// stops after its stop-seconds annotation (default 0), within its grace period, and goes.
+/// passed. A Job's pods, and any with the run-seconds or exit-code annotation, exit after that
+/// many seconds (default 1) with that code (default 0); as the restart policy says, the pod then
+/// ends Succeeded or Failed, or its containers restart with the kubelet's crash-loop back-off. A
+/// deleted pod stops after its stop-seconds annotation (default 0), within its grace period, and goes.
 ///
 /// A node annotated `cubby.dev/simulated-stopped: "true"` stops: no heartbeats, its pods are
 /// left as they are, so node lifecycle can be exercised.
 public struct SimulatedNodes: NodeAgent, Controller {
     public static let runSecondsAnnotation = "cubby.dev/simulated-run-seconds"
+    /// The exit code of the pod's containers when their run time is up (default 0).
+    public static let exitCodeAnnotation = "cubby.dev/simulated-exit-code"
     public static let stoppedAnnotation = "cubby.dev/simulated-stopped"
     /// How long a pod's containers take to stop once it is deleted (capped by its grace period).
     public static let stopSecondsAnnotation = "cubby.dev/simulated-stop-seconds"

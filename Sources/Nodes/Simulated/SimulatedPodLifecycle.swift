@@ -4,8 +4,8 @@ import Foundation
 import Registry
 
 /// What a simulated node does with one of its pods, each step a status write the kubelet would
-/// make: ContainerCreating, Running (with an IP), Ready after the probe delay, Succeeded for pods
-/// that run to completion, and removal once deleted.
+/// make: ContainerCreating, Running (with an IP), Ready after the probe delay, an exit after the
+/// run time (Succeeded, Failed, or a restart with crash-loop back-off), and removal once deleted.
 extension SimulatedNodes {
     public func reconcile(_ key: String) async throws {
         guard let pod = await pods.get(key), let nodeName = pod["spec"]["nodeName"].string, let index = indexes[nodeName] else { return }
@@ -54,16 +54,10 @@ extension SimulatedNodes {
             return
         }
         if phase == "Pending" {
-            let events = kubelet(nodeName)
-            for c in Self.containers(pod) {
-                let name = c["name"].string ?? "", image = c["image"].string ?? ""
-                events.normal(pod, "Pulled", "Container image \"\(image)\" already present on machine and can be accessed by the pod")
-                events.normal(pod, "Created", "Created container: \(name)")
-                events.normal(pod, "Started", "Started container \(name)")
-            }
             guard let ip = ips.allocate(key, node: index) else {
                 throw StatusError.internalError("node \(nodeName) has no pod IPs left")
             }
+            recordStart(pod, node: nodeName)
             let started = APITime.format(now)
             try await writeStatus(namespace, name) { p in
                 p["status"]["phase"] = "Running"
@@ -77,21 +71,25 @@ extension SimulatedNodes {
             }
             return
         }
-        // Running: readiness once the probe delay has passed, completion once the run time has.
+        // Crashed and backing off: the containers start again once the back-off has passed.
+        if let first = statuses.first, first["state"]["waiting"]["reason"] == "CrashLoopBackOff" {
+            let restarts = first["restartCount"].int ?? 0
+            let stopped = first["lastState"]["terminated"]["finishedAt"].string.flatMap(APITime.parse) ?? now
+            let again = stopped.addingTimeInterval(Self.restartBackOff(afterRestarts: restarts - 1))
+            guard again <= now else {
+                queue.add(key, after: .milliseconds(Int64(again.timeIntervalSince(now) * 1000) + 1))
+                return
+            }
+            recordStart(pod, node: nodeName)
+            try await writeStatus(namespace, name) { p in Self.restart(&p, now: now) }
+            return
+        }
+        // Running: readiness once the probe delay has passed; the containers exit once the run
+        // time has, and the restart policy says what follows, as the kubelet's does.
         let startedAt = statuses.first?["state"]["running"]["startedAt"].string.flatMap(APITime.parse) ?? now
         if let finishAt = Self.finishAt(pod, started: startedAt) {
             if finishAt <= now {
-                try await writeStatus(namespace, name) { p in
-                    p["status"]["phase"] = "Succeeded"
-                    Self.setConditions(&p, started: false, ready: false, now: now, completed: true)
-                    p["status"]["containerStatuses"] = .array(Self.containers(p).map { c in
-                        Self.containerStatus(c, state: ["terminated": ["exitCode": 0, "reason": "Completed",
-                                                                       "startedAt": .string(APITime.format(startedAt)),
-                                                                       "finishedAt": .string(APITime.format(now))]],
-                                             ready: false, started: false)
-                    })
-                }
-                ips.release(key)
+                try await exit(pod, node: nodeName, startedAt: startedAt, now: now)
                 return
             }
             queue.add(key, after: .milliseconds(Int64(finishAt.timeIntervalSince(now) * 1000) + 1))
@@ -111,6 +109,95 @@ extension SimulatedNodes {
             } else {
                 queue.add(key, after: .milliseconds(Int64(readyAt.timeIntervalSince(now) * 1000) + 1))
             }
+        }
+    }
+
+    /// The containers exit with the pod's exit-code annotation (default 0). Under restartPolicy
+    /// Never, or OnFailure after a success, the pod ends Succeeded or Failed; otherwise they
+    /// restart, at once the first time and then after the kubelet's doubling back-off.
+    func exit(_ pod: JSON, node: String, startedAt: Date, now: Date) async throws {
+        let key = Informer.key(pod)
+        let (namespace, name) = Informer.split(key)
+        let code = Self.exitCode(pod)
+        let policy = pod["spec"]["restartPolicy"].string ?? "Always"
+        let terminated: JSON = ["exitCode": .int(code), "reason": code == 0 ? "Completed" : "Error",
+                                "startedAt": .string(APITime.format(startedAt)), "finishedAt": .string(APITime.format(now))]
+        guard policy == "Always" || (policy == "OnFailure" && code != 0) else {
+            try await writeStatus(namespace, name) { p in
+                p["status"]["phase"] = code == 0 ? "Succeeded" : "Failed"
+                Self.setConditions(&p, started: false, ready: false, now: now, completed: true, failed: code != 0)
+                p["status"]["containerStatuses"] = .array((p["status"]["containerStatuses"].array ?? []).map { c in
+                    var c = c
+                    c["state"] = ["terminated": terminated]
+                    c["ready"] = false
+                    c["started"] = false
+                    return c
+                })
+            }
+            ips.release(key)
+            return
+        }
+        let restarts = pod["status"]["containerStatuses"][0]["restartCount"].int ?? 0
+        let backOff = Self.restartBackOff(afterRestarts: restarts)
+        if backOff == 0 { recordStart(pod, node: node) }
+        try await writeStatus(namespace, name) { p in
+            p["status"]["containerStatuses"] = .array((p["status"]["containerStatuses"].array ?? []).map { c in
+                var c = c
+                c["lastState"] = ["terminated": terminated]
+                c["restartCount"] = .int((c["restartCount"].int ?? 0) + 1)
+                return c
+            })
+            if backOff == 0 {
+                Self.restart(&p, now: now)
+                return
+            }
+            let podName = "\(name)_\(namespace ?? "")(\(p["metadata"]["uid"].string ?? ""))"
+            Self.setConditions(&p, started: true, ready: false, now: now)
+            p["status"]["containerStatuses"] = .array((p["status"]["containerStatuses"].array ?? []).map { c in
+                var c = c
+                let message = "back-off \(APITime.humanDuration(backOff)) restarting failed container=\(c["name"].string ?? "") pod=\(podName)"
+                c["state"] = ["waiting": ["reason": "CrashLoopBackOff", "message": .string(message)]]
+                c["ready"] = false
+                c["started"] = false
+                return c
+            })
+        }
+        if backOff > 0 {
+            for c in Self.containers(pod) {
+                kubelet(node).warning(pod, "BackOff", "Back-off restarting failed container \(c["name"].string ?? "") in pod \(name)_\(namespace ?? "")(\(pod["metadata"]["uid"].string ?? ""))")
+            }
+            queue.add(key, after: .milliseconds(Int64(backOff * 1000) + 1))
+        }
+    }
+
+    /// The kubelet's crash-loop back-off before the next start: none after the first exit, then
+    /// 10 s doubling up to 5 minutes.
+    static func restartBackOff(afterRestarts restarts: Int64) -> Double {
+        restarts <= 0 ? 0 : min(300, 10 * pow(2, Double(restarts - 1)))
+    }
+
+    /// The containers running again (their restart already counted).
+    static func restart(_ pod: inout JSON, now: Date) {
+        let started = APITime.format(now)
+        let ready = readyAt(pod, started: now) <= now
+        setConditions(&pod, started: true, ready: ready, now: now)
+        pod["status"]["containerStatuses"] = .array((pod["status"]["containerStatuses"].array ?? []).map { c in
+            var c = c
+            c["state"] = ["running": ["startedAt": .string(started)]]
+            c["ready"] = .bool(ready)
+            c["started"] = true
+            return c
+        })
+    }
+
+    /// What the kubelet records each time it starts a pod's containers.
+    func recordStart(_ pod: JSON, node: String) {
+        let events = kubelet(node)
+        for c in Self.containers(pod) {
+            let name = c["name"].string ?? "", image = c["image"].string ?? ""
+            events.normal(pod, "Pulled", "Container image \"\(image)\" already present on machine and can be accessed by the pod")
+            events.normal(pod, "Created", "Created container: \(name)")
+            events.normal(pod, "Started", "Started container \(name)")
         }
     }
 
@@ -144,15 +231,21 @@ extension SimulatedNodes {
         return started.addingTimeInterval(Double(delay))
     }
 
-    /// When a pod that runs to completion finishes; nil for pods that run until stopped.
+    /// When the pod's containers exit: after the run-seconds annotation (default 1 s for a Job's
+    /// pods and for pods given an exit code); nil for pods that run until stopped.
     static func finishAt(_ pod: JSON, started: Date) -> Date? {
-        let annotation = pod["metadata"]["annotations"][runSecondsAnnotation].string.flatMap(Double.init)
+        let annotations = pod["metadata"]["annotations"]
+        let seconds = annotations[runSecondsAnnotation].string.flatMap(Double.init)
         let ownedByJob = pod["metadata"]["ownerReferences"].array?.contains { $0["kind"] == "Job" } ?? false
-        guard pod["spec"]["restartPolicy"].string != "Always", annotation != nil || ownedByJob else { return nil }
-        return started.addingTimeInterval(annotation ?? 1)
+        guard seconds != nil || ownedByJob || !annotations[exitCodeAnnotation].isNull else { return nil }
+        return started.addingTimeInterval(seconds ?? 1)
     }
 
-    static func setConditions(_ pod: inout JSON, started: Bool, ready: Bool, now: Date, completed: Bool = false) {
+    static func exitCode(_ pod: JSON) -> Int64 {
+        pod["metadata"]["annotations"][exitCodeAnnotation].string.flatMap { Int64($0) } ?? 0
+    }
+
+    static func setConditions(_ pod: inout JSON, started: Bool, ready: Bool, now: Date, completed: Bool = false, failed: Bool = false) {
         let time = APITime.format(now)
         let names = containers(pod).compactMap { $0["name"].string }.joined(separator: " ")
         PodConditions.set(&pod, type: "PodReadyToStartContainers", status: started || completed ? "True" : "False", now: time)
@@ -161,7 +254,7 @@ extension SimulatedNodes {
             PodConditions.set(&pod, type: "Ready", status: "True", now: time)
             PodConditions.set(&pod, type: "ContainersReady", status: "True", now: time)
         } else {
-            let reason = completed ? "PodCompleted" : "ContainersNotReady"
+            let reason = failed ? "PodFailed" : completed ? "PodCompleted" : "ContainersNotReady"
             let message: String? = completed ? nil : "containers with unready status: [\(names)]"
             PodConditions.set(&pod, type: "Ready", status: "False", reason: reason, message: message, now: time)
             PodConditions.set(&pod, type: "ContainersReady", status: "False", reason: reason, message: message, now: time)

@@ -1,0 +1,244 @@
+"""The controllers' finer behaviour, driven by the real kubectl on simulated nodes: progress
+deadlines, revision history and undo for every kind that keeps one, replication controllers,
+Jobs that fail, time out, run indexed and expire, and pods that crash."""
+import json
+import time
+
+from test_workloads import get, nodes3, pods_of, rows, wait_for, wns  # noqa: F401 (fixtures)
+
+
+def events_of(c, ns, name):
+    """(type, reason, count) of each event series about `name`, oldest first."""
+    items = get(c, "events", "-n", ns, "--field-selector", f"involvedObject.name={name}")["items"]
+    items.sort(key=lambda e: e.get("firstTimestamp") or e.get("eventTime") or "")
+    return [(e["type"], e["reason"], e.get("count", 1)) for e in items]
+
+
+def test_deployment_that_cannot_progress_exceeds_its_deadline(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "-f", "-", input="""apiVersion: apps/v1
+kind: Deployment
+metadata: {name: stuck}
+spec:
+  progressDeadlineSeconds: 2
+  replicas: 2
+  selector: {matchLabels: {app: stuck}}
+  template:
+    metadata: {labels: {app: stuck}}
+    spec:
+      containers: [{name: c, image: nginx, resources: {requests: {cpu: "100"}}}]
+""")
+    status = k("rollout", "status", "deployment/stuck", "--timeout=30s", check=False)
+    assert status.returncode == 1
+    assert status.stderr.strip() == 'error: deployment "stuck" exceeded its progress deadline'
+    conditions = {c["type"]: c for c in get(nodes3, "deploy", "stuck", "-n", wns)["status"]["conditions"]}
+    assert (conditions["Progressing"]["status"], conditions["Progressing"]["reason"]) == ("False", "ProgressDeadlineExceeded")
+    assert conditions["Progressing"]["message"].startswith('ReplicaSet "stuck-') and conditions["Progressing"]["message"].endswith('" has timed out progressing.')
+    assert (conditions["Available"]["status"], conditions["Available"]["reason"]) == ("False", "MinimumReplicasUnavailable")
+
+
+def test_recreate_and_revision_history_limit(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "deployment", "rec", "--image=nginx:1", "--replicas=2")
+    k("patch", "deployment", "rec", "-p", json.dumps({"spec": {"strategy": {"type": "Recreate", "rollingUpdate": None},
+                                                              "revisionHistoryLimit": 1}}))
+    k("rollout", "status", "deployment/rec", "--timeout=60s")
+    # Recreate: every old pod goes before a new one is made, so the two images never run together.
+    images = set()
+    k("set", "image", "deployment/rec", "nginx=nginx:2")
+    def done():
+        live = [p for p in pods_of(nodes3, wns, "app=rec") if not p["metadata"].get("deletionTimestamp")]
+        images.add(frozenset(p["spec"]["containers"][0]["image"] for p in live))
+        return len(live) == 2 and all(p["spec"]["containers"][0]["image"] == "nginx:2" and p["status"].get("phase") == "Running" for p in live)
+    wait_for("nginx:2 running", done)
+    assert frozenset({"nginx:1", "nginx:2"}) not in images
+    k("rollout", "status", "deployment/rec", "--timeout=60s")
+    k("set", "image", "deployment/rec", "nginx=nginx:3")
+    k("rollout", "status", "deployment/rec", "--timeout=60s")
+    # revisionHistoryLimit 1: the current replica set and one old one remain.
+    wait_for("history trimmed to one old set", lambda: len(get(nodes3, "rs", "-n", wns, "-l", "app=rec")["items"]) == 2)
+    assert [r[0] for r in rows(k("rollout", "history", "deployment/rec").stdout)[2:]] == ["2", "3"]
+
+
+def test_statefulset_partition_then_undo(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "-f", "-", input="""apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 3
+  podManagementPolicy: Parallel
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 2}}
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: c, image: redis:1}]
+""")
+    k("rollout", "status", "statefulset/db", "--timeout=60s")
+    image = lambda: {p["metadata"]["name"]: p["spec"]["containers"][0]["image"] for p in pods_of(nodes3, wns, "app=db")
+                     if not p["metadata"].get("deletionTimestamp")}
+    k("set", "image", "statefulset/db", "c=redis:2")
+    # Only the ordinals at or above the partition move to the new revision.
+    wait_for("db-2 updated", lambda: image() == {"db-0": "redis:1", "db-1": "redis:1", "db-2": "redis:2"})
+    assert k("rollout", "status", "statefulset/db", "--timeout=60s").stdout.strip() == "partitioned roll out complete: 1 new pods have been updated..."
+    sts = get(nodes3, "sts", "db", "-n", wns)
+    assert sts["status"]["currentRevision"] != sts["status"]["updateRevision"]
+    assert sts["status"]["updatedReplicas"] == 1 and sts["status"]["currentReplicas"] == 2
+
+    k("patch", "statefulset", "db", "-p", '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}')
+    wait_for("all on redis:2", lambda: image() == {f"db-{i}": "redis:2" for i in range(3)})
+    k("rollout", "status", "statefulset/db", "--timeout=60s")
+    assert rows(k("rollout", "history", "statefulset/db").stdout)[2:] == [["1", "<none>"], ["2", "<none>"]]
+    k("rollout", "undo", "statefulset/db")
+    wait_for("back on redis:1", lambda: image() == {f"db-{i}": "redis:1" for i in range(3)})
+    # The first template is current again and so the newest revision, as upstream renumbers it.
+    assert rows(k("rollout", "history", "statefulset/db").stdout)[2:] == [["2", "<none>"], ["3", "<none>"]]
+
+
+def test_daemonset_rolling_update_history_and_undo(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "-f", "-", input="""apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: c, image: busybox:1}]
+""")
+    k("rollout", "status", "daemonset/agent", "--timeout=60s")
+    images = lambda: sorted((p["spec"]["nodeName"], p["spec"]["containers"][0]["image"]) for p in pods_of(nodes3, wns, "app=agent")
+                            if not p["metadata"].get("deletionTimestamp") and p["spec"].get("nodeName"))
+    k("set", "image", "daemonset/agent", "c=busybox:2")
+    wait_for("every node on busybox:2", lambda: images() == [(n, "busybox:2") for n in ("cubby", "cubby-m02", "cubby-m03")])
+    k("rollout", "status", "daemonset/agent", "--timeout=60s")
+    assert rows(k("rollout", "history", "daemonset/agent").stdout)[2:] == [["1", "<none>"], ["2", "<none>"]]
+    first = k("rollout", "history", "daemonset/agent", "--revision=1").stdout
+    assert "daemonset.apps/agent with revision #1" in first and "busybox:1" in first
+    revisions = rows(k("get", "controllerrevisions").stdout)
+    assert revisions[0][:3] == ["NAME", "CONTROLLER", "REVISION"]
+    assert sorted(r[1:3] for r in revisions[1:]) == [["daemonset.apps/agent", "1"], ["daemonset.apps/agent", "2"]]
+
+    assert k("rollout", "undo", "daemonset/agent").stdout.strip() == "daemonset.apps/agent rolled back"
+    wait_for("every node on busybox:1 again", lambda: images() == [(n, "busybox:1") for n in ("cubby", "cubby-m02", "cubby-m03")])
+    assert rows(k("rollout", "history", "daemonset/agent").stdout)[2:] == [["2", "<none>"], ["3", "<none>"]]
+
+
+def test_replication_controller_takes_its_selector_and_labels_from_the_template(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "-f", "-", input="""apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: legacy}}
+    spec:
+      containers: [{name: web, image: nginx}]
+""")
+    rc = get(nodes3, "rc", "legacy", "-n", wns)
+    assert rc["spec"]["selector"] == {"app": "legacy"} and rc["metadata"]["labels"] == {"app": "legacy"}
+    wait_for("2 ready", lambda: rows(k("get", "rc", "-l", "app=legacy").stdout)[1][1:4] == ["2", "2", "2"])
+    k("scale", "rc", "legacy", "--replicas=3")
+    wait_for("3 ready", lambda: rows(k("get", "rc", "legacy").stdout)[1][1:4] == ["3", "3", "3"])
+    table = rows(k("get", "rc", "legacy", "-o", "wide").stdout)
+    assert table[0] == ["NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+    assert table[1][5:] == ["web", "nginx", "app=legacy"]
+    assert "SuccessfulCreate" in k("describe", "rc", "legacy").stdout
+
+
+def test_job_fails_past_its_backoff_limit_after_a_delayed_replacement(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "-f", "-", input="""apiVersion: batch/v1
+kind: Job
+metadata: {name: flaky}
+spec:
+  backoffLimit: 1
+  template:
+    metadata: {annotations: {cubby.dev/simulated-exit-code: "3"}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox}]
+""")
+    k("wait", "--for=condition=failed", "job/flaky", "--timeout=40s")
+    pods = sorted(pods_of(nodes3, wns, "job-name=flaky"), key=lambda p: p["metadata"]["creationTimestamp"])
+    assert len(pods) == 2 and all(p["status"]["phase"] == "Failed" for p in pods)
+    terminated = pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (3, "Error")
+    # The replacement waits the first back-off step (10 s) after the failure.
+    from datetime import datetime
+    t = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+    assert (t(pods[1]["metadata"]["creationTimestamp"]) - t(terminated["finishedAt"])).total_seconds() >= 9
+    assert [r[2] for r in rows(k("get", "pods", "-l", "job-name=flaky").stdout)[1:]] == ["Error", "Error"]
+    assert rows(k("get", "job", "flaky").stdout)[1][:3] == ["flaky", "Failed", "0/1"]
+    condition = [c for c in get(nodes3, "job", "flaky", "-n", wns)["status"]["conditions"] if c["type"] == "Failed"][0]
+    assert (condition["reason"], condition["message"]) == ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+    assert ("Warning", "BackoffLimitExceeded", 1) in events_of(nodes3, wns, "flaky")
+
+
+def test_job_deadline_indexed_completion_and_ttl(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "-f", "-", input="""apiVersion: batch/v1
+kind: Job
+metadata: {name: slow}
+spec:
+  activeDeadlineSeconds: 2
+  template:
+    metadata: {annotations: {cubby.dev/simulated-run-seconds: "60"}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: indexed}
+spec:
+  completions: 3
+  parallelism: 3
+  completionMode: Indexed
+  ttlSecondsAfterFinished: 3
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox}]
+""")
+    k("wait", "--for=condition=complete", "job/indexed", "--timeout=30s")
+    job = get(nodes3, "job", "indexed", "-n", wns)
+    assert job["status"]["completedIndexes"] == "0-2" and job["status"]["succeeded"] == 3
+    pods = pods_of(nodes3, wns, "job-name=indexed")
+    assert sorted(p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"] for p in pods) == ["0", "1", "2"]
+    assert sorted(p["spec"]["hostname"] for p in pods) == ["indexed-0", "indexed-1", "indexed-2"]
+    # Completed is said once, however many times the controller looked at the finished Job.
+    assert [e for e in events_of(nodes3, wns, "indexed") if e[1] == "Completed"] == [("Normal", "Completed", 1)]
+
+    k("wait", "--for=condition=failed", "job/slow", "--timeout=30s")
+    condition = [c for c in get(nodes3, "job", "slow", "-n", wns)["status"]["conditions"] if c["type"] == "Failed"][0]
+    assert (condition["reason"], condition["message"]) == ("DeadlineExceeded", "Job was active longer than specified deadline")
+    wait_for("the deadline's pod stopped", lambda: not pods_of(nodes3, wns, "job-name=slow"))
+    assert [e for e in events_of(nodes3, wns, "slow") if e[1] == "DeadlineExceeded"] == [("Warning", "DeadlineExceeded", 1)]
+
+    # ttlSecondsAfterFinished: the Job and its pods go three seconds after it completed.
+    wait_for("the indexed job expired", lambda: k("get", "job", "indexed", check=False).returncode == 1, timeout=30)
+    wait_for("its pods collected", lambda: not pods_of(nodes3, wns, "job-name=indexed"))
+
+
+def test_crashing_container_restarts_with_back_off(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("run", "crash", "--image=busybox", "--annotations=cubby.dev/simulated-exit-code=1",
+      "--annotations=cubby.dev/simulated-run-seconds=0.5")
+    # The first exit restarts at once; the second waits 10 s in CrashLoopBackOff.
+    wait_for("CrashLoopBackOff", lambda: rows(k("get", "pod", "crash").stdout)[1][2] == "CrashLoopBackOff")
+    row = rows(k("get", "pod", "crash").stdout)[1]
+    assert row[1] == "0/1" and row[3] == "2" and row[4].startswith("(") and row[5] == "ago)"
+    status = get(nodes3, "pod", "crash", "-n", wns)["status"]
+    assert status["phase"] == "Running"
+    container = status["containerStatuses"][0]
+    assert container["restartCount"] == 2 and container["state"]["waiting"]["message"].startswith("back-off 10s restarting failed container=crash pod=crash_")
+    assert (container["lastState"]["terminated"]["exitCode"], container["lastState"]["terminated"]["reason"]) == (1, "Error")
+    described = k("describe", "pod", "crash").stdout
+    assert "Back-off restarting failed container crash in pod crash_" in described
+    assert ("Normal", "Started", 2) in events_of(nodes3, wns, "crash")
+    k("delete", "pod", "crash", "--wait=false")
