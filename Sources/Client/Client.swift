@@ -92,4 +92,9 @@ public struct ResourceClient: Sendable {
     public func delete(_ namespace: String?, _ name: String, options: DeleteOptions = .init()) async throws(StatusError) {
         _ = try await registry.delete(try definition(), namespace: namespace, name: name, options: options)
     }
+
+    /// Deletes every object of the namespace (all of them when nil), as `kubectl delete --all`.
+    public func deleteCollection(_ namespace: String?, options: DeleteOptions = .init()) async throws(StatusError) {
+        _ = try await registry.deleteCollection(try definition(), namespace: namespace, listOptions: ListOptions(), options: options)
+    }
 }

@@ -76,7 +76,6 @@ public struct ControlPlane: Sendable {
 
         let loops = [
             Task { await CustomResourceSync(registry: registry).run() },
-            Task { await NamespaceFinalizer(registry: registry).run() },
             Task { await ClusterRoleAggregation(registry: registry).run() },
             Task { await Self.compact(store, every: options.compactionInterval) },
         ] + startComponents(registry, caPEM: pki.caPEM)
@@ -124,6 +123,7 @@ public struct ControlPlane: Sendable {
             DaemonSetController(client: manager, informers: informers),
             CronJobController(client: manager, informers: informers),
             NodeLifecycleController(client: manager, informers: informers, gracePeriod: options.nodeMonitorGracePeriod),
+            NamespaceController(client: manager, informers: informers),
             ServiceAccountsController(client: manager, informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),

@@ -242,3 +242,35 @@ def test_crashing_container_restarts_with_back_off(nodes3, wns):
     assert "Back-off restarting failed container crash in pod crash_" in described
     assert ("Normal", "Started", 2) in events_of(nodes3, wns, "crash")
     k("delete", "pod", "crash", "--wait=false")
+
+
+def test_terminating_namespace_says_what_remains_until_its_pods_have_stopped(nodes3):
+    k = nodes3.kubectl
+    k("create", "namespace", "slow-going")
+    k("create", "-n", "slow-going", "-f", "-", input="""apiVersion: apps/v1
+kind: Deployment
+metadata: {name: lingering}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: lingering}}
+  template:
+    metadata: {labels: {app: lingering}, annotations: {cubby.dev/simulated-stop-seconds: "3"}}
+    spec:
+      containers: [{name: c, image: nginx}]
+""")
+    k("rollout", "status", "deployment/lingering", "-n", "slow-going", "--timeout=60s")
+    k("delete", "namespace", "slow-going", "--wait=false")
+    # The pods are given their grace period, so the namespace waits for them, and says so.
+    def remaining():
+        ns = get(nodes3, "namespace", "slow-going")
+        conditions = {c["type"]: c for c in ns["status"].get("conditions", [])}
+        return ns["status"]["phase"] == "Terminating" and conditions.get("NamespaceContentRemaining", {}).get("status") == "True" and conditions
+    conditions = wait_for("content remaining", remaining, timeout=10)
+    assert conditions["NamespaceContentRemaining"]["reason"] == "SomeResourcesRemain"
+    assert "pods. has 2 resource instances" in conditions["NamespaceContentRemaining"]["message"]
+    assert (conditions["NamespaceDeletionContentFailure"]["status"], conditions["NamespaceDeletionContentFailure"]["reason"]) == ("False", "ContentDeleted")
+    assert rows(k("get", "namespace", "slow-going").stdout)[1][1] == "Terminating"
+    assert "NamespaceContentRemaining" in k("describe", "namespace", "slow-going").stdout
+    assert all(p["metadata"].get("deletionTimestamp") for p in pods_of(nodes3, "slow-going", "app=lingering"))
+    k("wait", "--for=delete", "namespace/slow-going", "--timeout=30s")
+    assert k("get", "namespace", "slow-going", check=False).returncode == 1
