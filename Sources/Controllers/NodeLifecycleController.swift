@@ -9,7 +9,7 @@ import Scheduler
 /// when it reports not ready, not-ready) NoSchedule and NoExecute taints, and its pods are marked
 /// not ready; pods that do not tolerate a NoExecute taint, or whose tolerationSeconds have run
 /// out, are evicted so their controllers replace them elsewhere. Taints go when the node is
-/// Ready again.
+/// Ready again. A cordoned node (spec.unschedulable) carries the unschedulable NoSchedule taint.
 public struct NodeLifecycleController: Controller {
     public let name = "node-lifecycle"
     public let queue = WorkQueue()
@@ -22,6 +22,7 @@ public struct NodeLifecycleController: Controller {
 
     static let unreachable = "node.kubernetes.io/unreachable"
     static let notReady = "node.kubernetes.io/not-ready"
+    static let unschedulable = "node.kubernetes.io/unschedulable"
 
     public init(client: Client, informers: InformerFactory, gracePeriod: Duration = .seconds(40)) {
         self.client = client
@@ -82,8 +83,10 @@ public struct NodeLifecycleController: Controller {
         // The taints follow the Ready condition.
         let wanted: String? = readyStatus == "True" ? nil : (readyStatus == "Unknown" ? Self.unreachable : Self.notReady)
         let taints = node["spec"]["taints"].array ?? []
-        let kept = taints.filter { ![Self.unreachable, Self.notReady].contains($0["key"].string ?? "") }
+        let kept = taints.filter { ![Self.unreachable, Self.notReady, Self.unschedulable].contains($0["key"].string ?? "") }
         var desired = kept
+        // A cordoned node is tainted too, as upstream's TaintNodesByCondition does.
+        if node["spec"]["unschedulable"].bool == true { desired.append(["key": .string(Self.unschedulable), "effect": "NoSchedule"]) }
         if let wanted {
             for effect in ["NoSchedule", "NoExecute"] {
                 let existing = taints.first { $0["key"].string == wanted && $0["effect"].string == effect }

@@ -63,13 +63,16 @@ public struct Scheduler: Controller {
         let requests = PodRequests(pod)
         let owner = SchedulerCache.owner(pod)
         let infos = cache.snapshot()
-        var failures: [String: Int] = [:]
+        var failures: [String: Int] = [:], preemption: [String: Int] = [:]
         var bestScore = -Double.infinity
         var chosen: String?
         for info in infos {
             let reasons = NodeFilters.reasons(pod, requests, info)
             if !reasons.isEmpty {
                 for r in reasons { failures[r, default: 0] += 1 }
+                // Evicting pods could make room only where resources were short.
+                let helps = reasons.allSatisfy(NodeFilters.resourceReasons.contains)
+                preemption[helps ? "No preemption victims found for incoming pod" : "Preemption is not helpful for scheduling", default: 0] += 1
                 continue
             }
             let score = Self.score(requests, info, owner: owner)
@@ -79,7 +82,7 @@ public struct Scheduler: Controller {
             }
         }
         guard let nodeName = chosen else {
-            try await markUnschedulable(pod, key: key, message: Self.failureMessage(nodes: infos.count, failures))
+            try await markUnschedulable(pod, key: key, message: Self.failureMessage(nodes: infos.count, failures, preemption: preemption))
             return
         }
         cache.assume(key, pod, on: nodeName)
@@ -114,12 +117,10 @@ public struct Scheduler: Controller {
 
     /// `0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No
     /// preemption victims found for incoming pod.`
-    static func failureMessage(nodes: Int, _ failures: [String: Int]) -> String {
+    static func failureMessage(nodes: Int, _ failures: [String: Int], preemption: [String: Int]) -> String {
         guard nodes > 0 else { return "no nodes available to schedule pods" }
-        let parts = failures.map { "\($0.value) \($0.key)" }.sorted()
-        let preemptable = failures.keys.allSatisfy(NodeFilters.resourceReasons.contains)
-        let preemption = preemptable ? "\(nodes) No preemption victims found for incoming pod" : "\(nodes) Preemption is not helpful for scheduling"
-        return "0/\(nodes) nodes are available: \(parts.joined(separator: ", ")). preemption: 0/\(nodes) nodes are available: \(preemption)."
+        let histogram = { (counts: [String: Int]) in counts.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ") }
+        return "0/\(nodes) nodes are available: \(histogram(failures)). preemption: 0/\(nodes) nodes are available: \(histogram(preemption))."
     }
 
     func markUnschedulable(_ pod: JSON, key: String, message: String) async throws {

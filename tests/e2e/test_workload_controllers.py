@@ -274,3 +274,22 @@ spec:
     assert all(p["metadata"].get("deletionTimestamp") for p in pods_of(nodes3, "slow-going", "app=lingering"))
     k("wait", "--for=delete", "namespace/slow-going", "--timeout=30s")
     assert k("get", "namespace", "slow-going", check=False).returncode == 1
+
+
+def test_cordoned_node_is_tainted_and_skipped_until_uncordoned(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    node = "cubby-m02"
+    nodes3.kubectl("cordon", node)
+    try:
+        assert rows(nodes3.kubectl("get", "node", node).stdout)[1][1] == "Ready,SchedulingDisabled"
+        wait_for("the unschedulable taint", lambda: get(nodes3, "node", node)["spec"].get("taints") == [
+            {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}])
+        k("run", "pinned", "--image=nginx", "--overrides", json.dumps({"spec": {"nodeSelector": {"kubernetes.io/hostname": node}}}))
+        # Each node is refused by the first filter that fails it, as upstream's plugins run in order.
+        message = ("0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't match Pod's node affinity/selector. "
+                   "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
+        wait_for("Unschedulable", lambda: any(c.get("message") == message for c in get(nodes3, "pod", "pinned", "-n", wns)["status"].get("conditions", [])))
+    finally:
+        nodes3.kubectl("uncordon", node)
+    wait_for("scheduled once uncordoned", lambda: get(nodes3, "pod", "pinned", "-n", wns)["spec"].get("nodeName") == node)
+    wait_for("the taint gone", lambda: not get(nodes3, "node", node)["spec"].get("taints"))
