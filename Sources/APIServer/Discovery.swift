@@ -52,6 +52,7 @@ struct Discovery {
         if d.scale != nil { subs.append(("scale", GroupVersionKind(group: "autoscaling", version: "v1", kind: "Scale"), subresourceVerbs)) }
         if d.group.isEmpty && d.plural == "pods" {
             subs.append(("binding", GroupVersionKind(group: "", version: "v1", kind: "Binding"), ["create"]))
+            subs.append(("eviction", GroupVersionKind(group: "policy", version: "v1", kind: "Eviction"), ["create"]))
         }
         if d.group.isEmpty && d.plural == "serviceaccounts" {
             subs.append(("token", GroupVersionKind(group: "authentication.k8s.io", version: "v1", kind: "TokenRequest"), ["create"]))

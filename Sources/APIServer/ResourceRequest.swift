@@ -107,6 +107,11 @@ struct ResourceRequest {
                                         options: try writeOptions())
             return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201],
                                    status: .created)
+        case ("eviction", .post) where def.group.isEmpty && def.plural == "pods":
+            let eviction = try await readBody(&request)
+            try await registry.evict(def, namespace: namespace ?? "", name: name, eviction: eviction, options: try writeOptions())
+            return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201],
+                                   status: .created)
         case ("token", .post) where def.group.isEmpty && def.plural == "serviceaccounts":
             return try await serveTokenRequest(&request, serviceAccount: name)
         case ("finalize", .put) where def.group.isEmpty && def.plural == "namespaces":

@@ -67,9 +67,9 @@ public struct ControlPlane: Sendable {
         let users = try LocalCredentials.loadOrCreate(in: dir, adminToken: token)
 
         let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
-        let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources,
+        let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources + PolicyV1.resources,
                                       schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
-                                          .merging(ReviewResources.schemas) { a, _ in a })
+                                          .merging(ReviewResources.schemas) { a, _ in a }.merging(PolicyV1.schemas) { a, _ in a })
         let serviceIPs = ServiceIPAllocator()
         let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs, DefaultTolerationSeconds()])
         try await bootstrap(registry, serviceIPs)
@@ -123,6 +123,7 @@ public struct ControlPlane: Sendable {
             DaemonSetController(client: manager, informers: informers),
             CronJobController(client: manager, informers: informers),
             NodeLifecycleController(client: manager, informers: informers, gracePeriod: options.nodeMonitorGracePeriod),
+            DisruptionController(client: manager, informers: informers),
             NamespaceController(client: manager, informers: informers),
             ServiceAccountsController(client: manager, informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),

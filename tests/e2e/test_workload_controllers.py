@@ -293,3 +293,44 @@ def test_cordoned_node_is_tainted_and_skipped_until_uncordoned(nodes3, wns):
         nodes3.kubectl("uncordon", node)
     wait_for("scheduled once uncordoned", lambda: get(nodes3, "pod", "pinned", "-n", wns)["spec"].get("nodeName") == node)
     wait_for("the taint gone", lambda: not get(nodes3, "node", node)["spec"].get("taints"))
+
+
+def test_disruption_budget_guards_evictions_and_drain(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "deployment", "guarded", "--image=nginx", "--replicas=3")
+    k("rollout", "status", "deployment/guarded", "--timeout=60s")
+    k("create", "pdb", "guarded", "--selector=app=guarded", "--min-available=3")
+    k("create", "pdb", "half", "--selector=app=guarded", "--max-unavailable=50%")
+    wait_for("budgets observed", lambda: all(b["status"].get("observedGeneration") == 1 for b in get(nodes3, "pdb", "-n", wns)["items"]))
+    table = rows(k("get", "pdb").stdout)
+    assert table[0] == ["NAME", "MIN", "AVAILABLE", "MAX", "UNAVAILABLE", "ALLOWED", "DISRUPTIONS", "AGE"]
+    assert [r[:4] for r in table[1:]] == [["guarded", "3", "N/A", "0"], ["half", "N/A", "50%", "2"]]
+    # 50% of the Deployment's 3 replicas, rounded up, may be unavailable: one must stay.
+    half = get(nodes3, "pdb", "half", "-n", wns)["status"]
+    assert (half["expectedPods"], half["desiredHealthy"], half["currentHealthy"], half["disruptionsAllowed"]) == (3, 1, 3, 2)
+    k("delete", "pdb", "half")
+
+    pod = pods_of(nodes3, wns, "app=guarded")[0]
+    name, node = pod["metadata"]["name"], pod["spec"]["nodeName"]
+    eviction = json.dumps({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": wns}})
+    refused = k("create", "--raw", f"/api/v1/namespaces/{wns}/pods/{name}/eviction", "-f", "-", input=eviction, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "Error from server (TooManyRequests): Cannot evict pod as it would violate the pod's disruption budget."
+    assert get(nodes3, "pdb", "guarded", "-n", wns)["status"]["conditions"][0]["reason"] == "InsufficientPods"
+
+    k("patch", "pdb", "guarded", "--type=merge", "-p", '{"spec":{"minAvailable":2}}')
+    wait_for("one disruption allowed", lambda: rows(k("get", "pdb", "guarded").stdout)[1][3] == "1")
+    try:
+        drained = nodes3.kubectl("drain", node, "--pod-selector=app=guarded", "--timeout=30s")
+        assert f"evicting pod {wns}/{name}" in drained.stderr + drained.stdout
+        assert f"pod/{name} evicted" in drained.stdout and f"node/{node} drained" in drained.stdout
+        wait_for("a replacement elsewhere, all ready", lambda: (lambda live: len(live) == 3 and all(
+            p["spec"].get("nodeName") not in (None, node) and p["status"].get("phase") == "Running" for p in live))(
+            [p for p in pods_of(nodes3, wns, "app=guarded") if not p["metadata"].get("deletionTimestamp")]))
+        wait_for("the budget healthy again", lambda: get(nodes3, "pdb", "guarded", "-n", wns)["status"].get("currentHealthy") == 3)
+        status = get(nodes3, "pdb", "guarded", "-n", wns)["status"]
+        assert status["disruptionsAllowed"] == 1 and "disruptedPods" not in status
+    finally:
+        nodes3.kubectl("uncordon", node)
+    described = k("describe", "pdb", "guarded").stdout
+    assert "Min available:  2" in described and "Allowed disruptions:  1" in described
