@@ -139,11 +139,10 @@ public struct DaemonSetController: Controller {
         }
     }
 
+    /// Percentages round up, as upstream's; at least one pod is replaced at a time.
     static func maxUnavailable(_ ds: JSON, desired: Int) -> Int {
         let v = ds["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"]
-        if let n = v.int { return max(1, Int(n)) }
-        if let s = v.string, s.hasSuffix("%"), let p = Double(s.dropLast()) { return max(1, Int(Double(desired) * p / 100)) }
-        return 1
+        return max(1, Int(IntOrString.scaledValue(v, total: Int64(desired), roundUp: true) ?? 1))
     }
 
     func createPod(_ ds: JSON, node: String, hash: String, key: String) async throws {

@@ -107,10 +107,7 @@ public struct DeploymentController: Controller {
         let replicas = d["spec"]["replicas"].int ?? 1
         let ru = d["spec"]["strategy"]["rollingUpdate"]
         func resolve(_ v: JSON, roundUp: Bool) -> Int64 {
-            if let n = v.int { return n }
-            guard let s = v.string, s.hasSuffix("%"), let p = Double(s.dropLast()) else { return roundUp ? 1 : 0 }
-            let exact = Double(replicas) * p / 100
-            return Int64(roundUp ? exact.rounded(.up) : exact.rounded(.down))
+            IntOrString.scaledValue(v, total: replicas, roundUp: roundUp) ?? (roundUp ? 1 : 0)
         }
         let surge = resolve(ru["maxSurge"].isNull ? "25%" : ru["maxSurge"], roundUp: true)
         var unavailable = resolve(ru["maxUnavailable"].isNull ? "25%" : ru["maxUnavailable"], roundUp: false)
