@@ -22,6 +22,8 @@ public actor Informer {
     public typealias Handler = @Sendable (Event) -> Void
 
     let resource: ResourceClient
+    /// Only the objects this selects are listed, watched and kept.
+    let fieldSelector: FieldSelector
     var objects: [String: JSON] = [:]
     /// Keys of the objects each controller (by uid) owns, and per namespace those no controller
     /// owns: a controller with thousands of pods reads its own, and the orphans it might adopt,
@@ -32,7 +34,10 @@ public actor Informer {
     var synced = false
     var syncWaiters: [CheckedContinuation<Void, Never>] = []
 
-    public init(_ resource: ResourceClient) { self.resource = resource }
+    public init(_ resource: ResourceClient, fieldSelector: FieldSelector = FieldSelector()) {
+        self.resource = resource
+        self.fieldSelector = fieldSelector
+    }
 
     /// `namespace/name`, or `name` for cluster-scoped objects: the key work queues carry.
     public static func key(_ object: JSON) -> String {
@@ -117,12 +122,13 @@ public actor Informer {
 
     public func run() async {
         while !Task.isCancelled {
-            guard let list = try? await resource.list() else {
+            var options = ListOptions()
+            options.fieldSelector = fieldSelector
+            guard let list = try? await resource.list(options: options) else {
                 try? await Task.sleep(for: .milliseconds(200))
                 continue
             }
             replace(list.items)
-            var options = ListOptions()
             options.resourceVersion = String(list.resourceVersion)
             guard let events = try? await resource.watch(options: options) else { continue }
             for await event in events {
@@ -181,11 +187,14 @@ public final class InformerFactory: Sendable {
 
     public init(client: Client) { self.client = client }
 
-    public func informer(_ group: String, _ version: String, _ plural: String) -> Informer {
+    /// The informer of a resource, or with `name`, one that keeps only the objects of that name
+    /// (a controller that cares about one ConfigMap in each namespace need not hold them all).
+    public func informer(_ group: String, _ version: String, _ plural: String, name: String? = nil) -> Informer {
         informers.withLock { all in
-            let id = "\(group)/\(version)/\(plural)"
+            let id = "\(group)/\(version)/\(plural)" + (name.map { "?metadata.name=\($0)" } ?? "")
             if let existing = all[id] { return existing }
-            let made = Informer(client.resource(group, version, plural))
+            let selector = name.flatMap { try? FieldSelector.parse("metadata.name=\($0)") } ?? FieldSelector()
+            let made = Informer(client.resource(group, version, plural), fieldSelector: selector)
             all[id] = made
             return made
         }

@@ -18,7 +18,7 @@ public struct RootCACertPublisher: Controller {
         self.client = client
         self.caPEM = caPEM
         namespaces = informers.informer("", "v1", "namespaces")
-        configMaps = informers.informer("", "v1", "configmaps")
+        configMaps = informers.informer("", "v1", "configmaps", name: Self.configMapName)
     }
 
     public func register() async {

@@ -334,3 +334,16 @@ def test_disruption_budget_guards_evictions_and_drain(nodes3, wns):
         nodes3.kubectl("uncordon", node)
     described = k("describe", "pdb", "guarded").stdout
     assert "Min available:  2" in described and "Allowed disruptions:  1" in described
+
+
+def test_every_namespace_keeps_its_default_account_and_root_ca(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    wait_for("kube-root-ca.crt", lambda: k("get", "configmap", "kube-root-ca.crt", check=False).returncode == 0)
+    ca = get(nodes3, "configmap", "kube-root-ca.crt", "-n", wns)["data"]["ca.crt"]
+    assert ca.startswith("-----BEGIN CERTIFICATE-----")
+    k("delete", "configmap", "kube-root-ca.crt")
+    wait_for("kube-root-ca.crt put back", lambda: k("get", "configmap", "kube-root-ca.crt", check=False).returncode == 0)
+    k("patch", "configmap", "kube-root-ca.crt", "-p", '{"data":{"ca.crt":"tampered"}}')
+    wait_for("its CA restored", lambda: get(nodes3, "configmap", "kube-root-ca.crt", "-n", wns)["data"]["ca.crt"] == ca)
+    k("delete", "serviceaccount", "default")
+    wait_for("default account put back", lambda: k("get", "serviceaccount", "default", check=False).returncode == 0)
