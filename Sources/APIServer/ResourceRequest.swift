@@ -105,13 +105,11 @@ struct ResourceRequest {
             let binding = try await readBody(&request)
             _ = try await registry.bind(def, namespace: namespace ?? "", name: name, node: binding["target"]["name"].string ?? "",
                                         options: try writeOptions())
-            return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201],
-                                   status: .created)
+            return Self.created
         case ("eviction", .post) where def.group.isEmpty && def.plural == "pods":
             let eviction = try await readBody(&request)
             try await registry.evict(def, namespace: namespace ?? "", name: name, eviction: eviction, options: try writeOptions())
-            return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201],
-                                   status: .created)
+            return Self.created
         case ("token", .post) where def.group.isEmpty && def.plural == "serviceaccounts":
             return try await serveTokenRequest(&request, serviceAccount: name)
         case ("finalize", .put) where def.group.isEmpty && def.plural == "namespaces":
@@ -126,6 +124,11 @@ struct ResourceRequest {
         default:
             throw .notFoundPath()
         }
+    }
+
+    /// What a create-only subresource (binding, eviction) answers: a Status of Success, 201.
+    static var created: Response {
+        APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201], status: .created)
     }
 
     // MARK: verbs

@@ -105,34 +105,26 @@ public struct DisruptionController: Controller {
             pod["metadata"]["deletionTimestamp"].isNull && disrupted[pod["metadata"]["name"].string ?? ""] == nil && ControllerRef.isReady(pod)
         }.count
 
-        var status = budget["status"]
-        status["observedGeneration"] = budget["metadata"]["generation"]
-        status["disruptedPods"] = disrupted.isEmpty ? nil : .object(disrupted)
+        var updated = budget
+        updated["status"]["observedGeneration"] = budget["metadata"]["generation"]
+        updated["status"]["disruptedPods"] = disrupted.isEmpty ? nil : .object(disrupted)
         var news: [(type: String, reason: String, message: String)] = []
         if selected.isEmpty { news.append(("Normal", "NoPods", "No matching pods found")) }
         do {
             let (expected, desired) = try await expectation(budget, selected)
             let allowed = max(0, Int64(healthy) - desired)
-            status["currentHealthy"] = .int(Int64(healthy))
-            status["desiredHealthy"] = .int(desired)
-            status["expectedPods"] = .int(expected)
-            status["disruptionsAllowed"] = .int(allowed)
-            var updated = budget
-            updated["status"] = status
+            updated["status"]["currentHealthy"] = .int(Int64(healthy))
+            updated["status"]["desiredHealthy"] = .int(desired)
+            updated["status"]["expectedPods"] = .int(expected)
+            updated["status"]["disruptionsAllowed"] = .int(allowed)
             PodDisruptionBudgetStatus.setAllowedCondition(&updated, allowed: allowed > 0, now: now)
-            status = updated["status"]
         } catch let failure as ExpectedScaleFailure {
             // Fail safe, as upstream: no disruptions while the expected count is unknown.
-            status["disruptionsAllowed"] = 0
-            var conditions = (status["conditions"].array ?? []).filter { $0["type"] != "DisruptionAllowed" }
-            conditions.append(["type": "DisruptionAllowed", "status": "False", "reason": "SyncFailed", "message": .string(failure.message),
-                               "observedGeneration": status["observedGeneration"], "lastTransitionTime": .string(APITime.format(now))])
-            status["conditions"] = .array(conditions)
+            updated["status"]["disruptionsAllowed"] = 0
+            PodDisruptionBudgetStatus.setAllowedCondition(&updated, allowed: false, reason: "SyncFailed", message: failure.message, now: now)
             news.append(("Warning", "CalculateExpectedPodCountFailed", "Failed to calculate the number of expected pods: \(failure.message)"))
         }
-        guard status != budget["status"] else { return }
-        var updated = budget
-        updated["status"] = status
+        guard updated["status"] != budget["status"] else { return }
         do throws(StatusError) {
             try await client.resource("policy", "v1", "poddisruptionbudgets").updateStatus(namespace, updated)
         } catch {

@@ -83,13 +83,15 @@ extension Registry {
 
 /// The DisruptionAllowed condition, as the eviction subresource and the disruption controller both set it.
 public enum PodDisruptionBudgetStatus {
-    public static func setAllowedCondition(_ pdb: inout JSON, allowed: Bool, now: Date = Date()) {
+    /// SufficientPods or InsufficientPods by default; `reason` and `message` when the sync failed.
+    public static func setAllowedCondition(_ pdb: inout JSON, allowed: Bool, reason: String? = nil, message: String = "",
+                                           now: Date = Date()) {
         let status: JSON = allowed ? "True" : "False"
         var conditions = pdb["status"]["conditions"].array ?? []
         let old = conditions.first { $0["type"] == "DisruptionAllowed" }
         conditions.removeAll { $0["type"] == "DisruptionAllowed" }
-        conditions.append(["type": "DisruptionAllowed", "status": status, "reason": allowed ? "SufficientPods" : "InsufficientPods",
-                           "message": "", "observedGeneration": pdb["status"]["observedGeneration"],
+        conditions.append(["type": "DisruptionAllowed", "status": status, "reason": .string(reason ?? (allowed ? "SufficientPods" : "InsufficientPods")),
+                           "message": .string(message), "observedGeneration": pdb["status"]["observedGeneration"],
                            "lastTransitionTime": old?["status"] == status ? old!["lastTransitionTime"] : .string(APITime.format(now))])
         pdb["status"]["conditions"] = .array(conditions)
     }

@@ -100,11 +100,7 @@ extension SimulatedNodes {
             if readyAt <= now {
                 try await writeStatus(namespace, name) { p in
                     Self.setConditions(&p, started: true, ready: true, now: now)
-                    p["status"]["containerStatuses"] = .array((p["status"]["containerStatuses"].array ?? []).map { c in
-                        var c = c
-                        c["ready"] = true
-                        return c
-                    })
+                    Self.changeContainers(&p) { $0["ready"] = true }
                 }
             } else {
                 queue.add(key, after: .milliseconds(Int64(readyAt.timeIntervalSince(now) * 1000) + 1))
@@ -126,45 +122,40 @@ extension SimulatedNodes {
             try await writeStatus(namespace, name) { p in
                 p["status"]["phase"] = code == 0 ? "Succeeded" : "Failed"
                 Self.setConditions(&p, started: false, ready: false, now: now, completed: true, failed: code != 0)
-                p["status"]["containerStatuses"] = .array((p["status"]["containerStatuses"].array ?? []).map { c in
-                    var c = c
+                Self.changeContainers(&p) { c in
                     c["state"] = ["terminated": terminated]
                     c["ready"] = false
                     c["started"] = false
-                    return c
-                })
+                }
             }
             ips.release(key)
             return
         }
         let restarts = pod["status"]["containerStatuses"][0]["restartCount"].int ?? 0
         let backOff = Self.restartBackOff(afterRestarts: restarts)
+        // How the kubelet names a pod in its messages.
+        let podName = "\(name)_\(namespace ?? "")(\(pod["metadata"]["uid"].string ?? ""))"
         if backOff == 0 { recordStart(pod, node: node) }
         try await writeStatus(namespace, name) { p in
-            p["status"]["containerStatuses"] = .array((p["status"]["containerStatuses"].array ?? []).map { c in
-                var c = c
+            Self.changeContainers(&p) { c in
                 c["lastState"] = ["terminated": terminated]
                 c["restartCount"] = .int((c["restartCount"].int ?? 0) + 1)
-                return c
-            })
+            }
             if backOff == 0 {
                 Self.restart(&p, now: now)
                 return
             }
-            let podName = "\(name)_\(namespace ?? "")(\(p["metadata"]["uid"].string ?? ""))"
             Self.setConditions(&p, started: true, ready: false, now: now)
-            p["status"]["containerStatuses"] = .array((p["status"]["containerStatuses"].array ?? []).map { c in
-                var c = c
+            Self.changeContainers(&p) { c in
                 let message = "back-off \(APITime.humanDuration(backOff)) restarting failed container=\(c["name"].string ?? "") pod=\(podName)"
                 c["state"] = ["waiting": ["reason": "CrashLoopBackOff", "message": .string(message)]]
                 c["ready"] = false
                 c["started"] = false
-                return c
-            })
+            }
         }
         if backOff > 0 {
             for c in Self.containers(pod) {
-                kubelet(node).warning(pod, "BackOff", "Back-off restarting failed container \(c["name"].string ?? "") in pod \(name)_\(namespace ?? "")(\(pod["metadata"]["uid"].string ?? ""))")
+                kubelet(node).warning(pod, "BackOff", "Back-off restarting failed container \(c["name"].string ?? "") in pod \(podName)")
             }
             queue.add(key, after: .milliseconds(Int64(backOff * 1000) + 1))
         }
@@ -181,11 +172,18 @@ extension SimulatedNodes {
         let started = APITime.format(now)
         let ready = readyAt(pod, started: now) <= now
         setConditions(&pod, started: true, ready: ready, now: now)
-        pod["status"]["containerStatuses"] = .array((pod["status"]["containerStatuses"].array ?? []).map { c in
-            var c = c
+        changeContainers(&pod) { c in
             c["state"] = ["running": ["startedAt": .string(started)]]
             c["ready"] = .bool(ready)
             c["started"] = true
+        }
+    }
+
+    /// Applies `change` to each of the pod's container statuses.
+    static func changeContainers(_ pod: inout JSON, _ change: (inout JSON) -> Void) {
+        pod["status"]["containerStatuses"] = .array((pod["status"]["containerStatuses"].array ?? []).map { c in
+            var c = c
+            change(&c)
             return c
         })
     }
