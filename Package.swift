@@ -21,6 +21,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // JSON trees, object meta, selectors, Status errors: no dependencies.
@@ -53,8 +58,26 @@ let package = Package(
         ]),
         // The default scheduler: filters, scores, binds.
         .target(name: "Scheduler", dependencies: ["APIMachinery", "Registry", "Client"]),
-        // Node agents behind one protocol: simulated nodes now, the kubelet later.
-        .target(name: "Nodes", dependencies: ["APIMachinery", "Registry", "Client"]),
+        // The kubelet's view of a container runtime: CRI messages and client stubs generated from
+        // cri-api's api.proto (scripts/gen-cri.sh), and a connection over the runtime's unix socket.
+        .target(name: "CRI", dependencies: [
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // Node agents behind one protocol: simulated nodes, and the kubelet that runs pods as
+        // containers through CRI on a containerd (and CNI bridge) of the cluster's own.
+        .target(name: "Nodes", dependencies: [
+            "APIMachinery", "Resources", "Registry", "Client", "CRI",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
         // The controller manager's loops, one file each.
         .target(name: "Controllers", dependencies: ["APIMachinery", "Registry", "Client", "Scheduler"]),
         // Composition root: builds and runs every component of one cluster.
@@ -67,7 +90,8 @@ let package = Package(
         ]),
         // Profiles, kubeconfig merge, the localkube process: what `cubby start|stop|delete|status` do.
         .target(name: "Cluster", dependencies: [
-            "Localkube", "Storage",
+            "Localkube", "Storage", "Nodes", "CRI",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -75,7 +99,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(name: "cubby", dependencies: [
-            "Localkube", "Cluster",
+            "Localkube", "Cluster", "Nodes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Prints the figures docs/benchmarks.md records (run: make bench).

@@ -1,0 +1,37 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+
+/// One gRPC connection to a CRI runtime over its unix socket, with the two services the kubelet
+/// calls: RuntimeService (sandboxes, containers, exec) and ImageService (pull, list, remove).
+public final class RuntimeConnection: Sendable {
+    public typealias Transport = HTTP2ClientTransport.Posix
+
+    public let runtime: Runtime_V1_RuntimeService.Client<Transport>
+    public let images: Runtime_V1_ImageService.Client<Transport>
+    let client: GRPCClient<Transport>
+    let connections: Task<Void, Never>
+
+    public init(socketPath: String) throws {
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        // A node's list of containers and images can exceed gRPC's 4 MiB default; containerd
+        // itself allows 16 MiB.
+        config.http2.maxFrameSize = 1 << 20
+        let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socketPath),
+                                                       transportSecurity: .plaintext, config: config)
+        let client = GRPCClient(transport: transport)
+        self.client = client
+        connections = Task { try? await client.runConnections() }
+        runtime = Runtime_V1_RuntimeService.Client(wrapping: client)
+        images = Runtime_V1_ImageService.Client(wrapping: client)
+    }
+
+    /// Lets calls in flight finish, then closes the connection.
+    public func close() {
+        client.beginGracefulShutdown()
+    }
+
+    deinit {
+        client.beginGracefulShutdown()
+        connections.cancel()
+    }
+}
