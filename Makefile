@@ -18,8 +18,10 @@ endif
 release:
 	$(SWIFT) build $(RELEASE) --product cubby
 
-# Build, then start the default cluster in the background and point kubectl at it.
+# Build, then start the default cluster in the background and point kubectl at it; on Linux as
+# root the container runtime is installed first, so pods run as real containers.
 start: build
+	bash scripts/install-runtime.sh --optional
 	$(BIN) start
 
 test-deps:

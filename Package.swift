@@ -112,6 +112,8 @@ let package = Package(
         // In-process figures for the write engines: strategic merge patch and server-side apply.
         .executableTarget(name: "cubby-patch-bench", dependencies: ["APIMachinery", "Resources", "Registry"],
                           path: "Benchmarks/PatchBench"),
+        // Pods made straight through CRI, the floor the kubelet's pod start is measured against.
+        .executableTarget(name: "cubby-cri-bench", dependencies: ["CRI"], path: "Benchmarks/CRIBench"),
         .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),

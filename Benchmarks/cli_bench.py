@@ -35,7 +35,7 @@ def main():
         env = dict(os.environ, CUBBY_HOME=os.path.join(tmp, "home"), KUBECONFIG=os.path.join(tmp, "kubeconfig"))
         for i in range(RUNS):
             port = str(free_port())
-            first.append(timed(env, "start", "-p", f"b{i}", "--port", port))
+            first.append(timed(env, "start", "-p", f"b{i}", "--port", port, "--driver", "simulated"))
             stop.append(timed(env, "stop", "-p", f"b{i}"))
             restart.append(timed(env, "start", "-p", f"b{i}"))
             upgrade.append(timed(env, "upgrade", "-p", f"b{i}"))

@@ -31,7 +31,7 @@ class Localkube:
         self.dir = Path(tmp) / "data"
         self.port = free_port()
         self.proc = subprocess.Popen([BIN, "localkube", "--data-dir", str(self.dir), "--port", str(self.port),
-                                      "--nodes", str(nodes)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      "--nodes", str(nodes), "--driver", "simulated"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kubeconfig = self.dir / "kubeconfig"
         while not kubeconfig.exists():
             time.sleep(0.02)

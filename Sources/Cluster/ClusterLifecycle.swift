@@ -1,5 +1,7 @@
 import Foundation
 import Localkube
+import Logging
+import Nodes
 import Storage
 
 #if canImport(Glibc)
@@ -37,7 +39,7 @@ public struct ClusterLifecycle: Sendable {
 
     // MARK: start
 
-    public func start(name: String, port requested: Int?, nodes: Int? = nil, driver: String? = nil) async throws(ClusterError) {
+    public func start(name: String, port requested: Int?, nodes: Int? = nil, driver: String? = nil, sandboxImage: String? = nil) async throws(ClusterError) {
         let profile = try Profile(name: name, home: home)
         let process = LocalkubeProcess(profile: profile)
         if profile.exists, process.runningPID != nil {
@@ -52,15 +54,24 @@ public struct ClusterLifecycle: Sendable {
         // So is a store this cubby cannot open: nothing of the profile has been written yet.
         let olderFormat = try checkStore(profile)
         var config: Profile.Config
-        if profile.exists {
+        let creating = !profile.exists
+        if creating {
+            config = Profile.Config(name: name, port: requested ?? Self.defaultPort, cubbyVersion: ControlPlane.version)
+        } else {
             config = try profile.loadConfig()
             if let requested { config.port = requested }
-        } else {
-            say("✨  Creating profile \"\(name)\" in \(profile.directory.path)")
-            config = Profile.Config(name: name, port: requested ?? Self.defaultPort, cubbyVersion: ControlPlane.version)
         }
         if let nodes { config.nodes = nodes }
-        if let driver { config.driver = driver }
+        if let sandboxImage { config.sandboxImage = sandboxImage }
+        // `auto` (asked for, or a new profile's default) is decided once and recorded; a driver
+        // this machine cannot run is refused before anything of the profile is written.
+        let choice: DriverChoice.Choice
+        do { choice = try DriverChoice.resolve(driver ?? (creating ? "auto" : config.driverName), nodes: config.nodeCount) } catch {
+            throw ClusterError(error.description)
+        }
+        config.driver = choice.driver.rawValue
+        if creating { say("✨  Creating profile \"\(name)\" in \(profile.directory.path)") }
+        if !choice.reason.isEmpty { say("✨  Using the \(choice.driver.rawValue) driver: \(choice.reason)") }
         try choosePort(&config, requested: requested != nil)
         try await launch(profile, config, migratingFrom: olderFormat)
         say("🏄  Done! kubectl is now configured to use \"\(name)\" cluster and \"default\" namespace by default")
@@ -106,8 +117,10 @@ public struct ClusterLifecycle: Sendable {
         try profile.save(config)
 
         say("🔥  Starting control plane (localkube) on https://127.0.0.1:\(config.port) ...")
-        if config.driverName == ControlPlane.Options.Driver.simulated.rawValue {
-            say("🖥️   Nodes: \(config.nodeCount) simulated (pods run no processes)")
+        switch ControlPlane.Options.Driver(rawValue: config.driverName) {
+        case .simulated?: say("🖥️   Nodes: \(config.nodeCount) simulated (pods run no processes)")
+        case .containerd?: say("📦  Node: this machine; pods run as containers in the cluster's own containerd")
+        default: break
         }
         let pid = try LocalkubeProcess(profile: profile).start(executable: executable, config: config)
         say("⌛  Waiting for the API server to be ready ...")
@@ -210,6 +223,8 @@ public struct ClusterLifecycle: Sendable {
         let profile = try existing(name)
         say("🔥  Deleting \"\(name)\" ...")
         _ = await LocalkubeProcess(profile: profile).stop()
+        // Whatever real pods left in the machine (a crash may have left containers running).
+        await ContainerdNode.tearDown(RuntimeLayout(name: profile.name, dataDirectory: profile.directory), logger: Logger(label: "cubby"))
         try kubeconfig.remove(name: name)
         do { try FileManager.default.removeItem(at: profile.directory) } catch {
             throw ClusterError("cannot remove \(profile.directory.path): \(error.localizedDescription)")

@@ -23,8 +23,9 @@ public struct LocalkubeProcess: Sendable {
 
     /// Spawns `executable localkube --data-dir PROFILE --port PORT` in a new session.
     public func start(executable: String, config: Profile.Config) throws(ClusterError) -> pid_t {
-        let args = [executable, "localkube", "--data-dir", profile.directory.path, "--port", String(config.port),
-                    "--nodes", String(config.nodeCount), "--driver", config.driverName]
+        var args = [executable, "localkube", "--data-dir", profile.directory.path, "--port", String(config.port),
+                    "--nodes", String(config.nodeCount), "--driver", config.driverName, "--name", profile.name]
+        if let image = config.sandboxImage { args += ["--sandbox-image", image] }
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)
@@ -72,7 +73,7 @@ public struct LocalkubeProcess: Sendable {
     }
 
     /// SIGTERM, then waits for the graceful shutdown (SIGKILL after `timeout`); removes the pid file.
-    public func stop(timeout: Duration = .seconds(20)) async -> Bool {
+    public func stop(timeout: Duration = .seconds(40)) async -> Bool {
         guard let pid = runningPID else {
             try? FileManager.default.removeItem(at: profile.pidURL)
             return false

@@ -11,6 +11,8 @@ public struct Profile: Sendable {
         /// The nodes and what runs them; absent in profiles made before nodes existed (one simulated).
         public var nodes: Int?
         public var driver: String?
+        /// The pod sandbox image of the containerd driver, when not the standard one.
+        public var sandboxImage: String?
 
         public var nodeCount: Int { nodes ?? 1 }
         public var driverName: String { driver ?? ControlPlane.Options.Driver.simulated.rawValue }

@@ -24,8 +24,12 @@ public struct ControlPlane: Sendable {
         public var driver: Driver
         /// How long a node may miss heartbeats before node lifecycle marks it NotReady.
         public var nodeMonitorGracePeriod: Duration
+        /// The pod sandbox image of the containerd driver.
+        public var sandboxImage: String
 
         public enum Driver: String, Sendable, CaseIterable {
+            /// One node, the host: pods run as containers through the cluster's own containerd.
+            case containerd
             /// Nodes whose pods run no processes (as kwok).
             case simulated
             /// No nodes: the control plane alone.
@@ -34,7 +38,9 @@ public struct ControlPlane: Sendable {
 
         public init(dataDirectory: URL, port: Int = 8443, bindAddress: String = "127.0.0.1",
                     compactionInterval: Duration = .seconds(300), clusterName: String = "cubby",
-                    nodes: Int = 1, driver: Driver = .simulated, nodeMonitorGracePeriod: Duration = .seconds(40)) {
+                    nodes: Int = 1, driver: Driver = .simulated, nodeMonitorGracePeriod: Duration = .seconds(40),
+                    sandboxImage: String = SandboxImage.standard) {
+            self.sandboxImage = sandboxImage
             self.nodeMonitorGracePeriod = nodeMonitorGracePeriod
             self.nodes = nodes
             self.driver = driver
@@ -62,31 +68,54 @@ public struct ControlPlane: Sendable {
     public func run() async throws {
         let dir = options.dataDirectory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let pki = try SelfSignedPKI.loadOrCreate(in: dir.appendingPathComponent("pki"))
+        // A store this cubby cannot open is refused before anything touches the machine.
+        let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
+        // Real pods: the node's network and containerd come first, since the API server also
+        // listens on the bridge (pods reach it there) and its certificate names that address.
+        let node: ContainerdNode? = options.driver == .containerd
+            ? try await ContainerdNode.start(RuntimeLayout(name: options.clusterName, dataDirectory: dir), sandboxImage: options.sandboxImage, logger: logger)
+            : nil
+        let network = node?.network.network ?? .standard
+        let nodeAddress = node.map { _ in network.gateway() }
+        do {
+            try await serve(store, node: node, network: network, nodeAddress: nodeAddress)
+        } catch {
+            await node?.stop()
+            await store.close()
+            throw error
+        }
+    }
+
+    func serve(_ store: SQLiteStore, node: ContainerdNode?, network: ClusterNetwork, nodeAddress: String?) async throws {
+        let dir = options.dataDirectory
+        let pki = try SelfSignedPKI.loadOrCreate(in: dir.appendingPathComponent("pki"),
+                                                 addresses: [network.kubernetesServiceIP] + (nodeAddress.map { [$0] } ?? []))
         let token = try Self.loadOrCreateToken(dir.appendingPathComponent("token"))
         let users = try LocalCredentials.loadOrCreate(in: dir, adminToken: token)
 
-        let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
         let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources + PolicyV1.resources,
                                       schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
                                           .merging(ReviewResources.schemas) { a, _ in a }.merging(PolicyV1.schemas) { a, _ in a })
-        let serviceIPs = ServiceIPAllocator()
-        let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs, DefaultTolerationSeconds()])
+        let serviceIPs = ServiceIPAllocator(cidr: network.serviceCIDR)
+        let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs, DefaultTolerationSeconds(), ServiceAccountAdmission()])
         try await bootstrap(registry, serviceIPs)
 
+        let components = try startComponents(registry, caPEM: pki.caPEM, node: node, serviceAccountKeyPEM: pki.serviceAccountKeyPEM)
         let loops = [
             Task { await CustomResourceSync(registry: registry).run() },
             Task { await ClusterRoleAggregation(registry: registry).run() },
             Task { await Self.compact(store, every: options.compactionInterval) },
-        ] + startComponents(registry, caPEM: pki.caPEM)
+        ] + components.tasks
         // Wait for CRDs stored earlier to be served again before taking requests.
         for _ in 0..<100 where try await crdsPending(registry) { try await Task.sleep(for: .milliseconds(10)) }
 
-        let server = APIServer(registry: registry, configuration: .init(
+        var configuration = APIServer.Configuration(
             bindAddress: options.bindAddress, port: options.port,
             certificatePEM: Array(pki.certificatePEM.utf8), privateKeyPEM: Array(pki.keyPEM.utf8),
             tokens: users.tokens, passwords: users.passwords, clientCAPEM: Array(pki.caPEM.utf8),
-            serviceAccountKeyPEM: pki.serviceAccountKeyPEM, version: Self.version), logger: logger)
+            serviceAccountKeyPEM: pki.serviceAccountKeyPEM, version: Self.version)
+        if let nodeAddress { configuration.additionalBindAddresses = [nodeAddress] }
+        let server = APIServer(registry: registry, configuration: configuration, logger: logger)
         let kubeconfigURL = dir.appendingPathComponent("kubeconfig")
         let name = options.clusterName, bind = options.bindAddress, ca = pki.caPEM
         let credentials: AdminKubeconfig.Credentials = if let cert = pki.adminCertificatePEM, let key = pki.adminKeyPEM {
@@ -95,25 +124,42 @@ public struct ControlPlane: Sendable {
             .token(token)
         }
         let log = logger
+        defer { for loop in loops { loop.cancel() } }
         try await server.run { port in
             let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
-            await KubernetesService.reconcile(registry, address: host, port: port)
+            // Pods reach the API server at the node's address; without real pods, at the host's.
+            await KubernetesService.reconcile(registry, address: nodeAddress ?? host, port: port, clusterIP: network.kubernetesServiceIP)
             let config = AdminKubeconfig.render(name: name, server: "https://\(host):\(port)", caPEM: ca, credentials: credentials)
             do { try AtomicFile.write(config, to: kubeconfigURL, mode: 0o600) } catch {
                 log.error("cannot write \(kubeconfigURL.path): \(error)")
             }
             log.notice("localkube serving on https://\(host):\(port)")
         }
+        // `cubby stop`: the kubelet ends first, then every pod is stopped, then the runtime.
+        if let kubelet = components.kubelet, let node {
+            components.kubeletTask?.cancel()
+            let clock = ContinuousClock(), started = clock.now
+            await kubelet.stopAllPods()
+            let podsStopped = clock.now
+            await node.stop()
+            logger.notice("stopped the pods in \(podsStopped - started), then containerd and the pod network in \(clock.now - podsStopped)")
+        }
         for loop in loops { loop.cancel() }
         await store.close()
     }
 
+    struct Components {
+        var tasks: [Task<Void, Never>]
+        var kubelet: Kubelet?
+        var kubeletTask: Task<Void, Never>?
+    }
+
     /// The controller manager, scheduler and node agent: each a loop over shared informers, all
     /// writing through the in-process client.
-    func startComponents(_ registry: Registry, caPEM: String) -> [Task<Void, Never>] {
+    func startComponents(_ registry: Registry, caPEM: String, node: ContainerdNode?, serviceAccountKeyPEM: String?) throws -> Components {
         let informers = InformerFactory(client: Client(registry: registry, fieldManager: "kube-controller-manager"))
         let manager = Client(registry: registry, fieldManager: "kube-controller-manager")
-        var controllers: [any Controller] = [
+        let controllers: [any Controller] = [
             ReplicaSetController.replicaSets(client: manager, informers: informers),
             ReplicaSetController.replicationControllers(client: manager, informers: informers),
             DeploymentController(client: manager, informers: informers),
@@ -132,19 +178,41 @@ public struct ControlPlane: Sendable {
             PersistentVolumeController(client: manager, informers: informers, directory: options.dataDirectory.appendingPathComponent("volumes")),
             Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers),
         ]
+        let kubeletClient = Client(registry: registry, fieldManager: "kubelet")
         var agents: [any NodeAgent] = []
-        if options.driver == .simulated && options.nodes > 0 {
-            let agent = SimulatedNodes(client: Client(registry: registry, fieldManager: "kubelet"), informers: informers,
-                                       names: Self.nodeNames(options.clusterName, count: options.nodes), kubeletVersion: "v1.37.0",
-                                       renewInterval: min(.seconds(10), options.nodeMonitorGracePeriod / 4))
-            agents.append(agent)
-            controllers.append(agent)
+        var kubelet: Kubelet?
+        if let node, let keyPEM = serviceAccountKeyPEM {
+            let made = node.kubelet(client: kubeletClient, informers: informers, nodeName: options.clusterName, kubeletVersion: Self.kubeletVersion,
+                                    tokens: try Self.tokenIssuer(registry, keyPEM: keyPEM), logger: logger)
+            kubelet = made
+            agents.append(made)
+        } else if options.driver == .simulated && options.nodes > 0 {
+            agents.append(SimulatedNodes(client: kubeletClient, informers: informers,
+                                         names: Self.nodeNames(options.clusterName, count: options.nodes), kubeletVersion: Self.kubeletVersion,
+                                         renewInterval: min(.seconds(10), options.nodeMonitorGracePeriod / 4)))
         }
         let log = logger
         var tasks = informers.start()
-        tasks += controllers.filter { !($0 is any NodeAgent) }.map { c in Task { await c.run(logger: log) } }
-        tasks += agents.map { a in Task { await a.run() } }
-        return tasks
+        tasks += controllers.map { c in Task { await c.run(logger: log) } }
+        let agentTasks = agents.map { a in Task { await a.run() } }
+        return Components(tasks: tasks + agentTasks, kubelet: kubelet, kubeletTask: kubelet == nil ? nil : agentTasks.first)
+    }
+
+    static let kubeletVersion = "v1.37.0"
+
+    /// Service-account tokens for pods' projected volumes, signed and shaped as the TokenRequest
+    /// API's, bound to the pod.
+    static func tokenIssuer(_ registry: Registry, keyPEM: String) throws -> TokenIssuer {
+        let signer = try ServiceAccountTokens(privateKeyPEM: keyPEM)
+        return { namespace, account, audiences, seconds, pod in
+            guard let def = registry.catalog.lookup(group: "", version: "v1", plural: "serviceaccounts") else { throw StatusError.notFoundPath() }
+            let sa = try await registry.get(def, namespace: namespace, name: account)
+            let now = Date(), expiration = now.addingTimeInterval(Double(seconds))
+            let token = signer.issue(.init(namespace: namespace, serviceAccountName: account, serviceAccountUID: sa["metadata"]["uid"].string ?? "",
+                                           audiences: audiences.isEmpty ? [ServiceAccountTokens.issuer] : audiences, expiration: expiration,
+                                           id: UUID().uuidString.lowercased(), bound: .init(kind: "Pod", name: pod.name, uid: pod.uid)), now: now)
+            return (token, expiration)
+        }
     }
 
     /// minikube's node names: the profile, then PROFILE-m02, PROFILE-m03, ...

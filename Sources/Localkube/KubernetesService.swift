@@ -2,12 +2,10 @@ import APIMachinery
 import Foundation
 import Registry
 
-/// The `kubernetes` Service in `default` (10.96.0.1:443) and its Endpoints, pointing at this API
+/// The `kubernetes` Service in `default` (the service CIDR's first address, port 443) and its Endpoints, pointing at this API
 /// server, as upstream's apiserver keeps them: made at start, corrected when the port moves.
 enum KubernetesService {
-    static let clusterIP = "10.96.0.1"
-
-    static func reconcile(_ registry: Registry, address: String, port: Int) async {
+    static func reconcile(_ registry: Registry, address: String, port: Int, clusterIP: String) async {
         guard let svcDef = registry.catalog.lookup(group: "", version: "v1", plural: "services"),
               let epDef = registry.catalog.lookup(group: "", version: "v1", plural: "endpoints") else { return }
         let labels: JSON = ["component": "apiserver", "provider": "kubernetes"]

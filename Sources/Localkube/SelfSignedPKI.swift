@@ -17,7 +17,9 @@ struct SelfSignedPKI {
     let adminKeyPEM: String?
     let serviceAccountKeyPEM: String?
 
-    static func loadOrCreate(in dir: URL) throws -> SelfSignedPKI {
+    /// `addresses`: IPs the serving certificate must name besides 127.0.0.1 (the cluster bridge's,
+    /// the `kubernetes` service's); a certificate without one of them is issued again.
+    static func loadOrCreate(in dir: URL, addresses: [String] = ["10.96.0.1"]) throws -> SelfSignedPKI {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         func file(_ name: String) -> URL { dir.appendingPathComponent(name) }
         func read(_ name: String) -> String? { try? String(contentsOf: file(name), encoding: .utf8) }
@@ -34,10 +36,11 @@ struct SelfSignedPKI {
         let ca = try Certificate(pemEncoded: caPEM)
         let caKey = try caKeyPEM.map { try P256.Signing.PrivateKey(pemRepresentation: $0) }
 
-        if read("apiserver.crt") == nil || read("apiserver.key") == nil {
+        let names = servingNames(addresses)
+        if read("apiserver.crt") == nil || read("apiserver.key") == nil || !covers(read("apiserver.crt"), names) {
             guard let caKey else { throw PKIError("pki/ca.key is missing: cannot sign a new serving certificate") }
             let (cert, key) = try issue(by: ca, caKey, subject: DistinguishedName { CommonName("kube-apiserver") },
-                                        usage: .serverAuth, names: servingNames())
+                                        usage: .serverAuth, names: names)
             try AtomicFile.write(key.pemRepresentation, to: file("apiserver.key"), mode: 0o600)
             try AtomicFile.write(try cert.serializeAsPEM().pemString, to: file("apiserver.crt"), mode: 0o644)
         }
@@ -81,10 +84,21 @@ struct SelfSignedPKI {
         return (cert, key)
     }
 
-    static func servingNames() -> [GeneralName] {
+    /// Whether the certificate names every IP address of `names`.
+    static func covers(_ pem: String?, _ names: [GeneralName]) -> Bool {
+        guard let pem, let cert = try? Certificate(pemEncoded: pem),
+              let present = try? cert.extensions.subjectAlternativeNames else { return false }
+        return names.allSatisfy { name in
+            if case .ipAddress = name { return present.contains(name) }
+            return true
+        }
+    }
+
+    static func servingNames(_ addresses: [String]) -> [GeneralName] {
         var names: [GeneralName] = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                                     "kubernetes.default.svc.cluster.local"].map { .dnsName($0) }
-        names += [[127, 0, 0, 1], [10, 96, 0, 1]].map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) }
+        let octets = (["127.0.0.1"] + addresses).map { $0.split(separator: ".").compactMap { UInt8($0) } }.filter { $0.count == 4 }
+        names += octets.map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) }
         let host = ProcessInfo.processInfo.hostName
         if !host.isEmpty, host != "localhost" { names.append(.dnsName(host)) }
         return names

@@ -49,6 +49,10 @@ public enum ScratchResources {
                 if cs[i]["terminationMessagePath"].isNull { cs[i]["terminationMessagePath"] = "/dev/termination-log" }
                 if cs[i]["terminationMessagePolicy"].isNull { cs[i]["terminationMessagePolicy"] = "File" }
                 if cs[i]["resources"].isNull { cs[i]["resources"] = .emptyObject }
+                // A limit without a request asks for the limit, as upstream's defaulting says.
+                for (resource, limit) in cs[i]["resources"]["limits"].object ?? [:] where cs[i]["resources"]["requests"][resource].isNull {
+                    cs[i]["resources"]["requests"][resource] = limit
+                }
                 if cs[i]["imagePullPolicy"].isNull {
                     let image = cs[i]["image"].string ?? ""
                     let tag = image.split(separator: "/").last.flatMap { $0.contains(":") ? $0.split(separator: ":").last : nil }
@@ -122,7 +126,7 @@ public enum ScratchResources {
             }, prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } })),
         ResourceDefinition(group: "", version: "v1", kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in var s = o["spec"]; podDefaults(&s); if !s.isNull { o["spec"] = s } },
-                            prepareForCreate: { o in o["status"] = ["phase": "Pending", "qosClass": "BestEffort"] },
+                            prepareForCreate: { o in o["status"] = ["phase": "Pending", "qosClass": .string(PodQOS.qosClass(o["spec"]))] },
                             validate: { o in podSpecErrors(o["spec"], "spec") }),
             columns: [
                 PrinterColumn("Ready") { o in

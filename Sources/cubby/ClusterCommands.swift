@@ -45,17 +45,23 @@ struct StartCommand: AsyncParsableCommand {
     @Option(help: "How many nodes the cluster has (default 1; kept in the profile).")
     var nodes: Int?
 
-    @Option(help: "What runs the nodes' pods: simulated (no processes, as kwok) or none (control plane only).")
-    var driver: ControlPlane.Options.Driver?
+    @Option(help: "What runs the pods: auto (the default: containerd where it can run, else simulated), containerd (real containers on this machine), simulated (no processes, as kwok) or none (control plane only). Kept in the profile.")
+    var driver: String?
+
+    @Option(name: .customLong("sandbox-image"), help: "The pod sandbox (pause) image of the containerd driver (made offline when it cannot be pulled).")
+    var sandboxImage: String?
 
     func validate() throws {
+        if let driver, !DriverChoice.names.contains(driver) {
+            throw ValidationError("--driver must be one of \(DriverChoice.names.joined(separator: ", "))")
+        }
         if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
         if let nodes, !(0...1000).contains(nodes) { throw ValidationError("--nodes must be between 0 and 1000") }
     }
 
     func run() async throws {
         try await CLI.run { () async throws(ClusterError) in
-            try await CLI.lifecycle().start(name: options.profile, port: port, nodes: nodes, driver: driver?.rawValue)
+            try await CLI.lifecycle().start(name: options.profile, port: port, nodes: nodes, driver: driver, sandboxImage: sandboxImage)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Localkube
+import Nodes
 
 @main
 struct Cubby: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct Cubby: AsyncParsableCommand {
         abstract: "A local Kubernetes cluster in one process.",
         version: ControlPlane.version,
         subcommands: [StartCommand.self, StopCommand.self, DeleteCommand.self, StatusCommand.self, UpgradeCommand.self,
-                      KubectlCommand.self, LogsCommand.self, ProfileCommand.self, CompletionCommand.self, VersionCommand.self,
+                      KubectlCommand.self, ImageCommand.self, LogsCommand.self, ProfileCommand.self, CompletionCommand.self, VersionCommand.self,
                       LocalkubeCommand.self])
 }
 
@@ -33,8 +34,14 @@ struct LocalkubeCommand: AsyncParsableCommand {
     @Option(help: "How many nodes to register.")
     var nodes: Int = 1
 
-    @Option(help: "What runs the nodes' pods: simulated (no processes) or none (control plane only).")
-    var driver: ControlPlane.Options.Driver = .simulated
+    @Option(help: "What runs the nodes' pods: auto (containerd where it can, else simulated), containerd (real containers), simulated (no processes) or none (control plane only).")
+    var driver: String = "auto"
+
+    @Option(help: "The cluster's name: its node's, and its bridge's and containerd's on this machine.")
+    var name: String = "cubby"
+
+    @Option(name: .customLong("sandbox-image"), help: "The pod sandbox (pause) image of the containerd driver; made offline when it cannot be pulled.")
+    var sandboxImage: String = SandboxImage.standard
 
     @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds a node may miss heartbeats before it is NotReady.")
     var nodeMonitorGracePeriod: Double = 40
@@ -44,14 +51,17 @@ struct LocalkubeCommand: AsyncParsableCommand {
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard compactionInterval > 0 else { throw ValidationError("--compaction-interval must be positive") }
+        guard DriverChoice.names.contains(driver) else { throw ValidationError("--driver must be one of \(DriverChoice.names.joined(separator: ", "))") }
     }
 
     func run() async throws {
-        let options = ControlPlane.Options(
-            dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), port: port, bindAddress: bind,
-            compactionInterval: .milliseconds(Int64(compactionInterval * 1000)), nodes: nodes, driver: driver,
-            nodeMonitorGracePeriod: .milliseconds(Int64(nodeMonitorGracePeriod * 1000)))
         do {
+            let choice = try DriverChoice.resolve(driver, nodes: nodes)
+            if !choice.reason.isEmpty { print("localkube: driver \(choice.driver.rawValue): \(choice.reason)") }
+            let options = ControlPlane.Options(
+                dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), port: port, bindAddress: bind,
+                compactionInterval: .milliseconds(Int64(compactionInterval * 1000)), clusterName: name, nodes: nodes, driver: choice.driver,
+                nodeMonitorGracePeriod: .milliseconds(Int64(nodeMonitorGracePeriod * 1000)), sandboxImage: sandboxImage)
             try await ControlPlane(options: options).run()
         } catch {
             FileHandle.standardError.write(Data("localkube: \(error)\n".utf8))

@@ -25,7 +25,8 @@ class Cluster:
     def __init__(self, data_dir, port=None, extra=()):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
-        self.extra = list(extra)
+        # These suites exercise the control plane on simulated nodes; test_real_pods runs containers.
+        self.extra = list(extra) if "--driver" in extra else ["--driver", "simulated", *extra]
         self.proc = None
 
     @property

@@ -31,6 +31,10 @@ class Env:
             raise AssertionError(f"cubby {' '.join(args)} failed ({r.returncode}):\n{r.stderr}\n{r.stdout}")
         return r
 
+    def start(self, *args, check=True):
+        """`cubby start` of a profile on simulated nodes: these tests are about the CLI, not containers."""
+        return self.cubby("start", "--driver", "simulated", *args, check=check)
+
     def kubectl(self, *args, check=True):
         r = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=self.env, timeout=60)
         if check and r.returncode != 0:
@@ -43,7 +47,7 @@ def test_start_stop_start_delete_keeps_objects_and_leaves_no_trace(tmp_path):
     e.kubeconfig.parent.mkdir()
     e.kubeconfig.write_text(yaml.safe_dump(OTHER))
     port = free_port()
-    out = e.cubby("start", "--port", str(port)).stdout.splitlines()
+    out = e.start("--port", str(port)).stdout.splitlines()
     assert out[-1] == '🏄  Done! kubectl is now configured to use "cubby" cluster and "default" namespace by default'
     assert any(l.startswith("⌛  Waiting for the API server") for l in out)
     assert e.kubectl("config", "current-context").stdout.strip() == "cubby"
@@ -72,8 +76,8 @@ def test_start_stop_start_delete_keeps_objects_and_leaves_no_trace(tmp_path):
 def test_two_profiles_side_by_side(tmp_path):
     e = Env(tmp_path)
     p1, p2 = free_port(), free_port()
-    e.cubby("start", "-p", "one", "--port", str(p1))
-    e.cubby("start", "-p", "two", "--port", str(p2))
+    e.start("-p", "one", "--port", str(p1))
+    e.start("-p", "two", "--port", str(p2))
     try:
         e.kubectl("--context", "one", "create", "namespace", "only-in-one")
         assert e.kubectl("--context", "one", "get", "ns", "only-in-one", check=False).returncode == 0
@@ -124,7 +128,7 @@ def version(e):
 def test_upgrade_from_an_older_cubby_reports_both_versions_and_keeps_objects(tmp_path):
     e = Env(tmp_path)
     port = free_port()
-    e.cubby("start", "--port", str(port))
+    e.start("--port", str(port))
     e.kubectl("create", "configmap", "kept", "--from-literal=a=b")
     profile = e.home / "profiles" / "cubby"
     config = json.loads((profile / "config.json").read_text())
@@ -143,7 +147,8 @@ def test_upgrade_from_an_older_cubby_reports_both_versions_and_keeps_objects(tmp
         f'🔗  Configured kubectl: context "cubby" in {e.kubeconfig}',
         f'🏄  Done! "cubby" now runs cubby v{version(e)}',
     ]
-    assert json.loads((profile / "config.json").read_text()) == {"name": "cubby", "port": port, "cubbyVersion": version(e)}
+    assert json.loads((profile / "config.json").read_text()) == {"name": "cubby", "port": port, "cubbyVersion": version(e),
+                                                                 "driver": "simulated"}
     assert (profile / "localkube.pid").read_text() != old_pid
     assert e.kubectl("get", "configmap", "kept", "-o", "jsonpath={.data.a}").stdout == "b"
 
@@ -172,7 +177,7 @@ def profile_files(profile):
 
 def test_store_from_a_newer_cubby_is_refused_and_left_as_it_is(tmp_path):
     e = Env(tmp_path)
-    e.cubby("start", "--port", str(free_port()))
+    e.start("--port", str(free_port()))
     e.kubectl("create", "configmap", "kept", "--from-literal=a=b")
     e.cubby("stop")
     profile = e.home / "profiles" / "cubby"
@@ -204,7 +209,7 @@ def test_store_from_a_newer_cubby_is_refused_and_left_as_it_is(tmp_path):
 
 def test_corrupted_store_is_refused_at_once_with_one_line(tmp_path):
     e = Env(tmp_path)
-    e.cubby("start", "--port", str(free_port()))
+    e.start("--port", str(free_port()))
     e.cubby("stop")
     profile = e.home / "profiles" / "cubby"
     garbage = bytes((i * 31 + 7) % 256 for i in range(8192))
@@ -225,7 +230,7 @@ def test_corrupted_store_is_refused_at_once_with_one_line(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "state.db").write_bytes(garbage)
-    r = subprocess.run([BIN, "localkube", "--data-dir", str(data), "--port", str(free_port())],
+    r = subprocess.run([BIN, "localkube", "--data-dir", str(data), "--port", str(free_port()), "--driver", "simulated"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 1
     assert r.stderr == f"localkube: {data / 'state.db'} is not a cubby store (file is not a database)\n"
@@ -234,7 +239,7 @@ def test_corrupted_store_is_refused_at_once_with_one_line(tmp_path):
 
 def test_kubectl_runs_with_the_profile_context(tmp_path):
     e = Env(tmp_path)
-    e.cubby("start", "-p", "one", "--port", str(free_port()))
+    e.start("-p", "one", "--port", str(free_port()))
     e.kubectl("config", "use-context", "other", check=False)
     try:
         r = e.cubby("kubectl", "-p", "one", "--", "get", "ns", "default", "-o", "name")
@@ -276,7 +281,7 @@ def test_completion_scripts(tmp_path):
 
 def test_status_credentials(tmp_path):
     e = Env(tmp_path)
-    e.cubby("start", "--port", str(free_port()))
+    e.start("--port", str(free_port()))
     profile = e.home / "profiles" / "cubby"
     token = (profile / "token").read_text().strip()
     password, user = (profile / "basic-auth.csv").read_text().splitlines()[0].split(",")[:2]

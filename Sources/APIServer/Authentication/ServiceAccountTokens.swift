@@ -27,6 +27,12 @@ public struct ServiceAccountTokens: Sendable {
         public var kind: String
         public var name: String
         public var uid: String
+
+        public init(kind: String, name: String, uid: String) {
+            self.kind = kind
+            self.name = name
+            self.uid = uid
+        }
     }
 
     /// The claims a verified token carries.
@@ -38,6 +44,17 @@ public struct ServiceAccountTokens: Sendable {
         public var expiration: Date
         public var id: String
         public var bound: BoundObject?
+
+        public init(namespace: String, serviceAccountName: String, serviceAccountUID: String, audiences: [String], expiration: Date,
+                    id: String, bound: BoundObject?) {
+            self.namespace = namespace
+            self.serviceAccountName = serviceAccountName
+            self.serviceAccountUID = serviceAccountUID
+            self.audiences = audiences
+            self.expiration = expiration
+            self.id = id
+            self.bound = bound
+        }
     }
 
     public func issue(_ claims: Claims, now: Date = Date()) -> String {

@@ -20,8 +20,6 @@ public struct SimulatedNodes: NodeAgent, Controller {
     public static let stoppedAnnotation = "cubby.dev/simulated-stopped"
     /// How long a pod's containers take to stop once it is deleted (capped by its grace period).
     public static let stopSecondsAnnotation = "cubby.dev/simulated-stop-seconds"
-    static let leaseNamespace = "kube-node-lease"
-    static let leaseSeconds: Int64 = 40
     /// The kubelet's 10 s, or less when the cluster expects heartbeats sooner.
     let renewInterval: Duration
 
@@ -33,6 +31,7 @@ public struct SimulatedNodes: NodeAgent, Controller {
     let indexes: [String: Int]
     let shape: NodeShape
     let client: Client
+    var heartbeat: NodeHeartbeat { NodeHeartbeat(client: client) }
     let pods: Informer
     let nodes: Informer
     let ips = PodIPAllocator()
@@ -90,37 +89,23 @@ public struct SimulatedNodes: NodeAgent, Controller {
 
     func nodeObject(_ name: String) -> JSON {
         let index = indexes[name] ?? 0
-        var labels: JSON = ["kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": .string(Self.arch),
-                            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": .string(Self.arch)]
-        // The first node carries the control plane, as minikube's and kind's do.
-        if index == 0 { labels["node-role.kubernetes.io/control-plane"] = "" }
         let resources: JSON = ["cpu": .string(shape.cpu), "memory": .string(shape.memory), "pods": .string(String(shape.pods)),
                                "ephemeral-storage": .string(shape.ephemeralStorage), "hugepages-2Mi": "0"]
         return [
             "apiVersion": "v1", "kind": "Node",
-            "metadata": ["name": .string(name), "labels": labels,
+            // The first node carries the control plane, as minikube's and kind's do.
+            "metadata": ["name": .string(name), "labels": NodeHeartbeat.labels(name, controlPlane: index == 0),
                 "annotations": ["node.alpha.kubernetes.io/ttl": "0", "cubby.dev/driver": "simulated"]],
             "spec": ["podCIDR": .string(PodIPAllocator.cidr(node: index)), "podCIDRs": [.string(PodIPAllocator.cidr(node: index))]],
             "status": ["capacity": resources, "allocatable": resources],
         ]
     }
 
-    static var arch: String {
-        #if arch(arm64)
-        "arm64"
-        #else
-        "amd64"
-        #endif
-    }
-
     func nodeStatus(_ name: String, _ node: JSON, now: String) -> JSON {
         let index = indexes[name] ?? 0
         var status = nodeObject(name)["status"]
         func condition(_ type: String, _ value: String, _ reason: String, _ message: String) -> JSON {
-            let old = node["status"]["conditions"].array?.first { $0["type"].string == type }
-            let since = old?["status"].string == value ? old?["lastTransitionTime"] ?? .string(now) : .string(now)
-            return ["type": .string(type), "status": .string(value), "reason": .string(reason), "message": .string(message),
-                    "lastHeartbeatTime": .string(now), "lastTransitionTime": since]
+            NodeHeartbeat.condition(node, type, value, reason, message, now: now)
         }
         status["conditions"] = [
             condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
@@ -133,7 +118,7 @@ public struct SimulatedNodes: NodeAgent, Controller {
         status["nodeInfo"] = [
             "machineID": .string(Self.hex(name, 32)), "systemUUID": .string(Self.hex("uuid-" + name, 32)), "bootID": .string(Self.hex("boot-" + name, 32)),
             "kernelVersion": "simulated", "osImage": "Cubby simulated node", "containerRuntimeVersion": "simulated://1.0",
-            "kubeletVersion": .string(version), "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": .string(Self.arch),
+            "kubeletVersion": .string(version), "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": .string(NodeHeartbeat.arch),
         ]
         return status
     }
@@ -141,16 +126,7 @@ public struct SimulatedNodes: NodeAgent, Controller {
     /// Creates the node (or takes it over after a restart) and reports it Ready.
     func register(_ name: String) async {
         let now = APITime.format(Date())
-        var node = (try? await client.nodes.get(nil, name)) ?? .null
-        if node.isNull {
-            do throws(StatusError) { node = try await client.nodes.create(nil, nodeObject(name)) } catch {
-                if error.code != 409 { return }
-                node = (try? await client.nodes.get(nil, name)) ?? .null
-            }
-        }
-        let status = nodeStatus(name, node, now: now)
-        _ = try? await client.nodes.modify(nil, name, status: true) { $0["status"] = status }
-        await renewLease(name)
+        await heartbeat.register(name, object: nodeObject(name)) { node in nodeStatus(name, node, now: now) }
     }
 
     func heartbeats() async {
@@ -160,7 +136,7 @@ public struct SimulatedNodes: NodeAgent, Controller {
             beats += 1
             for name in nodeNames {
                 guard let node = await nodes.get(name), node["metadata"]["annotations"][Self.stoppedAnnotation].string != "true" else { continue }
-                await renewLease(name)
+                await heartbeat.renewLease(name)
                 // Node status is reported every minute, as the kubelet's nodeStatusReportFrequency,
                 // and at once when the node is not shown Ready (it was stopped and runs again).
                 let shownReady = node["status"]["conditions"].array?.contains { $0["type"] == "Ready" && $0["status"] == "True" } ?? false
@@ -169,24 +145,6 @@ public struct SimulatedNodes: NodeAgent, Controller {
                     _ = try? await client.nodes.modify(nil, name, status: true) { $0["status"] = status }
                 }
             }
-        }
-    }
-
-    func renewLease(_ name: String) async {
-        let leases = client.resource("coordination.k8s.io", "v1", "leases")
-        let now = APITime.formatMicro(Date())
-        do throws(StatusError) {
-            try await leases.modify(Self.leaseNamespace, name) { $0["spec"]["renewTime"] = .string(now) }
-        } catch {
-            guard error.code == 404 else { return }
-            var lease: JSON = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                               "metadata": ["name": .string(name), "namespace": .string(Self.leaseNamespace)],
-                               "spec": ["holderIdentity": .string(name), "leaseDurationSeconds": .int(Self.leaseSeconds),
-                                        "renewTime": .string(now)]]
-            if let uid = try? await client.nodes.get(nil, name)["metadata"]["uid"] {
-                lease["metadata"]["ownerReferences"] = [["apiVersion": "v1", "kind": "Node", "name": .string(name), "uid": uid]]
-            }
-            _ = try? await leases.create(Self.leaseNamespace, lease)
         }
     }
 

@@ -1,0 +1,71 @@
+import CRI
+import Foundation
+
+// The floor a kubelet is measured against: pods made straight through CRI on a cluster's own
+// containerd (RunPodSandbox, CreateContainer, StartContainer), one after another, as the kubelet
+// would make them (hostname, DNS, log folder, cgroup parent), then removed.
+//
+//   cubby-cri-bench --socket /run/cubby/NAME/containerd.sock --logs DIR [--count 30] [--image busybox:1.35]
+//
+// Prints one JSON line: {"count":N,"p50_ms":...,"p95_ms":...,"samples_ms":[...]}.
+
+func option(_ name: String, _ fallback: String? = nil) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    guard let fallback else {
+        FileHandle.standardError.write(Data("cubby-cri-bench: \(name) is required\n".utf8))
+        exit(2)
+    }
+    return fallback
+}
+
+let socket = option("--socket"), logs = option("--logs")
+let count = Int(option("--count", "30")) ?? 30
+let image = option("--image", "busybox:1.35")
+let cgroupRoot = option("--cgroup-parent", "/cubby-bench")
+
+let runtime = try RuntimeConnection(socketPath: socket)
+var samples: [Double] = []
+var sandboxes: [String] = []
+for i in 0..<count {
+    let uid = UUID().uuidString.lowercased()
+    var config = Runtime_V1_PodSandboxConfig()
+    config.metadata = .with {
+        $0.name = "cri-bench-\(i)"
+        $0.namespace = "cri-bench"
+        $0.uid = uid
+    }
+    config.hostname = "cri-bench-\(i)"
+    config.logDirectory = "\(logs)/cri-bench_\(i)_\(uid)"
+    config.dnsConfig = .with {
+        $0.servers = ["10.96.0.10"]
+        $0.searches = ["cri-bench.svc.cluster.local", "svc.cluster.local", "cluster.local"]
+        $0.options = ["ndots:5"]
+    }
+    config.linux = .with { $0.cgroupParent = "\(cgroupRoot)/besteffort/pod\(uid)" }
+    let started = ContinuousClock.now
+    let sandbox = try await runtime.runtime.runPodSandbox(.with { $0.config = config }).podSandboxID
+    let container = try await runtime.runtime.createContainer(.with {
+        $0.podSandboxID = sandbox
+        $0.sandboxConfig = config
+        $0.config = .with {
+            $0.metadata = .with { $0.name = "web" }
+            $0.image = .with { $0.image = image }
+            $0.command = ["httpd", "-f", "-p", "8080"]
+            $0.logPath = "web/0.log"
+        }
+    }).containerID
+    _ = try await runtime.runtime.startContainer(.with { $0.containerID = container })
+    let elapsed = ContinuousClock.now - started
+    samples.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+    sandboxes.append(sandbox)
+}
+for sandbox in sandboxes {
+    _ = try? await runtime.runtime.stopPodSandbox(.with { $0.podSandboxID = sandbox })
+    _ = try? await runtime.runtime.removePodSandbox(.with { $0.podSandboxID = sandbox })
+}
+runtime.close()
+let sorted = samples.sorted()
+func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
+let rounded = samples.map { ($0 * 10).rounded() / 10 }
+print("{\"count\":\(count),\"p50_ms\":\((percentile(0.5) * 10).rounded() / 10),\"p95_ms\":\((percentile(0.95) * 10).rounded() / 10),\"samples_ms\":\(rounded)}")

@@ -1,0 +1,50 @@
+import APIMachinery
+import Resources
+
+/// Upstream's ServiceAccount admission for new pods: the account defaults to `default`, and unless
+/// the pod opts out (automountServiceAccountToken: false) it gets the `kube-api-access-XXXXX`
+/// projected volume (a bound token, the cluster CA, the namespace) mounted read-only in every
+/// container at /var/run/secrets/kubernetes.io/serviceaccount, where client libraries look.
+public struct ServiceAccountAdmission: AdmissionPlugin {
+    public static let mountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
+    /// Upstream's token lifetime for this volume: an hour and seven seconds.
+    static let tokenSeconds: Int64 = 3607
+
+    public init() {}
+
+    public func admit(_ operation: AdmissionOperation, _ def: ResourceDefinition, object: inout JSON, old: JSON?, dryRun: Bool) async throws(StatusError) {
+        guard operation == .create, def.group.isEmpty, def.plural == "pods" else { return }
+        var spec = object["spec"]
+        let account = spec["serviceAccountName"].string.flatMap { $0.isEmpty ? nil : $0 } ?? spec["serviceAccount"].string.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        spec["serviceAccountName"] = .string(account)
+        spec["serviceAccount"] = .string(account)
+        defer { object["spec"] = spec }
+        guard spec["automountServiceAccountToken"].bool != false else { return }
+        let lists = ["initContainers", "containers"]
+        let mounted = lists.contains { list in
+            (spec[list].array ?? []).contains { c in (c["volumeMounts"].array ?? []).contains { $0["mountPath"].string == Self.mountPath } }
+        }
+        if mounted { return }
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        let name = "kube-api-access-" + String((0..<5).map { _ in alphabet.randomElement()! })
+        let volume: JSON = [
+            "name": .string(name),
+            "projected": ["defaultMode": 420, "sources": [
+                ["serviceAccountToken": ["expirationSeconds": .int(Self.tokenSeconds), "path": "token"]],
+                ["configMap": ["name": "kube-root-ca.crt", "items": [["key": "ca.crt", "path": "ca.crt"]]]],
+                ["downwardAPI": ["items": [["path": "namespace", "fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.namespace"]]]]],
+            ]],
+        ]
+        spec["volumes"] = .array((spec["volumes"].array ?? []) + [volume])
+        for list in lists {
+            guard var containers = spec[list].array else { continue }
+            for i in containers.indices {
+                containers[i]["volumeMounts"] = .array((containers[i]["volumeMounts"].array ?? [])
+                    + [["name": .string(name), "readOnly": true, "mountPath": .string(Self.mountPath)]])
+            }
+            spec[list] = .array(containers)
+        }
+    }
+
+    public func release(_ def: ResourceDefinition, object: JSON) async {}
+}
