@@ -27,8 +27,10 @@ start: build
 test-deps:
 	bash scripts/install-test-deps.sh
 
+# The test bundle alone: --build-tests would also build every tool of the dependencies (protoc
+# and its plugins among them), minutes CI need not spend.
 unit-test:
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --product cubbyPackageTests
 	$(SWIFT) test --skip-build
 
 e2e-test: build test-deps
@@ -44,6 +46,11 @@ bench: release
 	.build/release/cubby-patch-bench
 	python3 Benchmarks/cli_bench.py .build/release/cubby
 	python3 Benchmarks/workload_bench.py .build/release/cubby
+	# Real pods need Linux and root (the containerd driver).
+	if [ "$$(uname -s)" = Linux ] && [ "$$(id -u)" = 0 ]; then \
+		$(SWIFT) build $(RELEASE) --product cubby-cri-bench && \
+		python3 Benchmarks/runtime_bench.py .build/release/cubby .build/release/cubby-cri-bench; \
+	fi
 
 clean:
 	rm -rf .build

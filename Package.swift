@@ -118,5 +118,6 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Client"]),
+        .testTarget(name: "NodesTests", dependencies: ["Nodes", "APIMachinery", "Resources"]),
     ]
 )

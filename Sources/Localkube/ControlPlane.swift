@@ -137,7 +137,16 @@ public struct ControlPlane: Sendable {
         }
         // `cubby stop`: the kubelet ends first, then every pod is stopped, then the runtime.
         if let kubelet = components.kubelet, let node {
-            components.kubeletTask?.cancel()
+            // Syncs in flight finish first (a few seconds at most), so no pod starts behind the stop.
+            if let task = components.kubeletTask {
+                task.cancel()
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await task.value }
+                    group.addTask { try? await Task.sleep(for: .seconds(5)) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
             let clock = ContinuousClock(), started = clock.now
             await kubelet.stopAllPods()
             let podsStopped = clock.now

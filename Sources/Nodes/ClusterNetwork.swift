@@ -25,8 +25,6 @@ public struct ClusterNetwork: Codable, Sendable, Equatable {
     /// Upstream's defaults, for clusters whose pods need no kernel state (simulated nodes).
     public static let standard = ClusterNetwork(slot: 0, bridge: "")
 
-    /// The first address of the pod CIDR's /16 prefix, as octets.
-    var podPrefix: (Int, Int) { (10, 244 + slot) }
     var servicePrefix: [Int] {
         serviceCIDR.split(separator: "/")[0].split(separator: ".").compactMap { Int($0) }
     }

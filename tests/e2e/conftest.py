@@ -98,10 +98,15 @@ def fresh_cluster(tmp_path):
         c.stop()
 
 
-@pytest.fixture
-def ns(cluster, request):
-    """A namespace of the test's own."""
-    name = "t-" + request.node.name.lower().replace("_", "-")[:50].strip("-")
+def namespace_for(cluster, request, prefix="t"):
+    """A namespace named after the test, made in `cluster` and deleted (without waiting) afterwards."""
+    name = f"{prefix}-" + request.node.name.lower().replace("_", "-")[:50].strip("-")
     cluster.kubectl("create", "-f", "-", input=f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n")
     yield name
     cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def ns(cluster, request):
+    """A namespace of the test's own."""
+    yield from namespace_for(cluster, request)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT, free_port
+from conftest import BIN, ROOT, free_port, namespace_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="real pods need Linux and root")
 
@@ -120,10 +120,7 @@ def node(tmp_path_factory, images):
 
 @pytest.fixture
 def ns(node, request):
-    name = "t-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
-    node.kubectl("create", "namespace", name)
-    yield name
-    node.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    yield from namespace_for(node, request)
 
 
 def pod_ip(node, ns, name):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cluster
+from conftest import Cluster, namespace_for
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +21,7 @@ def nodes3():
 
 @pytest.fixture
 def wns(nodes3, request):
-    name = "w-" + request.node.name.lower().replace("_", "-")[:50].strip("-")
-    nodes3.kubectl("create", "namespace", name)
-    yield name
-    nodes3.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    yield from namespace_for(nodes3, request, "w")
 
 
 def wait_for(what, check, timeout=30, interval=0.1):

@@ -37,6 +37,7 @@ public actor Containerd {
         let config = ContainerdConfig(layout: layout, sandboxImage: sandboxImage, cniBinDirectory: requirements.cniBinDirectory)
         try Data(config.toml.utf8).write(to: layout.configURL, options: .atomic)
         await Self.stopLeftover(layout)
+        try? FileManager.default.removeItem(atPath: layout.socketPath)
 
         let log = open(layout.logURL.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw PodNetwork.ClaimError(description: "cannot open \(layout.logURL.path)") }
@@ -51,8 +52,13 @@ public actor Containerd {
                 if ContinuousClock.now - started < .seconds(5) { try? await Task.sleep(for: .seconds(2)) }
             }
         }
-        let connection = try RuntimeConnection(socketPath: layout.socketPath)
+        // Connect once the socket is there: a gRPC connection refused at first waits a back-off
+        // (a second) before it tries again.
         let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: layout.socketPath), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let connection = try RuntimeConnection(socketPath: layout.socketPath)
         while true {
             do {
                 _ = try await connection.runtime.version(.with { $0.version = "v1" })

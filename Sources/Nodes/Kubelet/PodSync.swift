@@ -26,10 +26,8 @@ extension Kubelet {
         // container: they shared its namespaces.
         if current.readySandbox == nil {
             if !current.sandboxes.isEmpty {
+                events.normal(pod, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
                 await killPod(pod, current, gracePeriod: 2)
-                if current.sandboxes.contains(where: { $0.state == .sandboxNotready }) && current.containers.contains(where: { $0.state == .containerRunning }) {
-                    events.normal(pod, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
-                }
             }
             if pod["spec"]["restartPolicy"].string == "Never" && Self.hasRun(pod) {
                 // A pod that never restarts is not started again in a new sandbox.
@@ -38,7 +36,7 @@ extension Kubelet {
             }
             try await ensureSandboxImage()
             let attempt = current.sandboxes.first.map { $0.metadata.attempt + 1 } ?? 0
-            let sandboxConfig = try await self.sandboxConfig(pod, attempt: attempt)
+            let sandboxConfig = self.sandboxConfig(pod, attempt: attempt)
             do {
                 _ = try await runtime.runtime.runPodSandbox(.with { $0.config = sandboxConfig })
             } catch {
@@ -48,7 +46,7 @@ extension Kubelet {
             current = try await runtime.pod(uid: uid)
         }
         guard let sandbox = current.readySandbox else { return }
-        let sandboxConfig = try await self.sandboxConfig(pod, attempt: sandbox.metadata.attempt)
+        let sandboxConfig = self.sandboxConfig(pod, attempt: sandbox.metadata.attempt)
         try volumes.writeHosts(pod, podIP: current.podIP ?? nodeIP)
 
         // Init containers, in order: each must have succeeded in this sandbox before the next
@@ -176,6 +174,13 @@ extension Kubelet {
             await state.setWaiting(uid, name, .init(reason: "CreateContainerConfigError", message: "\(error)"))
             return false
         }
+        /// A runtime call that failed: the container waits with `reason`, the event quotes the runtime.
+        func failed(_ reason: String, _ error: any Error) async -> Bool {
+            let message = Self.describe(error)
+            events.warning(pod, "Failed", "Error: \(message)")
+            await state.setWaiting(uid, name, .init(reason: reason, message: message))
+            return false
+        }
         let id: String
         do {
             id = try await runtime.runtime.createContainer(.with {
@@ -184,19 +189,13 @@ extension Kubelet {
                 $0.sandboxConfig = sandboxConfig
             }).containerID
         } catch {
-            let message = Self.describe(error)
-            events.warning(pod, "Failed", "Error: \(message)")
-            await state.setWaiting(uid, name, .init(reason: "CreateContainerError", message: message))
-            return false
+            return await failed("CreateContainerError", error)
         }
         events.normal(pod, "Created", "Created container: \(name)")
         do {
             _ = try await runtime.runtime.startContainer(.with { $0.containerID = id })
         } catch {
-            let message = Self.describe(error)
-            events.warning(pod, "Failed", "Error: \(message)")
-            await state.setWaiting(uid, name, .init(reason: "RunContainerError", message: message))
-            return false
+            return await failed("RunContainerError", error)
         }
         events.normal(pod, "Started", "Started container \(name)")
         await state.setWaiting(uid, name, nil)

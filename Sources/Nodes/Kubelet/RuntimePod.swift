@@ -24,17 +24,16 @@ struct RuntimePod: Sendable {
     var containers: [Runtime_V1_ContainerStatus] = []
     /// The ready sandbox's address on the pod network.
     var podIP: String?
+    /// Sandbox ids by container id, as listed.
+    var sandboxOfContainer: [String: String] = [:]
 
     var readySandbox: Runtime_V1_PodSandbox? { sandboxes.first { $0.state == .sandboxReady } }
-    var isEmpty: Bool { sandboxes.isEmpty && containers.isEmpty }
 
     /// The instances of one container, newest first.
     func instances(_ name: String) -> [Runtime_V1_ContainerStatus] {
         containers.filter { $0.metadata.name == name }
     }
 
-    /// Sandbox ids by container id, as listed.
-    var sandboxOfContainer: [String: String] = [:]
     func sandboxID(of container: Runtime_V1_ContainerStatus) -> String? { sandboxOfContainer[container.id] }
 
     var running: [Runtime_V1_ContainerStatus] { containers.filter { $0.state == .containerRunning } }

@@ -7,7 +7,7 @@ import Resources
 /// again, hostname, DNS by dnsPolicy, host ports, log folder, the cgroup parent of its QoS
 /// class, host namespaces and the pod-level security context.
 extension Kubelet {
-    func sandboxConfig(_ pod: JSON, attempt: UInt32) async throws -> Runtime_V1_PodSandboxConfig {
+    func sandboxConfig(_ pod: JSON, attempt: UInt32) -> Runtime_V1_PodSandboxConfig {
         let meta = pod["metadata"], spec = pod["spec"]
         let uid = meta["uid"].string ?? "", name = meta["name"].string ?? "", namespace = meta["namespace"].string ?? ""
         let hostNetwork = spec["hostNetwork"].bool == true

@@ -139,7 +139,7 @@ actor VolumeManager {
             let key = item["key"].string ?? ""
             guard let value = data[key] else {
                 if optional { continue }
-                throw MountError(description: "\(kind == "secret" ? "secret" : "configmap") references non-existent \(kind == "secret" ? "secret" : "config") key: \(key)")
+                throw MountError(description: "\(kind) references non-existent \(kind == "secret" ? "secret" : "config") key: \(key)")
             }
             files[item["path"].string ?? key] = .init(contents: value, mode: Int(item["mode"].int ?? Int64(defaultMode)))
         }
