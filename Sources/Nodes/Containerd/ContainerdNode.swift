@@ -5,6 +5,8 @@ import Logging
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The node of a cluster whose pods are real: the host itself, with the cluster's own pod
@@ -81,6 +83,7 @@ public final class ContainerdNode: Sendable {
         if let network = PodNetwork.recorded(layout) { await network.tearDown() }
         removeCgroups(layout)
         try? FileManager.default.removeItem(at: layout.runDirectory)
+        rmdir(RuntimeLayout.runRoot.path)  // only once no other cluster uses it
     }
 
     /// Shims still serving this cluster's containerd (its socket is on their command line).
