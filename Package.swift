@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),
-        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Client"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Client", "APIMachinery"]),
         .testTarget(name: "NodesTests", dependencies: ["Nodes", "APIMachinery", "Resources"]),
     ]
 )

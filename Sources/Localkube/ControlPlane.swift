@@ -97,7 +97,7 @@ public struct ControlPlane: Sendable {
                                       schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
                                           .merging(ReviewResources.schemas) { a, _ in a }.merging(PolicyV1.schemas) { a, _ in a })
         let serviceIPs = ServiceIPAllocator(cidr: network.serviceCIDR)
-        let registry = Registry(store: store, catalog: catalog, admission: [serviceIPs, DefaultTolerationSeconds(), ServiceAccountAdmission()])
+        let registry = Registry(store: store, catalog: catalog, admission: AdmissionChain.standard(serviceIPs: serviceIPs))
         try await bootstrap(registry, serviceIPs)
 
         let components = try startComponents(registry, caPEM: pki.caPEM, node: node, serviceAccountKeyPEM: pki.serviceAccountKeyPEM)

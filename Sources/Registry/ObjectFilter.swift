@@ -36,13 +36,3 @@ struct ObjectFilter: Sendable {
         return matches(try registry.decode(stored))
     }
 }
-
-public enum AdmissionOperation: Sendable { case create, update, delete }
-
-/// A cluster-wide check or mutation every write passes after validation (upstream's admission
-/// chain): allocating service IPs, for one.
-public protocol AdmissionPlugin: Sendable {
-    func admit(_ operation: AdmissionOperation, _ def: ResourceDefinition, object: inout JSON, old: JSON?, dryRun: Bool) async throws(StatusError)
-    /// Gives back what `admit` took for an object that was not stored or is now deleted.
-    func release(_ def: ResourceDefinition, object: JSON) async
-}

@@ -122,6 +122,7 @@ public final class Registry: Sendable {
     public func create(_ def: ResourceDefinition, namespace: String?, body: JSON, options: WriteOptions = .init()) async throws(StatusError) -> JSON {
         guard def.verbs.contains("create") else { throw .methodNotAllowed() }
         var obj = try checkTypeMeta(body, def)
+        try checkTypes(obj, def)
         try dropUnknownFields(&obj, def, options)
         var meta = obj["metadata"]
         if def.namespaced {
@@ -149,9 +150,11 @@ public final class Registry: Sendable {
 
         def.strategy.prepareForCreate(&obj)
         def.strategy.defaults(&obj)
+        var request = AdmissionRequest(operation: .create, def: def, object: obj, old: nil, subresource: nil, dryRun: options.dryRun, registry: self)
+        try await admit(&request)
+        obj = request.object
         try validate(obj, def)
-        if def.namespaced { try await requireActiveNamespace(meta["namespace"].string ?? "", def, name) }
-        for plugin in admission { try await plugin.admit(.create, def, object: &obj, old: nil, dryRun: options.dryRun) }
+        try await validateAdmission(request)
         if let manager = options.fieldManager, obj["metadata"]["managedFields"].isNull {
             obj["metadata"]["managedFields"] = try fieldManager.update(old: nil, new: obj, def: def, subresource: nil,
                                                                        manager: manager, now: ObjectMetaRules.nowString())
@@ -248,11 +251,20 @@ public final class Registry: Sendable {
         let fm = fieldManager, now = ObjectMetaRules.nowString()
         let initial = try fm.apply(live: nil, applied: applied, def: def, manager: manager, force: force, now: now)
         return try await guaranteedUpdate(def, namespace, name, options: options, tracksManagedFields: false,
-                                          createIfMissing: initial) { old, _ throws(StatusError) in
+                                          createIfMissing: initial) { old, revision throws(StatusError) in
+            try Self.checkPrecondition(applied, revision: revision, def, name)
             var obj = try fm.apply(live: old, applied: applied, def: def, manager: manager, force: force, now: now)
             if def.hasStatus { obj["status"] = old["status"] }
             return obj
         }
+    }
+
+    /// A resourceVersion the patch itself set (`kubectl annotate --resource-version`, a merge
+    /// patch carrying the one the client read) is a precondition, as upstream's patcher treats it.
+    static func checkPrecondition(_ patched: JSON, revision: Int64, _ def: ResourceDefinition, _ name: String) throws(StatusError) {
+        guard let rv = patched["metadata"]["resourceVersion"].string, !rv.isEmpty, rv != String(revision) else { return }
+        guard Int64(rv) != nil else { throw .badRequest("invalid resourceVersion: \(rv)") }
+        throw .staleResourceVersion(def.groupResource, name)
     }
 
     /// Resources that upstream lets an update create when the object is missing.
@@ -277,9 +289,15 @@ public final class Registry: Sendable {
             }
             let old = try decode(stored)
             var obj = try transform(old, stored.revision)
+            try checkTypes(obj, def)
             try dropUnknownFields(&obj, def, options)
             try prepareUpdate(&obj, old: old, def)
-            for plugin in admission { try await plugin.admit(.update, def, object: &obj, old: old, dryRun: options.dryRun) }
+            var request = AdmissionRequest(operation: .update, def: def, object: obj, old: old, subresource: subresource,
+                                           dryRun: options.dryRun, registry: self)
+            try await admit(&request)
+            obj = request.object
+            try validateUpdate(obj, old: old, def)
+            try await validateAdmission(request)
             let sentManagedFields = obj["metadata"]["managedFields"]
             if sentManagedFields.isNull { obj["metadata"]["managedFields"] = old["metadata"]["managedFields"] }
             // A no-op write changes nothing: same resourceVersion, no watch event.
@@ -320,7 +338,7 @@ public final class Registry: Sendable {
         throw .conflict(def.groupResource, name, "the object has been modified too many times concurrently; please try again")
     }
 
-    /// Carries what the server owns from the old object into the new one and validates the result.
+    /// Carries what the server owns from the old object into the new one and fills in defaults.
     func prepareUpdate(_ obj: inout JSON, old: JSON, _ def: ResourceDefinition) throws(StatusError) {
         obj = try checkTypeMeta(obj, def)
         let oldMeta = old["metadata"]
@@ -333,6 +351,10 @@ public final class Registry: Sendable {
             obj["metadata"]["generation"] = .int(changed ? g + 1 : g)
         }
         def.strategy.defaults(&obj)
+    }
+
+    /// The object's own rules and upstream's update rules (immutable fields), after mutating admission.
+    func validateUpdate(_ obj: JSON, old: JSON, _ def: ResourceDefinition) throws(StatusError) {
         var errors = ObjectMetaRules.validate(obj, def) + def.strategy.validate(obj)
         errors += ObjectMetaRules.validateUpdate(obj, old) + def.strategy.validateUpdate(obj, old)
         if !errors.isEmpty {
@@ -344,14 +366,16 @@ public final class Registry: Sendable {
     public func patch(_ def: ResourceDefinition, namespace: String?, name: String, subresource: Subresource? = nil,
                       options: WriteOptions = .init(), _ apply: @Sendable (JSON) throws(StatusError) -> JSON) async throws(StatusError) -> JSON {
         guard def.verbs.contains("patch") else { throw .methodNotAllowed() }
-        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options, subresource: subresource) { old, _ throws(StatusError) in
+        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options, subresource: subresource) { old, revision throws(StatusError) in
             switch subresource {
             case nil:
                 var patched = try apply(old)
+                try Self.checkPrecondition(patched, revision: revision, def, name)
                 if def.hasStatus { patched["status"] = old["status"] }
                 return patched
             case .status:
                 let patched = try apply(old)
+                try Self.checkPrecondition(patched, revision: revision, def, name)
                 var obj = old
                 obj["status"] = patched["status"]
                 return obj
@@ -439,7 +463,8 @@ public final class Registry: Sendable {
             if let rv = options.preconditionResourceVersion, rv != meta["resourceVersion"].string {
                 throw .conflict(def.groupResource, name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(meta["resourceVersion"].string ?? "")")
             }
-            for plugin in admission { var o = obj; try await plugin.admit(.delete, def, object: &o, old: obj, dryRun: options.dryRun) }
+            try await validateAdmission(AdmissionRequest(operation: .delete, def: def, object: obj, old: obj, subresource: nil,
+                                                         dryRun: options.dryRun, registry: self))
 
             // Foreground and orphan deletion are carried out by the garbage collector, which the
             // object's finalizer waits for, as upstream's registry arranges.
@@ -578,16 +603,20 @@ public final class Registry: Sendable {
         }
     }
 
-    /// Namespaced objects need their namespace, and a terminating namespace takes nothing new.
-    func requireActiveNamespace(_ namespace: String, _ def: ResourceDefinition, _ name: String) async throws(StatusError) {
-        guard let nsDef = catalog.lookup(group: "", version: "v1", plural: "namespaces") else { return }
-        guard let stored = try await load(nsDef, nil, namespace) else {
-            throw .notFound(GroupResource(group: "", resource: "namespaces"), namespace)
-        }
-        let ns = try decode(stored)
-        if ns["metadata"]["deletionTimestamp"].string != nil || ns["status"]["phase"].string == "Terminating" {
-            throw .forbidden(def.groupResource, name, "unable to create new content in namespace \(namespace) because it is being terminated")
-        }
+    /// The mutating phase of every admission plugin, in the chain's order.
+    func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
+        for plugin in admission { try await plugin.admit(&request) }
+    }
+
+    /// The validating phase of every admission plugin, in the chain's order.
+    func validateAdmission(_ request: AdmissionRequest) async throws(StatusError) {
+        for plugin in admission { try await plugin.validate(request) }
+    }
+
+    /// Values whose JSON type cannot be the Go field's: 400, in the decoder's words.
+    func checkTypes(_ obj: JSON, _ def: ResourceDefinition) throws(StatusError) {
+        guard let message = def.protobufMessage, let error = TypedDecoding.firstError(obj, message: message) else { return }
+        throw .badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): \(error)")
     }
 
     static func status(_ error: any Error, _ def: ResourceDefinition, _ name: String) -> StatusError {

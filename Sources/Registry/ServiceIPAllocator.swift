@@ -38,8 +38,12 @@ public actor ServiceIPAllocator: AdmissionPlugin {
 
     static func isService(_ def: ResourceDefinition) -> Bool { def.group.isEmpty && def.plural == "services" }
 
-    public func admit(_ operation: AdmissionOperation, _ def: ResourceDefinition, object: inout JSON, old: JSON?, dryRun: Bool) throws(StatusError) {
-        guard Self.isService(def), operation != .delete else { return }
+    public func admit(_ request: inout AdmissionRequest) throws(StatusError) {
+        guard Self.isService(request.def), request.subresource == nil, request.operation != .delete else { return }
+        try allocate(request.operation, object: &request.object, old: request.old, dryRun: request.dryRun)
+    }
+
+    func allocate(_ operation: AdmissionOperation, object: inout JSON, old: JSON?, dryRun: Bool) throws(StatusError) {
         let name = object["metadata"]["name"].string ?? ""
         let type = object["spec"]["type"].string ?? "ClusterIP"
         if operation == .update, let old {

@@ -66,6 +66,14 @@ public struct ResourceDefinition: Sendable {
         return def
     }
 
+    /// The Go struct (as ProtobufFields names it, `apps.v1.Deployment`) a built-in kind decodes
+    /// into; nil for custom resources.
+    public var protobufMessage: String? {
+        guard let schemaName, schemaName.hasPrefix("io.k8s.api.") else { return nil }
+        let package = group.isEmpty ? "core" : String(group.prefix { $0 != "." })
+        return "\(package).\(version).\(kind)"
+    }
+
     public var groupVersion: GroupVersion { GroupVersion(group: group, version: version) }
     public var groupResource: GroupResource { GroupResource(group: group, resource: plural) }
     public var apiVersion: String { groupVersion.description }

@@ -1,4 +1,5 @@
 import Controllers
+import APIMachinery
 import Foundation
 import XCTest
 

@@ -19,7 +19,7 @@ public enum HostCommand {
         let result = try await Subprocess.run(
             executable.hasPrefix("/") ? .path(.init(executable)) : .name(executable), arguments: .init(arguments),
             input: .string(input ?? ""), output: .string(limit: 64 << 20), error: .combinedWithOutput)
-        let output = result.standardOutput ?? ""
+        let output = result.standardOutput
         guard case .exited(0) = result.terminationStatus else {
             throw Failure(command: ([name] + arguments.prefix(3)).joined(separator: " "), output: output)
         }

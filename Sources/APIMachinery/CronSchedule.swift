@@ -20,7 +20,9 @@ public struct CronSchedule: Sendable {
     public init(_ text: String) throws(ParseError) {
         let expanded = Self.macros[text.trimmingCharacters(in: .whitespaces).lowercased()] ?? text
         let fields = expanded.split(whereSeparator: \.isWhitespace).map(String.init)
-        guard fields.count == 5 else { throw ParseError(description: "expected exactly 5 fields, found \(fields.count): \(text)") }
+        guard fields.count == 5 else {
+            throw ParseError(description: "expected exactly 5 fields, found \(fields.count): [\(fields.joined(separator: " "))]")
+        }
         minutes = try Self.field(fields[0], 0...59, [:])
         hours = try Self.field(fields[1], 0...23, [:])
         days = try Self.field(fields[2], 1...31, [:])
@@ -32,32 +34,36 @@ public struct CronSchedule: Sendable {
         weekdaysStar = fields[4] == "*" || fields[4] == "?"
     }
 
+    /// One field, worded as robfig/cron's parser words its errors (which upstream's validation quotes).
     static func field(_ text: String, _ range: ClosedRange<Int>, _ names: [String: Int]) throws(ParseError) -> Set<Int> {
         var values: Set<Int> = []
-        for part in text.split(separator: ",") {
-            let stepParts = part.split(separator: "/", maxSplits: 1)
+        for part in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            let stepParts = part.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             var step = 1
             if stepParts.count == 2 {
-                guard let s = Int(stepParts[1]), s > 0 else { throw ParseError(description: "invalid step in \(text)") }
-                step = s
+                step = try number(stepParts[1], [:])
+                if step <= 0 { throw ParseError(description: "step of range should be a positive number: \(part)") }
             }
-            let base = String(stepParts[0])
             var low = range.lowerBound, high = range.upperBound
-            if base != "*" && base != "?" {
-                let bounds = base.split(separator: "-", maxSplits: 1).map { String($0).lowercased() }
-                func value(_ s: String) throws(ParseError) -> Int {
-                    guard let v = Int(s) ?? names[s], range.contains(v) else {
-                        throw ParseError(description: "value \(s) out of range [\(range.lowerBound), \(range.upperBound)] in \(text)")
-                    }
-                    return v
-                }
-                low = try value(bounds[0])
-                high = bounds.count == 2 ? try value(bounds[1]) : (stepParts.count == 2 ? range.upperBound : low)
-                guard low <= high else { throw ParseError(description: "beginning of range after end in \(text)") }
+            if stepParts[0] != "*" && stepParts[0] != "?" {
+                let bounds = stepParts[0].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).lowercased() }
+                low = try number(bounds[0], names)
+                high = bounds.count == 2 ? try number(bounds[1], names) : (stepParts.count == 2 ? range.upperBound : low)
             }
+            if low < range.lowerBound { throw ParseError(description: "beginning of range (\(low)) below minimum (\(range.lowerBound)): \(part)") }
+            if high > range.upperBound { throw ParseError(description: "end of range (\(high)) above maximum (\(range.upperBound)): \(part)") }
+            if low > high { throw ParseError(description: "beginning of range (\(low)) beyond end of range (\(high)): \(part)") }
             values.formUnion(stride(from: low, through: high, by: step))
         }
         return values
+    }
+
+    static func number(_ s: String, _ names: [String: Int]) throws(ParseError) -> Int {
+        if let named = names[s.lowercased()] { return named }
+        guard let n = Int(s), n >= 0 else {
+            throw ParseError(description: "failed to parse int from \(s): strconv.Atoi: parsing \"\(s)\": invalid syntax")
+        }
+        return n
     }
 
     /// The first time strictly after `date` that the schedule fires, in `timeZone`.

@@ -9,9 +9,9 @@ public struct DefaultTolerationSeconds: AdmissionPlugin {
 
     public init(seconds: Int64 = 300) { self.seconds = seconds }
 
-    public func admit(_ operation: AdmissionOperation, _ def: ResourceDefinition, object: inout JSON, old: JSON?, dryRun: Bool) async throws(StatusError) {
-        guard operation == .create, def.group.isEmpty, def.plural == "pods" else { return }
-        var tolerations = object["spec"]["tolerations"].array ?? []
+    public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
+        guard request.operation == .create, request.isResource("pods") else { return }
+        var tolerations = request.object["spec"]["tolerations"].array ?? []
         for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
             let covered = tolerations.contains { t in
                 let effect = t["effect"].string ?? "", tKey = t["key"].string ?? ""
@@ -21,8 +21,6 @@ public struct DefaultTolerationSeconds: AdmissionPlugin {
                 tolerations.append(["key": .string(key), "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": .int(seconds)])
             }
         }
-        object["spec"]["tolerations"] = .array(tolerations)
+        request.object["spec"]["tolerations"] = .array(tolerations)
     }
-
-    public func release(_ def: ResourceDefinition, object: JSON) async {}
 }

@@ -1,8 +1,8 @@
 import APIMachinery
 import Resources
 
-/// Upstream's ServiceAccount admission for new pods: the account defaults to `default`, and unless
-/// the pod opts out (automountServiceAccountToken: false) it gets the `kube-api-access-XXXXX`
+/// Upstream's ServiceAccount admission for new pods: the account defaults to `default` and must
+/// exist, and unless the pod or its account opts out (automountServiceAccountToken: false) it gets the `kube-api-access-XXXXX`
 /// projected volume (a bound token, the cluster CA, the namespace) mounted read-only in every
 /// container at /var/run/secrets/kubernetes.io/serviceaccount, where client libraries look.
 public struct ServiceAccountAdmission: AdmissionPlugin {
@@ -12,14 +12,15 @@ public struct ServiceAccountAdmission: AdmissionPlugin {
 
     public init() {}
 
-    public func admit(_ operation: AdmissionOperation, _ def: ResourceDefinition, object: inout JSON, old: JSON?, dryRun: Bool) async throws(StatusError) {
-        guard operation == .create, def.group.isEmpty, def.plural == "pods" else { return }
-        var spec = object["spec"]
+    public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
+        guard request.operation == .create, request.isResource("pods") else { return }
+        var spec = request.object["spec"]
         let account = spec["serviceAccountName"].string.flatMap { $0.isEmpty ? nil : $0 } ?? spec["serviceAccount"].string.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         spec["serviceAccountName"] = .string(account)
         spec["serviceAccount"] = .string(account)
-        defer { object["spec"] = spec }
-        guard spec["automountServiceAccountToken"].bool != false else { return }
+        defer { request.object["spec"] = spec }
+        let serviceAccount = try await lookUp(account, in: request)
+        guard spec["automountServiceAccountToken"].bool ?? serviceAccount["automountServiceAccountToken"].bool ?? true else { return }
         let lists = ["initContainers", "containers"]
         let mounted = lists.contains { list in
             (spec[list].array ?? []).contains { c in (c["volumeMounts"].array ?? []).contains { $0["mountPath"].string == Self.mountPath } }
@@ -46,5 +47,20 @@ public struct ServiceAccountAdmission: AdmissionPlugin {
         }
     }
 
-    public func release(_ def: ResourceDefinition, object: JSON) async {}
+    /// The pod's account, which must exist. The `default` one is made by a controller moments
+    /// after its namespace, so it is waited for a little, as upstream's plugin retries it.
+    func lookUp(_ account: String, in request: AdmissionRequest) async throws(StatusError) -> JSON {
+        guard let def = request.registry.catalog.lookup(group: "", version: "v1", plural: "serviceaccounts") else { return .emptyObject }
+        let namespace = request.namespace
+        for attempt in 0..<10 {
+            do { return try await request.registry.get(def, namespace: namespace, name: account) } catch {
+                guard error.code == 404 else { throw error }
+                if account != "default" || attempt == 9 {
+                    throw request.forbidden("error looking up service account \(namespace)/\(account): serviceaccount \"\(account)\" not found")
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return .emptyObject
+    }
 }

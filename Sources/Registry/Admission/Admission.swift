@@ -1,0 +1,53 @@
+import APIMachinery
+import Resources
+
+public enum AdmissionOperation: String, Sendable { case create = "CREATE", update = "UPDATE", delete = "DELETE" }
+
+/// One write as the admission chain sees it (upstream's admission.Attributes): what is done to
+/// which object, the object as it will be stored (mutating plugins change it), the object it
+/// replaces, and the registry, for the lookups plugins make (quotas, limit ranges, accounts).
+public struct AdmissionRequest: Sendable {
+    public let operation: AdmissionOperation
+    public let def: ResourceDefinition
+    public var object: JSON
+    public let old: JSON?
+    /// nil for the object itself; status and scale writes pass through the chain too.
+    public let subresource: Registry.Subresource?
+    public let dryRun: Bool
+    public let registry: Registry
+
+    public var namespace: String { object["metadata"]["namespace"].string ?? old?["metadata"]["namespace"].string ?? "" }
+    public var name: String {
+        let meta = object["metadata"]
+        return meta["name"].string.flatMap { $0.isEmpty ? nil : $0 } ?? meta["generateName"].string ?? ""
+    }
+
+    /// Whether this is a write to the main resource `plural` of the core group (or of `group`).
+    public func isResource(_ plural: String, group: String = "") -> Bool {
+        def.group == group && def.plural == plural && subresource == nil
+    }
+
+    /// upstream's `pods "web" is forbidden: MESSAGE`.
+    public func forbidden(_ message: String) -> StatusError {
+        .forbidden(def.groupResource, name, message)
+    }
+}
+
+/// A plugin of the admission chain (DESIGN: one write path): every write, from kubectl or from a
+/// controller in this process, passes each plugin in upstream's order: first every mutating
+/// phase (`admit`), then the object's own validation, then every validating phase (`validate`).
+/// The chain is one list, `AdmissionChain.standard`.
+public protocol AdmissionPlugin: Sendable {
+    /// Mutating phase: fill in what the plugin owns (defaults, volumes, priorities).
+    func admit(_ request: inout AdmissionRequest) async throws(StatusError)
+    /// Validating phase: refuse what the cluster's policy does not allow (quotas, security).
+    func validate(_ request: AdmissionRequest) async throws(StatusError)
+    /// Gives back what `admit` took for an object that was not stored or is now deleted.
+    func release(_ def: ResourceDefinition, object: JSON) async
+}
+
+extension AdmissionPlugin {
+    public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {}
+    public func validate(_ request: AdmissionRequest) async throws(StatusError) {}
+    public func release(_ def: ResourceDefinition, object: JSON) async {}
+}
