@@ -50,7 +50,18 @@ public enum NameValidation {
         return s.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 
-    /// Label and annotation keys: an optional DNS subdomain prefix and a name of at most 63.
+    /// Label keys, as upstream checks them since 1.35: a qualified name, lengths in bytes.
+    public static func labelKey(_ key: String) -> [String] {
+        qualifiedName(key).map { message in
+            if message == "name part must be no more than 63 characters" { return "name part must be no more than 63 bytes" }
+            if message.hasPrefix(qualifiedNameMessage + " with an optional") {
+                return "a valid label key must consist of" + message.dropFirst("name part must consist of".count)
+            }
+            return message
+        }
+    }
+
+    /// Annotation keys and finalizers: an optional DNS subdomain prefix and a name of at most 63.
     public static func qualifiedName(_ key: String) -> [String] {
         var errors: [String] = []
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
@@ -71,7 +82,7 @@ public enum NameValidation {
 
     public static func labelValue(_ value: String) -> [String] {
         var errors: [String] = []
-        if value.utf8.count > 63 { errors.append("must be no more than 63 characters") }
+        if value.utf8.count > 63 { errors.append("must be no more than 63 bytes") }
         if !value.isEmpty && !isQualifiedNamePart(Substring(value).utf8) { errors.append(labelValueMessage) }
         return errors
     }

@@ -59,7 +59,8 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
     public static func invalid(kind: String, group: String, name: String, _ errors: [FieldError]) -> StatusError {
         let list = errors.map(\.description)
         let joined = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
-        var d: JSON = ["kind": .string(kind), "causes": .array(errors.map(\.cause))]
+        var d: JSON = ["causes": .array(errors.map(\.cause))]
+        if !kind.isEmpty { d["kind"] = .string(kind) }
         if !name.isEmpty { d["name"] = .string(name) }
         if !group.isEmpty { d["group"] = .string(group) }
         let qualified = group.isEmpty ? kind : "\(kind).\(group)"

@@ -8,8 +8,20 @@ public enum TypedDecoding {
     /// encoding/json's words: `json: cannot unmarshal string into Go struct field
     /// DeploymentSpec.spec.replicas of type int32`; nil when every value fits.
     public static func firstError(_ object: JSON, message: String) -> String? {
-        guard fields[message] != nil else { return nil }
-        return check(object, message: message, path: [])
+        firstMismatch(object, message: message)?.message
+    }
+
+    /// The first mistyped value, with the Go type it should have been when it was a plain type
+    /// error (quantities and times have errors of their own).
+    public struct Mismatch: Sendable, Equatable {
+        public var message: String
+        public var goType: String?
+    }
+
+    public static func firstMismatch(_ object: JSON, message: String) -> Mismatch? {
+        guard fields[message] != nil, let error = check(object, message: message, path: []) else { return nil }
+        let goType = error.hasPrefix("json: cannot unmarshal ") ? error.components(separatedBy: " of type ").last : nil
+        return Mismatch(message: error, goType: goType)
     }
 
     /// Each message's fields by JSON name, with inlined structs' fields in their parent.
@@ -147,6 +159,22 @@ public enum TypedDecoding {
             let parts = name.split(separator: ".")
             // core.v1.PodSpec is Go's v1.PodSpec; resource.Quantity stays as it is.
             return parts.count >= 3 ? parts.dropFirst().joined(separator: ".") : name
+        }
+    }
+}
+
+/// A JSON value as Go's fmt prints the map[string]interface{} it decodes into (`%+v`):
+/// `map[spec:map[replicas:3]]`, keys sorted, strings bare.
+public enum GoValue {
+    public static func render(_ value: JSON) -> String {
+        switch value {
+        case .null: "<nil>"
+        case .bool(let b): String(b)
+        case .int(let i): String(i)
+        case .double(let d): d == d.rounded() && abs(d) < 1e21 ? String(Int64(d)) : String(d)
+        case .string(let s): s
+        case .array(let items): "[" + items.map(render).joined(separator: " ") + "]"
+        case .object(let members): "map[" + members.keys.sorted().map { "\($0):\(render(members[$0]!))" }.joined(separator: " ") + "]"
         }
     }
 }

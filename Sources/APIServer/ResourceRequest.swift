@@ -178,7 +178,13 @@ struct ResourceRequest {
         let patch = try await readBody(&request, allowArray: contentType == "application/json-patch+json")
         let schemaName = subresource == .scale ? "io.k8s.api.autoscaling.v1.Scale" : def.schemaName
         let smp = StrategicMergePatch(definitions: registry.catalog.schemas)
-        return try await registry.patch(def, namespace: namespace, name: name, subresource: subresource, options: try writeOptions()) { current throws(StatusError) in
+        let form: Registry.PatchForm = switch contentType {
+        case "application/json-patch+json": .json
+        case "application/merge-patch+json": .merge
+        default: .strategic(patch)
+        }
+        return try await registry.patch(def, namespace: namespace, name: name, subresource: subresource, options: try writeOptions(),
+                                        form: form) { current throws(StatusError) in
             switch contentType {
             case "application/json-patch+json": return try JSONPatch.apply(patch, to: current)
             case "application/merge-patch+json": return MergePatch.apply(patch, to: current)

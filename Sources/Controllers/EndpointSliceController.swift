@@ -52,9 +52,12 @@ public struct EndpointSliceController: Controller {
             if let node = e.pod["spec"]["nodeName"].string { ep["nodeName"] = .string(node) }
             return ep
         }
-        let ports: JSON = found.first.map { .array($0.ports) } ?? .array((service["spec"]["ports"].array ?? []).map { p in
-            var port: JSON = ["port": p["targetPort"].int.map { .int($0) } ?? p["port"], "protocol": p["protocol"].isNull ? "TCP" : p["protocol"]]
-            if let n = p["name"].string, !n.isEmpty { port["name"] = .string(n) }
+        // Upstream's controller always writes a port's name, empty or not (kubectl describe reads it).
+        let ports: JSON = .array((found.first?.ports ?? (service["spec"]["ports"].array ?? []).map { p in
+            ["port": p["targetPort"].int.map { .int($0) } ?? p["port"], "protocol": p["protocol"].isNull ? "TCP" : p["protocol"], "name": p["name"]]
+        }).map { p in
+            var port = p
+            if port["name"].isNull { port["name"] = "" }
             return port
         })
         var labels = service["metadata"]["labels"].object ?? [:]

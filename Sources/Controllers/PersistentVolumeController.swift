@@ -238,6 +238,8 @@ public struct PersistentVolumeController: Controller {
             if pv["status"]["phase"] != "Released" { try await setVolumePhase(name, "Released") }
             return
         }
+        // Released first, as upstream's: the volume's protection finalizer holds it while Bound.
+        if pv["status"]["phase"] != "Released" { try await setVolumePhase(name, "Released") }
         if pv["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"].string == Self.provisioner {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
         }

@@ -93,9 +93,11 @@ public struct ControlPlane: Sendable {
         let token = try Self.loadOrCreateToken(dir.appendingPathComponent("token"))
         let users = try LocalCredentials.loadOrCreate(in: dir, adminToken: token)
 
-        let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources + PolicyV1.resources,
+        let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources + PolicyV1.resources
+                                          + SchedulingV1.resources + NodeV1.resources,
                                       schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
-                                          .merging(ReviewResources.schemas) { a, _ in a }.merging(PolicyV1.schemas) { a, _ in a })
+                                          .merging(ReviewResources.schemas) { a, _ in a }.merging(PolicyV1.schemas) { a, _ in a }
+                                          .merging(SchedulingV1.schemas) { a, _ in a }.merging(NodeV1.schemas) { a, _ in a })
         let serviceIPs = ServiceIPAllocator(cidr: network.serviceCIDR)
         let registry = Registry(store: store, catalog: catalog, admission: AdmissionChain.standard(serviceIPs: serviceIPs))
         try await bootstrap(registry, serviceIPs)
@@ -181,6 +183,9 @@ public struct ControlPlane: Sendable {
             DisruptionController(client: manager, informers: informers),
             NamespaceController(client: manager, informers: informers),
             ServiceAccountsController(client: manager, informers: informers),
+            ResourceQuotaController(client: manager, informers: informers),
+            PVCProtectionController(client: manager, informers: informers),
+            PVProtectionController(client: manager, informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),
             EndpointSliceController(client: manager, informers: informers),
@@ -260,6 +265,12 @@ public struct ControlPlane: Sendable {
                     "provisioner": .string(PersistentVolumeController.provisioner), "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"])
             } catch {
                 if error.code != 409 { throw error }
+            }
+        }
+        // The system priority classes every cluster has.
+        if let pcDef = registry.catalog.lookup(group: "scheduling.k8s.io", version: "v1", plural: "priorityclasses") {
+            for pc in SchedulingV1.systemClasses {
+                do { _ = try await registry.create(pcDef, namespace: nil, body: pc) } catch { if error.code != 409 { throw error } }
             }
         }
         if let svcDef = registry.catalog.lookup(group: "", version: "v1", plural: "services") {

@@ -24,6 +24,24 @@ enum KubernetesService {
                 return s
             }
         }
+        // The API server keeps the service's EndpointSlice too, named after the service.
+        if let sliceDef = registry.catalog.lookup(group: "discovery.k8s.io", version: "v1", plural: "endpointslices") {
+            let slice: JSON = [
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": ["name": "kubernetes", "namespace": "default", "labels": ["kubernetes.io/service-name": "kubernetes"]],
+                "addressType": "IPv4",
+                "endpoints": [["addresses": [.string(address)], "conditions": ["ready": true]]],
+                "ports": [["name": "https", "port": .int(Int64(port)), "protocol": "TCP"]],
+            ]
+            if (try? await registry.create(sliceDef, namespace: "default", body: slice, options: options)) == nil {
+                _ = try? await registry.patch(sliceDef, namespace: "default", name: "kubernetes", options: options) { e throws(StatusError) in
+                    var e = e
+                    e["endpoints"] = slice["endpoints"]
+                    e["ports"] = slice["ports"]
+                    return e
+                }
+            }
+        }
         let endpoints: JSON = ["apiVersion": "v1", "kind": "Endpoints", "metadata": ["name": "kubernetes", "namespace": "default", "labels": labels],
                                "subsets": subsets]
         if (try? await registry.create(epDef, namespace: "default", body: endpoints, options: options)) == nil {

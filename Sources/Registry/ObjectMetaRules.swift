@@ -26,7 +26,7 @@ enum ObjectMetaRules {
             if ns.isEmpty { errors.append(.required("metadata.namespace")) }
         }
         for (key, value) in meta["labels"].stringMap.sorted(by: { $0.key < $1.key }) {
-            for message in NameValidation.qualifiedName(key) { errors.append(.invalid("metadata.labels", .string(key), message)) }
+            for message in NameValidation.labelKey(key) { errors.append(.invalid("metadata.labels", .string(key), message)) }
             for message in NameValidation.labelValue(value) { errors.append(.invalid("metadata.labels", .string(value), message)) }
         }
         var annotationBytes = 0

@@ -10,7 +10,7 @@ extension Registry {
         guard !node.isEmpty else {
             throw .invalid(kind: "Binding", group: "", name: name, [.required("target.name", "")])
         }
-        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options) { old, _ throws(StatusError) in
+        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options, subresource: .binding) { old, _ throws(StatusError) in
             if old["metadata"]["deletionTimestamp"].string != nil {
                 throw .conflict(GroupResource(group: "", resource: "pods/binding"), name, "pod \(name) is being deleted, cannot be assigned to a host")
             }
@@ -19,6 +19,7 @@ extension Registry {
             }
             var pod = old
             pod["spec"]["nodeName"] = .string(node)
+            pod["status"]["nominatedNodeName"] = nil
             PodConditions.set(&pod, type: "PodScheduled", status: "True")
             return pod
         }

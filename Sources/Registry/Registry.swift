@@ -187,7 +187,9 @@ public final class Registry: Sendable {
         }
     }
 
-    public enum Subresource: String, Sendable { case status, scale }
+    /// What a write addresses besides the object itself. binding (pods/binding) is the
+    /// scheduler's: it sets the node, which a pod's own update may not change.
+    public enum Subresource: String, Sendable { case status, scale, binding }
 
     /// PUT: replaces the object (or its status) as a whole. Returns the new object and whether it
     /// was created (resources upstream allows to be created by an update).
@@ -220,7 +222,7 @@ public final class Registry: Sendable {
                 var obj = old
                 obj["status"] = incoming["status"]
                 return obj
-            case .scale:
+            case .scale, .binding:
                 throw .methodNotAllowed()
             }
         }
@@ -257,6 +259,21 @@ public final class Registry: Sendable {
             if def.hasStatus { obj["status"] = old["status"] }
             return obj
         }
+    }
+
+    /// A patch whose result does not decode: 422 on the field `patch`, as upstream's patcher words
+    /// it: a strategic merge patch as Go prints the patch map, the others as the patched object.
+    static func patchError(_ form: PatchForm, _ patched: JSON, _ mismatch: TypedDecoding.Mismatch) -> StatusError {
+        let value: String, detail: String
+        switch form {
+        case .strategic(let body):
+            value = GoValue.render(body)
+            detail = mismatch.goType.map { "unrecognized type: \($0)" } ?? mismatch.message
+        case .merge, .json:
+            value = patched.jsonString
+            detail = mismatch.message
+        }
+        return .invalid(kind: "", group: "", name: "", [.invalid("patch", .string(value), detail)])
     }
 
     /// A resourceVersion the patch itself set (`kubectl annotate --resource-version`, a merge
@@ -296,7 +313,7 @@ public final class Registry: Sendable {
                                            dryRun: options.dryRun, registry: self)
             try await admit(&request)
             obj = request.object
-            try validateUpdate(obj, old: old, def)
+            try validateUpdate(obj, old: old, def, subresource: subresource)
             try await validateAdmission(request)
             let sentManagedFields = obj["metadata"]["managedFields"]
             if sentManagedFields.isNull { obj["metadata"]["managedFields"] = old["metadata"]["managedFields"] }
@@ -354,22 +371,37 @@ public final class Registry: Sendable {
     }
 
     /// The object's own rules and upstream's update rules (immutable fields), after mutating admission.
-    func validateUpdate(_ obj: JSON, old: JSON, _ def: ResourceDefinition) throws(StatusError) {
-        var errors = ObjectMetaRules.validate(obj, def) + def.strategy.validate(obj)
-        errors += ObjectMetaRules.validateUpdate(obj, old) + def.strategy.validateUpdate(obj, old)
+    func validateUpdate(_ obj: JSON, old: JSON, _ def: ResourceDefinition, subresource: Subresource? = nil) throws(StatusError) {
+        // Upstream's update validation: what may not change first, then the object's own rules.
+        // Status and binding writes carry the object's spec as it was: only metadata is checked.
+        var errors = ObjectMetaRules.validate(obj, def) + ObjectMetaRules.validateUpdate(obj, old)
+        if subresource == nil || subresource == .scale {
+            errors += def.strategy.validateUpdate(obj, old) + def.strategy.validate(obj)
+        }
         if !errors.isEmpty {
             throw .invalid(kind: def.kind, group: def.group, name: obj["metadata"]["name"].string ?? "", errors)
         }
     }
 
+    /// A client's patch, for the words of errors about what it produced.
+    public enum PatchForm: Sendable {
+        case strategic(JSON)
+        case merge
+        case json
+    }
+
     /// Applies a patch function to the current object (or its status or scale) and writes the result.
     public func patch(_ def: ResourceDefinition, namespace: String?, name: String, subresource: Subresource? = nil,
-                      options: WriteOptions = .init(), _ apply: @Sendable (JSON) throws(StatusError) -> JSON) async throws(StatusError) -> JSON {
+                      options: WriteOptions = .init(), form: PatchForm? = nil,
+                      _ apply: @Sendable (JSON) throws(StatusError) -> JSON) async throws(StatusError) -> JSON {
         guard def.verbs.contains("patch") else { throw .methodNotAllowed() }
         let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options, subresource: subresource) { old, revision throws(StatusError) in
             switch subresource {
             case nil:
                 var patched = try apply(old)
+                if let form, let message = def.protobufMessage, let mismatch = TypedDecoding.firstMismatch(patched, message: message) {
+                    throw Self.patchError(form, patched, mismatch)
+                }
                 try Self.checkPrecondition(patched, revision: revision, def, name)
                 if def.hasStatus { patched["status"] = old["status"] }
                 return patched
@@ -383,6 +415,8 @@ public final class Registry: Sendable {
                 let scale = try Self.scale(of: old, def)
                 let patched = try apply(scale)
                 return try Self.applyScale(patched, to: old, def)
+            case .binding:
+                throw .methodNotAllowed()
             }
         }
         return subresource == .scale ? try Self.scale(of: obj, def) : obj

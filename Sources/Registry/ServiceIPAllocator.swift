@@ -51,6 +51,12 @@ public actor ServiceIPAllocator: AdmissionPlugin {
             if (object["spec"]["clusterIP"].string ?? "").isEmpty, let ip = old["spec"]["clusterIP"].string {
                 object["spec"]["clusterIP"] = .string(ip)
                 object["spec"]["clusterIPs"] = old["spec"]["clusterIPs"]
+            } else if object["spec"]["clusterIP"] != old["spec"]["clusterIP"], object["spec"]["clusterIPs"] == old["spec"]["clusterIPs"],
+                      var ips = object["spec"]["clusterIPs"].array, !ips.isEmpty {
+                // A new clusterIP alone becomes the first of clusterIPs, as upstream normalizes
+                // it; validation then refuses the change.
+                ips[0] = object["spec"]["clusterIP"]
+                object["spec"]["clusterIPs"] = .array(ips)
             }
         } else if type != "ExternalName" {
             let requested = object["spec"]["clusterIP"].string ?? ""
@@ -78,8 +84,13 @@ public actor ServiceIPAllocator: AdmissionPlugin {
         if type == "NodePort" || type == "LoadBalancer", var ports = object["spec"]["ports"].array {
             for i in ports.indices {
                 if let n = ports[i]["nodePort"].int {
-                    if operation == .create && nodePorts.contains(n) {
-                        throw invalid(name, "spec.ports[\(i)].nodePort", "\(n)", "provided port is already allocated")
+                    let held = old?["spec"]["ports"].array?.contains { $0["nodePort"].int == n } ?? false
+                    if !held, !Self.nodePortRange.contains(n) {
+                        throw .invalid(kind: "Service", group: "", name: name, [.invalid("spec.ports[\(i)].nodePort", .int(n),
+                            "provided port is not in the valid range. The range of valid ports is \(Self.nodePortRange.lowerBound)-\(Self.nodePortRange.upperBound)")])
+                    }
+                    if !held && nodePorts.contains(n) {
+                        throw .invalid(kind: "Service", group: "", name: name, [.invalid("spec.ports[\(i)].nodePort", .int(n), "provided port is already allocated")])
                     }
                     if !dryRun { nodePorts.insert(n) }
                 } else if let n = pickNodePort() {
@@ -107,6 +118,9 @@ public actor ServiceIPAllocator: AdmissionPlugin {
         }
         return nil
     }
+
+    /// Upstream's default --service-node-port-range.
+    static let nodePortRange: ClosedRange<Int64> = 30000...32767
 
     func pickNodePort() -> Int64? {
         let start = Int64.random(in: 30000...32767)

@@ -28,6 +28,29 @@ public enum ScratchResources {
          PrinterColumn("Selector", priority: 1) { o in .string(selector(o, selectorPath)) }]
     }
 
+    /// kubectl's quota columns: `pods: 1/2, requests.cpu: 0/1` (Request) and the limits.* ones (Limit).
+    static func quotaUsage(_ o: JSON, limits: Bool) -> String {
+        let hard = o["status"]["hard"].object ?? o["spec"]["hard"].object ?? [:]
+        return hard.keys.filter { $0.hasPrefix("limits.") == limits }.sorted().map { r in
+            "\(r): \(o["status"]["used"][r].string ?? "0")/\(hard[r]?.string ?? hard[r].map { $0.jsonString } ?? "")"
+        }.joined(separator: ", ")
+    }
+
+    /// Upstream's defaults of a Container limit item: the default limit is the max, the default
+    /// request the default limit, else the min.
+    @Sendable static func limitRangeDefaults(_ o: inout JSON) {
+        guard var items = o["spec"]["limits"].array else { return }
+        for i in items.indices where items[i]["type"] == "Container" {
+            var limit = items[i]["default"].object ?? [:], request = items[i]["defaultRequest"].object ?? [:]
+            for (r, q) in items[i]["max"].object ?? [:] where limit[r] == nil { limit[r] = q }
+            for (r, q) in limit where request[r] == nil { request[r] = q }
+            for (r, q) in items[i]["min"].object ?? [:] where request[r] == nil { request[r] = q }
+            if !limit.isEmpty { items[i]["default"] = .object(limit) }
+            if !request.isEmpty { items[i]["defaultRequest"] = .object(request) }
+        }
+        o["spec"]["limits"] = .array(items)
+    }
+
     static let podStatus = PrinterColumn("Status") { o in
         if o["metadata"]["deletionTimestamp"].string != nil { return "Terminating" }
         var reason = o["status"]["reason"].string ?? o["status"]["phase"].string ?? "Pending"
@@ -67,23 +90,8 @@ public enum ScratchResources {
         }
     }
 
-    static func podSpecErrors(_ spec: JSON, _ path: String) -> [FieldError] {
-        guard let cs = spec["containers"].array, !cs.isEmpty else { return [.required("\(path).containers")] }
-        var errors: [FieldError] = []
-        var names = Set<String>()
-        for (i, c) in cs.enumerated() {
-            let name = c["name"].string ?? ""
-            if name.isEmpty { errors.append(.required("\(path).containers[\(i)].name")) }
-            else {
-                for m in NameValidation.dns1123Label(name) { errors.append(.invalid("\(path).containers[\(i)].name", .string(name), m)) }
-                if !names.insert(name).inserted { errors.append(.duplicate("\(path).containers[\(i)].name", .string(name))) }
-            }
-            if (c["image"].string ?? "").isEmpty { errors.append(.required("\(path).containers[\(i)].image")) }
-        }
-        return errors
-    }
-
     static func workload(_ kind: String, _ plural: String, _ short: [String], scale: Bool = true, extra: [PrinterColumn],
+                         validateUpdate: @escaping @Sendable (JSON, JSON) -> [FieldError] = { _, _ in [] },
                          defaults: @escaping @Sendable (inout JSON) -> Void = { _ in }) -> ResourceDefinition {
         ResourceDefinition(group: "apps", version: "v1", kind: kind, plural: plural, shortNames: short, categories: ["all"], hasStatus: true,
             scale: scale ? ScaleSubresource(labelSelectorPath: ["status", "selector"]) : nil, tracksGeneration: true,
@@ -100,9 +108,10 @@ public enum ScratchResources {
                     e.append(.invalid("spec.template.metadata.labels", .object(o["spec"]["template"]["metadata"]["labels"].object ?? [:]), "`selector` does not match template `labels`"))
                 }
                 if let r = o["spec"]["replicas"].int, r < 0 { e.append(.invalid("spec.replicas", .int(r), "must be greater than or equal to 0")) }
-                return e + podSpecErrors(o["spec"]["template"]["spec"], "spec.template.spec")
+                return e + PodValidation.spec(o["spec"]["template"]["spec"], "spec.template.spec", restartPolicies: ["Always"])
             }, validateUpdate: { n, o in
-                n["spec"]["selector"] != o["spec"]["selector"] ? [.invalid("spec.selector", n["spec"]["selector"], "field is immutable")] : []
+                (n["spec"]["selector"] != o["spec"]["selector"] ? [.invalid("spec.selector", n["spec"]["selector"], "field is immutable")] : [])
+                    + validateUpdate(n, o)
             }),
             columns: extra + [.age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
             schemaName: "io.k8s.api.apps.v1.\(kind)")
@@ -127,7 +136,7 @@ public enum ScratchResources {
         ResourceDefinition(group: "", version: "v1", kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in var s = o["spec"]; podDefaults(&s); if !s.isNull { o["spec"] = s } },
                             prepareForCreate: { o in o["status"] = ["phase": "Pending", "qosClass": .string(PodQOS.qosClass(o["spec"]))] },
-                            validate: { o in podSpecErrors(o["spec"], "spec") }),
+                            validate: { o in PodValidation.spec(o["spec"], "spec") }, validateUpdate: PodValidation.update),
             columns: [
                 PrinterColumn("Ready") { o in
                     let cs = o["status"]["containerStatuses"].array ?? []
@@ -166,13 +175,7 @@ public enum ScratchResources {
                     o["spec"]["ports"] = .array(ports)
                 }
             }, prepareForCreate: { o in o["status"] = ["loadBalancer": .emptyObject] },
-            validate: { o in
-                if o["spec"]["type"].string != "ExternalName", o["spec"]["clusterIP"].string != "None", (o["spec"]["ports"].array ?? []).isEmpty { return [.required("spec.ports")] }
-                return (o["spec"]["ports"].array ?? []).enumerated().compactMap { i, p in
-                    let port = p["port"].int ?? 0
-                    return (1...65535).contains(port) ? nil : .invalid("spec.ports[\(i)].port", .int(port), "must be between 1 and 65535, inclusive")
-                }
-            }),
+            validate: ServiceValidation.service, validateUpdate: ServiceValidation.serviceUpdate),
             columns: [.field("Type", ["spec", "type"]), .field("Cluster-IP", ["spec", "clusterIP"]),
                       PrinterColumn("External-IP") { o in .string((o["status"]["loadBalancer"]["ingress"].array ?? []).compactMap { $0["ip"].string }.joined(separator: ",").isEmpty ? ((o["spec"]["externalIPs"].array ?? []).isEmpty ? (o["spec"]["type"].string == "LoadBalancer" ? "<pending>" : "<none>") : (o["spec"]["externalIPs"].array ?? []).compactMap(\.string).joined(separator: ",")) : (o["status"]["loadBalancer"]["ingress"].array ?? []).compactMap { $0["ip"].string }.joined(separator: ",")) },
                       PrinterColumn("Port(s)") { o in
@@ -185,9 +188,11 @@ public enum ScratchResources {
             let eps = (o["subsets"].array ?? []).flatMap { s in (s["addresses"].array ?? []).flatMap { a in (s["ports"].array ?? [["port": 0]]).map { "\(a["ip"].string ?? ""):\($0["port"].int ?? 0)" } } }
             return .string(eps.isEmpty ? "<none>" : eps.prefix(3).joined(separator: ",") + (eps.count > 3 ? " + \(eps.count - 3) more..." : ""))
         }, .age]).deprecated("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"),
-        simple("", "ConfigMap", "configmaps", ["cm"], columns: [PrinterColumn("Data", type: "integer") { .int(Int64(($0["data"].object?.count ?? 0) + ($0["binaryData"].object?.count ?? 0))) }, .age]),
+        simple("", "ConfigMap", "configmaps", ["cm"], columns: [PrinterColumn("Data", type: "integer") { .int(Int64(($0["data"].object?.count ?? 0) + ($0["binaryData"].object?.count ?? 0))) }, .age],
+               strategy: .init(validate: ConfigValidation.configMap, validateUpdate: ConfigValidation.configMapUpdate)),
         simple("", "Secret", "secrets", columns: [.field("Type", ["type"]), count("Data", ["data"]), .age],
-               fields: ["type": { $0["type"].string }], strategy: .init(defaults: { o in if o["type"].isNull { o["type"] = "Opaque" } })),
+               fields: ["type": { $0["type"].string }], strategy: .init(defaults: { o in if o["type"].isNull { o["type"] = "Opaque" } },
+                                                                        validate: ConfigValidation.secret, validateUpdate: ConfigValidation.secretUpdate)),
         simple("", "ServiceAccount", "serviceaccounts", ["sa"], columns: [count("Secrets", ["secrets"]), .age]),
         simple("", "Event", "events", ["ev"], columns: [
             PrinterColumn("Last Seen") { o in .string(APITime.age(o["lastTimestamp"].isNull ? o["eventTime"] : o["lastTimestamp"])) },
@@ -242,7 +247,7 @@ public enum ScratchResources {
             .field("StorageClass", ["spec", "storageClassName"], none: ""), .field("VolumeAttributesClass", ["spec", "volumeAttributesClassName"], none: "<unset>"),
             .age, .field("VolumeMode", ["spec", "volumeMode"], priority: 1, none: "<unset>")],
             strategy: .init(defaults: { o in if o["spec"]["volumeMode"].isNull { o["spec"]["volumeMode"] = "Filesystem" } },
-                            prepareForCreate: { o in o["status"] = ["phase": "Pending"] })),
+                            prepareForCreate: { o in o["status"] = ["phase": "Pending"] }, validateUpdate: StorageValidation.claimUpdate)),
         ResourceDefinition(group: "", version: "v1", kind: "ReplicationController", plural: "replicationcontrollers", shortNames: ["rc"], categories: ["all"],
             hasStatus: true, scale: ScaleSubresource(labelSelectorPath: ["spec", "selector"]), tracksGeneration: true,
             strategy: .init(defaults: { o in
@@ -258,8 +263,10 @@ public enum ScratchResources {
             columns: [int("Desired", ["spec", "replicas"]), int("Current", ["status", "replicas"]), int("Ready", ["status", "readyReplicas"]), .age]
                 + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
             schemaName: "io.k8s.api.core.v1.ReplicationController"),
-        simple("", "ResourceQuota", "resourcequotas", ["quota"], hasStatus: true),
-        simple("", "LimitRange", "limitranges", ["limits"]),
+        simple("", "ResourceQuota", "resourcequotas", ["quota"], hasStatus: true, columns: [.age,
+            PrinterColumn("Request") { o in .string(quotaUsage(o, limits: false)) }, PrinterColumn("Limit") { o in .string(quotaUsage(o, limits: true)) }]),
+        simple("", "LimitRange", "limitranges", ["limits"], columns: [.field("Created At", ["metadata", "creationTimestamp"])],
+               strategy: .init(defaults: limitRangeDefaults)),
         simple("", "PodTemplate", "podtemplates"),
         workload("Deployment", "deployments", ["deploy"], extra: [ratio("Ready", ["status", "readyReplicas"], ["spec", "replicas"]),
                  int("Up-to-date", ["status", "updatedReplicas"]), int("Available", ["status", "availableReplicas"])], defaults: { o in
@@ -273,7 +280,8 @@ public enum ScratchResources {
         }),
         workload("ReplicaSet", "replicasets", ["rs"], extra: [int("Desired", ["spec", "replicas"]), int("Current", ["status", "replicas"]), int("Ready", ["status", "readyReplicas"])],
                  defaults: { o in if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 } }),
-        workload("StatefulSet", "statefulsets", ["sts"], extra: [ratio("Ready", ["status", "readyReplicas"], ["spec", "replicas"])], defaults: { o in
+        workload("StatefulSet", "statefulsets", ["sts"], extra: [ratio("Ready", ["status", "readyReplicas"], ["spec", "replicas"])],
+                 validateUpdate: WorkloadValidation.statefulSetUpdate, defaults: { o in
             if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 }
             if o["spec"]["podManagementPolicy"].isNull { o["spec"]["podManagementPolicy"] = "OrderedReady" }
             if o["spec"]["updateStrategy"]["type"].isNull { o["spec"]["updateStrategy"]["type"] = "RollingUpdate" }
@@ -313,7 +321,7 @@ public enum ScratchResources {
                         o["spec"]["template"]["metadata"]["labels"][k] = .string(v)
                     }
                 }
-            }, validate: { o in podSpecErrors(o["spec"]["template"]["spec"], "spec.template.spec") }),
+            }, validate: WorkloadValidation.job, validateUpdate: WorkloadValidation.jobUpdate),
             columns: [PrinterColumn("Status") { o in .string((o["status"]["conditions"].array ?? []).last { $0["status"] == "True" }?["type"].string ?? "Running") },
                       PrinterColumn("Completions") { o in .string("\(o["status"]["succeeded"].int ?? 0)/\(o["spec"]["completions"].int ?? 1)") },
                       PrinterColumn("Duration") { o in
@@ -328,7 +336,7 @@ public enum ScratchResources {
                 for (k, v) in [("concurrencyPolicy", JSON.string("Allow")), ("suspend", false), ("successfulJobsHistoryLimit", 3), ("failedJobsHistoryLimit", 1)] where o["spec"][k].isNull { o["spec"][k] = v }
                 var s = o["spec"]["jobTemplate"]["spec"]["template"]["spec"]; podDefaults(&s)
                 if !s.isNull { o["spec"]["jobTemplate"]["spec"]["template"]["spec"] = s }
-            }, prepareForCreate: { o in o["status"] = .emptyObject }, validate: { o in (o["spec"]["schedule"].string ?? "").isEmpty ? [.required("spec.schedule")] : [] }),
+            }, prepareForCreate: { o in o["status"] = .emptyObject }, validate: WorkloadValidation.cronJob, validateUpdate: WorkloadValidation.cronJobUpdate),
             columns: [.field("Schedule", ["spec", "schedule"]), .field("Timezone", ["spec", "timeZone"]),
                       PrinterColumn("Suspend") { o in .string(o["spec"]["suspend"].bool == true ? "True" : "False") },
                       PrinterColumn("Active", type: "integer") { o in .int(Int64(o["status"]["active"].array?.count ?? 0)) },

@@ -82,6 +82,12 @@ public struct Scheduler: Controller {
             }
         }
         guard let nodeName = chosen else {
+            if let candidate = await preemptionCandidate(pod, requests, infos) {
+                await preempt(pod, victims: candidate.victims, node: candidate.node)
+                // Once the victims are gone the pod fits; until then it waits as unschedulable.
+                try await markUnschedulable(pod, key: key, message: Self.failureMessage(nodes: infos.count, failures, preemption: [:]))
+                return
+            }
             try await markUnschedulable(pod, key: key, message: Self.failureMessage(nodes: infos.count, failures, preemption: preemption))
             return
         }
@@ -116,11 +122,15 @@ public struct Scheduler: Controller {
     }
 
     /// `0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No
-    /// preemption victims found for incoming pod.`
+    /// preemption victims found for incoming pod..`
     static func failureMessage(nodes: Int, _ failures: [String: Int], preemption: [String: Int]) -> String {
         guard nodes > 0 else { return "no nodes available to schedule pods" }
         let histogram = { (counts: [String: Int]) in counts.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ") }
-        return "0/\(nodes) nodes are available: \(histogram(failures)). preemption: 0/\(nodes) nodes are available: \(histogram(preemption))."
+        // After a preemption the post-filter says nothing more.
+        guard !preemption.isEmpty else { return "0/\(nodes) nodes are available: \(histogram(failures))." }
+        // The post-filter's own message ends in a period, and the separator adds one: upstream
+        // really prints "..incoming pod..".
+        return "0/\(nodes) nodes are available: \(histogram(failures)). preemption: 0/\(nodes) nodes are available: \(histogram(preemption)).."
     }
 
     func markUnschedulable(_ pod: JSON, key: String, message: String) async throws {

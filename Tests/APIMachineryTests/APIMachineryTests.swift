@@ -67,7 +67,7 @@ final class NameValidationTests: XCTestCase {
         XCTAssertEqual(NameValidation.qualifiedName("example.com/name"), [])
         XCTAssertEqual(NameValidation.qualifiedName("-bad").count, 1)
         XCTAssertEqual(NameValidation.labelValue(""), [])
-        XCTAssertEqual(NameValidation.labelValue(String(repeating: "a", count: 64)), ["must be no more than 63 characters"])
+        XCTAssertEqual(NameValidation.labelValue(String(repeating: "a", count: 64)), ["must be no more than 63 bytes"])
     }
 
     func testStatusMessages() {

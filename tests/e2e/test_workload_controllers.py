@@ -287,7 +287,7 @@ def test_cordoned_node_is_tainted_and_skipped_until_uncordoned(nodes3, wns):
         k("run", "pinned", "--image=nginx", "--overrides", json.dumps({"spec": {"nodeSelector": {"kubernetes.io/hostname": node}}}))
         # Each node is refused by the first filter that fails it, as upstream's plugins run in order.
         message = ("0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't match Pod's node affinity/selector. "
-                   "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
+                   "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling..")
         wait_for("Unschedulable", lambda: any(c.get("message") == message for c in get(nodes3, "pod", "pinned", "-n", wns)["status"].get("conditions", [])))
     finally:
         nodes3.kubectl("uncordon", node)

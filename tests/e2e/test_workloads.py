@@ -373,7 +373,7 @@ def test_unschedulable_pod_waits_for_a_node_that_fits(nodes3, wns):
     k("run", "big", "--image=nginx", "--overrides", json.dumps({"spec": {"containers": [
         {"name": "big", "image": "nginx", "resources": {"requests": {"cpu": "100"}}}]}}))
     message = ("0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-               "3 No preemption victims found for incoming pod.")
+               "3 No preemption victims found for incoming pod..")
     cond = wait_for("Unschedulable", lambda: [c for c in get(nodes3, "pod", "big", "-n", wns)["status"].get("conditions", [])
                                             if c["type"] == "PodScheduled" and c.get("reason") == "Unschedulable"])[0]
     assert cond["status"] == "False" and cond["message"] == message

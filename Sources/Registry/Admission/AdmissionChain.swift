@@ -6,9 +6,18 @@ public enum AdmissionChain {
     public static func standard(serviceIPs: ServiceIPAllocator) -> [any AdmissionPlugin] {
         [
             NamespaceLifecycle(),
+            LimitRanger(),
             ServiceAccountAdmission(),
+            PodSecurity(),
+            PriorityAdmission(),
             DefaultTolerationSeconds(),
+            DefaultClass.storage,
+            StorageObjectInUseProtection(),
+            PersistentVolumeClaimResize(),
+            RuntimeClassAdmission(),
+            DefaultClass.ingress,
             serviceIPs,
+            ResourceQuotaAdmission(),
         ]
     }
 }

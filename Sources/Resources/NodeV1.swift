@@ -1,0 +1,24 @@
+import APIMachinery
+
+/// node.k8s.io/v1: RuntimeClasses, which a pod names to run with a given runtime handler; the
+/// RuntimeClass admission adds their overhead and scheduling constraints to the pod.
+public enum NodeV1 {
+    static let schemaName = "io.k8s.api.node.v1.RuntimeClass"
+
+    public static let resources: [ResourceDefinition] = [
+        ResourceDefinition(group: "node.k8s.io", version: "v1", kind: "RuntimeClass", plural: "runtimeclasses", namespaced: false,
+            strategy: .init(validate: { o in (o["handler"].string ?? "").isEmpty ? [.required("handler")] : [] },
+                            validateUpdate: { n, o in n["handler"] != o["handler"] ? [.invalid("handler", n["handler"], "field is immutable")] : [] }),
+            columns: [.field("Handler", ["handler"], none: ""), .age], schemaName: schemaName),
+    ]
+
+    public static let schemas: [String: JSON] = [
+        schemaName: Schema.kind("node.k8s.io", "v1", "RuntimeClass",
+            "RuntimeClass defines a class of container runtime supported in the cluster.", required: ["handler"], Schema.withTypeMeta([
+                "handler": Schema.string("handler specifies the underlying runtime and configuration that the CRI implementation will use to handle pods of this class."),
+                "overhead": Schema.preserveUnknown("overhead represents the resource overhead associated with running a pod for a given RuntimeClass."),
+                "scheduling": Schema.preserveUnknown("scheduling holds the scheduling constraints to ensure that pods running with this RuntimeClass are scheduled to nodes that support it."),
+            ])),
+        schemaName + "List": Schema.list("node.k8s.io", "v1", "RuntimeClass", items: schemaName),
+    ]
+}
