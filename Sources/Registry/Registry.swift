@@ -497,8 +497,9 @@ public final class Registry: Sendable {
             if let rv = options.preconditionResourceVersion, rv != meta["resourceVersion"].string {
                 throw .conflict(def.groupResource, name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(meta["resourceVersion"].string ?? "")")
             }
-            try await validateAdmission(AdmissionRequest(operation: .delete, def: def, object: obj, old: obj, subresource: nil,
-                                                         dryRun: options.dryRun, registry: self))
+            var request = AdmissionRequest(operation: .delete, def: def, object: obj, old: obj, subresource: nil, dryRun: options.dryRun, registry: self)
+            try await admit(&request)
+            try await validateAdmission(request)
 
             // Foreground and orphan deletion are carried out by the garbage collector, which the
             // object's finalizer waits for, as upstream's registry arranges.

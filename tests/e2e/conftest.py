@@ -1,5 +1,6 @@
 """Starts `cubby localkube` on a fresh data dir and hands tests a kubectl bound to it."""
 import os
+import re
 import signal
 import socket
 import ssl
@@ -100,7 +101,7 @@ def fresh_cluster(tmp_path):
 
 def namespace_for(cluster, request, prefix="t"):
     """A namespace named after the test, made in `cluster` and deleted (without waiting) afterwards."""
-    name = f"{prefix}-" + request.node.name.lower().replace("_", "-")[:50].strip("-")
+    name = f"{prefix}-" + re.sub("[^a-z0-9-]", "-", request.node.name.lower().replace("_", "-"))[:50].strip("-")
     cluster.kubectl("create", "-f", "-", input=f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n")
     yield name
     cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)

@@ -9,7 +9,9 @@ public struct NamespaceLifecycle: AdmissionPlugin {
 
     public init() {}
 
-    public func validate(_ request: AdmissionRequest) async throws(StatusError) {
+    /// Upstream runs this first of all, in the mutating phase: nothing else looks at a write to
+    /// a namespace that is missing or going away.
+    public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
         if request.operation == .delete, request.isResource("namespaces"), Self.immortal.contains(request.name) {
             throw request.forbidden("this namespace may not be deleted")
         }
