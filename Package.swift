@@ -110,7 +110,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "Benchmarks/APIServerBench"),
         // In-process figures for the write engines: strategic merge patch and server-side apply.
-        .executableTarget(name: "cubby-patch-bench", dependencies: ["APIMachinery", "Resources", "Registry"],
+        .executableTarget(name: "cubby-patch-bench", dependencies: ["APIMachinery", "Resources", "Registry", "Storage"],
                           path: "Benchmarks/PatchBench"),
         // Pods made straight through CRI, the floor the kubelet's pod start is measured against.
         .executableTarget(name: "cubby-cri-bench", dependencies: ["CRI"], path: "Benchmarks/CRIBench"),

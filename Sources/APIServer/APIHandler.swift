@@ -35,7 +35,9 @@ struct APIHandler: HTTPResponder {
     func route(_ request: Request, clientCertificate: Certificate? = nil) async throws(StatusError) -> Response {
         let path = request.uri.path
         switch path {
-        case "/healthz", "/livez", "/readyz": return Self.text("ok")
+        case "/healthz", "/livez", "/readyz":
+            guard Query(request.uri.query)["verbose"] != nil else { return Self.text("ok") }
+            return Self.text(HealthChecks.verbose(path))
         case "/version", "/version/": return Self.json(version)
         default: break
         }

@@ -9,9 +9,10 @@ enum TableConvertor {
         "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
     ]
 
-    /// A type whose first column has the `name` format prints its names itself (StorageClass
-    /// marks the default one); every other type gets the plain Name column first.
-    static func ownsNameColumn(_ def: ResourceDefinition) -> Bool { def.columns.first?.format == "name" }
+    /// A type with a column of the `name` format prints its names itself, where it says
+    /// (StorageClass first, marking the default one; Event last, with -o wide); every other type
+    /// gets the plain Name column first.
+    static func ownsNameColumn(_ def: ResourceDefinition) -> Bool { def.columns.contains { $0.format == "name" } }
 
     static func columnDefinitions(_ def: ResourceDefinition) -> JSON {
         .array((ownsNameColumn(def) ? [] : [nameColumn]) + def.columns.map { c in

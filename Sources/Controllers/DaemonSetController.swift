@@ -60,12 +60,15 @@ public struct DaemonSetController: Controller {
         return terms.first?["matchFields"].array?.first { $0["key"] == "metadata.name" }?["values"][0].string
     }
 
-    func fits(_ template: JSON, _ node: JSON) -> Bool {
+    /// Whether a daemon pod should run on the node (`running: false`), or, for one already
+    /// there, may go on running: a NoSchedule taint keeps new pods off but evicts none, as
+    /// upstream's nodeShouldRunDaemonPod decides; only NoExecute ones drive pods out.
+    func fits(_ template: JSON, _ node: JSON, running: Bool = false) -> Bool {
         var pod: JSON = ["spec": template["spec"]]
         pod["spec"]["tolerations"] = .array((template["spec"]["tolerations"].array ?? []) + Self.tolerations)
         guard NodeFilters.matchesSelectorAndAffinity(pod, node) else { return false }
         return (node["spec"]["taints"].array ?? []).allSatisfy { taint in
-            taint["effect"] == "PreferNoSchedule" || NodeFilters.tolerates(pod, taint)
+            taint["effect"] == "PreferNoSchedule" || (running && taint["effect"] == "NoSchedule") || NodeFilters.tolerates(pod, taint)
         }
     }
 
@@ -82,6 +85,7 @@ public struct DaemonSetController: Controller {
         for pod in owned { if let n = Self.node(of: pod) { byNode[n, default: []].append(pod) } }
         let allNodes = await nodes.list()
         let eligible = Set(allNodes.filter { fits(template, $0) }.compactMap { $0["metadata"]["name"].string })
+        let keeping = Set(allNodes.filter { fits(template, $0, running: true) }.compactMap { $0["metadata"]["name"].string })
 
         if expectations.satisfied(key) {
             var toCreate: [String] = [], toDelete: [JSON] = []
@@ -91,7 +95,7 @@ public struct DaemonSetController: Controller {
                 toDelete += here.dropFirst()
                 toDelete += here.filter { $0["status"]["phase"] == "Failed" }
             }
-            for (node, here) in byNode where !eligible.contains(node) { toDelete += here }
+            for (node, here) in byNode where !keeping.contains(node) { toDelete += here }
             // Rolling update: replace old pods while no more than maxUnavailable are down.
             if toCreate.isEmpty && toDelete.isEmpty && ds["spec"]["updateStrategy"]["type"].string != "OnDelete" {
                 let maxUnavailable = Self.maxUnavailable(ds, desired: eligible.count)

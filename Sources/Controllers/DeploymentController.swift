@@ -232,13 +232,17 @@ public struct DeploymentController: Controller {
         let others = sets.filter { Self.key($0) != Self.key(rs) }.map(Self.revision).max() ?? 0
         var revision = Self.revision(rs)
         let (namespace, name) = Informer.split(Self.key(rs))
-        if revision <= others {
-            revision = others + 1
-            let value = String(revision)
-            let changeCause = d["metadata"]["annotations"]["kubernetes.io/change-cause"]
+        // The new set follows the Deployment's annotations (a change-cause written after the
+        // rollout began shows in `rollout history`), as upstream's SetNewReplicaSetAnnotations.
+        var copied: [String: JSON] = [:]
+        for (k, v) in d["metadata"]["annotations"].object ?? [:] where !Self.notCopied.contains(k) { copied[k] = v }
+        let stale = copied.contains { rs["metadata"]["annotations"][$0.key] != $0.value }
+        if revision <= others || stale {
+            if revision <= others { revision = others + 1 }
+            let value = String(revision), annotations = copied
             try await replicaSetClient.modify(namespace, name) { o in
+                for (k, v) in annotations { o["metadata"]["annotations"][k] = v }
                 o["metadata"]["annotations"][Self.revisionAnnotation] = .string(value)
-                if !changeCause.isNull { o["metadata"]["annotations"]["kubernetes.io/change-cause"] = changeCause }
             }
         }
         if d["metadata"]["annotations"][Self.revisionAnnotation].string != String(revision) {

@@ -184,6 +184,7 @@ public struct ControlPlane: Sendable {
             NamespaceController(client: manager, informers: informers),
             ServiceAccountsController(client: manager, informers: informers),
             ResourceQuotaController(client: manager, informers: informers),
+            TokensController(client: manager, informers: informers, caPEM: caPEM, issue: try Self.secretTokenIssuer(serviceAccountKeyPEM)),
             PVCProtectionController(client: manager, informers: informers),
             PVProtectionController(client: manager, informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
@@ -213,6 +214,18 @@ public struct ControlPlane: Sendable {
     }
 
     static let kubeletVersion = "v1.37.0"
+
+    /// Tokens for `kubernetes.io/service-account-token` Secrets: bound to the Secret, and as
+    /// long-lived as the Secret (a hundred years), as legacy token Secrets are.
+    static func secretTokenIssuer(_ keyPEM: String?) throws -> TokensController.Issuer {
+        let signer = try keyPEM.map(ServiceAccountTokens.init(privateKeyPEM:))
+        return { namespace, account, accountUID, secret, secretUID in
+            guard let signer else { throw StatusError.internalError("no service-account signing key") }
+            return signer.issue(.init(namespace: namespace, serviceAccountName: account, serviceAccountUID: accountUID,
+                                      audiences: [ServiceAccountTokens.issuer], expiration: Date().addingTimeInterval(100 * 365 * 86400),
+                                      id: UUID().uuidString.lowercased(), bound: .init(kind: "Secret", name: secret, uid: secretUID)))
+        }
+    }
 
     /// Service-account tokens for pods' projected volumes, signed and shaped as the TokenRequest
     /// API's, bound to the pod.

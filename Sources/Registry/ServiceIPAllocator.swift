@@ -46,6 +46,17 @@ public actor ServiceIPAllocator: AdmissionPlugin {
     func allocate(_ operation: AdmissionOperation, object: inout JSON, old: JSON?, dryRun: Bool) throws(StatusError) {
         let name = object["metadata"]["name"].string ?? ""
         let type = object["spec"]["type"].string ?? "ClusterIP"
+        if operation == .update, let old, type == "ClusterIP" || type == "ExternalName",
+           ["NodePort", "LoadBalancer"].contains(old["spec"]["type"].string ?? ""), var ports = object["spec"]["ports"].array {
+            // A service that stops being NodePort or LoadBalancer gives its node ports back, as
+            // upstream's dropTypeDependentFields (ports the client changed meanwhile are its own).
+            let oldPorts = old["spec"]["ports"].array ?? []
+            for i in ports.indices where oldPorts.contains(where: { $0["nodePort"] == ports[i]["nodePort"] }) {
+                if let n = ports[i]["nodePort"].int, !dryRun { nodePorts.remove(n) }
+                ports[i]["nodePort"] = nil
+            }
+            object["spec"]["ports"] = .array(ports)
+        }
         if operation == .update, let old {
             // The cluster IP is kept across updates that leave it out.
             if (object["spec"]["clusterIP"].string ?? "").isEmpty, let ip = old["spec"]["clusterIP"].string {

@@ -28,6 +28,32 @@ public enum ScratchResources {
          PrinterColumn("Selector", priority: 1) { o in .string(selector(o, selectorPath)) }]
     }
 
+    /// A binding's subjects with -o wide: users, groups, and service accounts as NAMESPACE/NAME.
+    static let subjectsWide: [PrinterColumn] = [("Users", "User"), ("Groups", "Group"), ("ServiceAccounts", "ServiceAccount")].map { title, kind in
+        PrinterColumn(title, priority: 1) { o in
+            .string((o["subjects"].array ?? []).filter { $0["kind"].string == kind }.map { s in
+                kind == "ServiceAccount" ? "\(s["namespace"].string ?? "")/\(s["name"].string ?? "")" : (s["name"].string ?? "")
+            }.joined(separator: ", "))
+        }
+    }
+
+    /// Upstream's NetworkPolicy defaults: policyTypes from the rules given (Ingress always,
+    /// Egress when there are egress rules), and TCP for ports that name no protocol.
+    @Sendable static func networkPolicyDefaults(_ o: inout JSON) {
+        if o["spec"]["policyTypes"].isNull {
+            o["spec"]["policyTypes"] = o["spec"]["egress"].isNull ? ["Ingress"] : ["Ingress", "Egress"]
+        }
+        for direction in ["ingress", "egress"] {
+            guard var rules = o["spec"][direction].array else { continue }
+            for r in rules.indices {
+                guard var ports = rules[r]["ports"].array else { continue }
+                for p in ports.indices where ports[p]["protocol"].isNull { ports[p]["protocol"] = "TCP" }
+                rules[r]["ports"] = .array(ports)
+            }
+            o["spec"][direction] = .array(rules)
+        }
+    }
+
     /// kubectl's quota columns: `pods: 1/2, requests.cpu: 0/1` (Request) and the limits.* ones (Limit).
     static func quotaUsage(_ o: JSON, limits: Bool) -> String {
         let hard = o["status"]["hard"].object ?? o["spec"]["hard"].object ?? [:]
@@ -91,10 +117,11 @@ public enum ScratchResources {
     }
 
     static func workload(_ kind: String, _ plural: String, _ short: [String], scale: Bool = true, extra: [PrinterColumn],
+                         fields: [String: @Sendable (JSON) -> String?] = [:],
                          validateUpdate: @escaping @Sendable (JSON, JSON) -> [FieldError] = { _, _ in [] },
                          defaults: @escaping @Sendable (inout JSON) -> Void = { _ in }) -> ResourceDefinition {
         ResourceDefinition(group: "apps", version: "v1", kind: kind, plural: plural, shortNames: short, categories: ["all"], hasStatus: true,
-            scale: scale ? ScaleSubresource(labelSelectorPath: ["status", "selector"]) : nil, tracksGeneration: true,
+            scale: scale ? ScaleSubresource(labelSelectorPath: ["spec", "selector"]) : nil, tracksGeneration: true,
             strategy: .init(defaults: { o in
                 defaults(&o)
                 if o["spec"]["revisionHistoryLimit"].isNull { o["spec"]["revisionHistoryLimit"] = 10 }
@@ -113,7 +140,7 @@ public enum ScratchResources {
                 (n["spec"]["selector"] != o["spec"]["selector"] ? [.invalid("spec.selector", n["spec"]["selector"], "field is immutable")] : [])
                     + validateUpdate(n, o)
             }),
-            columns: extra + [.age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
+            columns: extra + [.age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]), fieldSelectors: fields,
             schemaName: "io.k8s.api.apps.v1.\(kind)")
     }
 
@@ -129,6 +156,7 @@ public enum ScratchResources {
 
     public static let all: [ResourceDefinition] = [
         simple("", "Namespace", "namespaces", ["ns"], namespaced: false, hasStatus: true, columns: [.field("Status", ["status", "phase"]), .age], nameRule: .dns1123Label,
+            fields: ["status.phase": { $0["status"]["phase"].string }],
             strategy: .init(defaults: { o in
                 // Upstream labels every namespace with its own name, so selectors can pick namespaces.
                 if let name = o["metadata"]["name"].string { o["metadata"]["labels"]["kubernetes.io/metadata.name"] = .string(name) }
@@ -164,9 +192,19 @@ public enum ScratchResources {
             strategy: .init(defaults: { o in
                 if o["spec"]["type"].isNull { o["spec"]["type"] = "ClusterIP" }
                 if o["spec"]["sessionAffinity"].isNull { o["spec"]["sessionAffinity"] = "None" }
-                if o["spec"]["ipFamilies"].isNull { o["spec"]["ipFamilies"] = ["IPv4"] }
-                if o["spec"]["ipFamilyPolicy"].isNull { o["spec"]["ipFamilyPolicy"] = "SingleStack" }
+                if o["spec"]["type"] != "ExternalName" {
+                    if o["spec"]["ipFamilies"].isNull { o["spec"]["ipFamilies"] = ["IPv4"] }
+                    if o["spec"]["ipFamilyPolicy"].isNull { o["spec"]["ipFamilyPolicy"] = "SingleStack" }
+                }
                 if o["spec"]["internalTrafficPolicy"].isNull { o["spec"]["internalTrafficPolicy"] = "Cluster" }
+                let type = o["spec"]["type"].string
+                if type == "NodePort" || type == "LoadBalancer", o["spec"]["externalTrafficPolicy"].isNull { o["spec"]["externalTrafficPolicy"] = "Cluster" }
+                if type == "LoadBalancer", o["spec"]["allocateLoadBalancerNodePorts"].isNull { o["spec"]["allocateLoadBalancerNodePorts"] = true }
+                if type == "ExternalName" {
+                    // An ExternalName service has no cluster IP and so no IP families.
+                    for k in ["ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"] { o["spec"][k] = nil }
+                }
+
                 if var ports = o["spec"]["ports"].array {
                     for i in ports.indices {
                         if ports[i]["protocol"].isNull { ports[i]["protocol"] = "TCP" }
@@ -183,6 +221,7 @@ public enum ScratchResources {
                           return .string(ps.isEmpty ? "<none>" : ps.joined(separator: ","))
                       }, .age,
                       PrinterColumn("Selector", priority: 1) { o in .string(selector(o, ["spec", "selector"])) }],
+            fieldSelectors: ["spec.clusterIP": { $0["spec"]["clusterIP"].string }, "spec.type": { $0["spec"]["type"].string }],
             schemaName: "io.k8s.api.core.v1.Service"),
         simple("", "Endpoints", "endpoints", ["ep"], columns: [PrinterColumn("Endpoints") { o in
             let eps = (o["subsets"].array ?? []).flatMap { s in (s["addresses"].array ?? []).flatMap { a in (s["ports"].array ?? [["port": 0]]).map { "\(a["ip"].string ?? ""):\($0["port"].int ?? 0)" } } }
@@ -198,7 +237,17 @@ public enum ScratchResources {
             PrinterColumn("Last Seen") { o in .string(APITime.age(o["lastTimestamp"].isNull ? o["eventTime"] : o["lastTimestamp"])) },
             .field("Type", ["type"]), .field("Reason", ["reason"]),
             PrinterColumn("Object") { o in .string("\((o["involvedObject"]["kind"].string ?? "").lowercased())/\(o["involvedObject"]["name"].string ?? "")") },
-            .field("Message", ["message"], none: "")],
+            .field("Subobject", ["involvedObject", "fieldPath"], priority: 1, none: ""),
+            PrinterColumn("Source", priority: 1) { o in
+                let source = o["source"]["component"].string ?? o["reportingComponent"].string ?? ""
+                let host = o["source"]["host"].string ?? ""
+                return .string(host.isEmpty ? source : "\(source), \(host)")
+            },
+            .field("Message", ["message"], none: ""),
+            PrinterColumn("First Seen", priority: 1) { o in .string(APITime.age(o["firstTimestamp"].isNull ? o["eventTime"] : o["firstTimestamp"])) },
+            PrinterColumn("Count", type: "integer", priority: 1) { o in .int(o["count"].int ?? 1) },
+            // kubectl shows an event's name only with -o wide, last.
+            PrinterColumn("Name", format: "name", priority: 1) { o in o["metadata"]["name"] }],
             fields: ["involvedObject.kind": { $0["involvedObject"]["kind"].string }, "involvedObject.namespace": { $0["involvedObject"]["namespace"].string },
                      "involvedObject.name": { $0["involvedObject"]["name"].string }, "involvedObject.uid": { $0["involvedObject"]["uid"].string },
                      "involvedObject.apiVersion": { $0["involvedObject"]["apiVersion"].string }, "involvedObject.resourceVersion": { $0["involvedObject"]["resourceVersion"].string },
@@ -226,7 +275,8 @@ public enum ScratchResources {
             },
             .field("OS-Image", ["status", "nodeInfo", "osImage"], priority: 1, none: "<unknown>"),
             .field("Kernel-Version", ["status", "nodeInfo", "kernelVersion"], priority: 1, none: "<unknown>"),
-            .field("Container-Runtime", ["status", "nodeInfo", "containerRuntimeVersion"], priority: 1, none: "<unknown>")]),
+            .field("Container-Runtime", ["status", "nodeInfo", "containerRuntimeVersion"], priority: 1, none: "<unknown>")],
+            fields: ["spec.unschedulable": { String($0["spec"]["unschedulable"].bool ?? false) }]),
         simple("", "PersistentVolume", "persistentvolumes", ["pv"], namespaced: false, hasStatus: true, columns: [
             .field("Capacity", ["spec", "capacity", "storage"], none: ""), .accessModes(["spec", "accessModes"]),
             .field("Reclaim Policy", ["spec", "persistentVolumeReclaimPolicy"], none: ""),
@@ -279,6 +329,7 @@ public enum ScratchResources {
             if o["spec"]["progressDeadlineSeconds"].isNull { o["spec"]["progressDeadlineSeconds"] = 600 }
         }),
         workload("ReplicaSet", "replicasets", ["rs"], extra: [int("Desired", ["spec", "replicas"]), int("Current", ["status", "replicas"]), int("Ready", ["status", "readyReplicas"])],
+                 fields: ["status.replicas": { String($0["status"]["replicas"].int ?? 0) }],
                  defaults: { o in if o["spec"]["replicas"].isNull { o["spec"]["replicas"] = 1 } }),
         workload("StatefulSet", "statefulsets", ["sts"], extra: [ratio("Ready", ["status", "readyReplicas"], ["spec", "replicas"])],
                  validateUpdate: WorkloadValidation.statefulSetUpdate, defaults: { o in
@@ -330,6 +381,7 @@ public enum ScratchResources {
                           let end = o["status"]["completionTime"].string.flatMap(APITime.parse) ?? Date()
                           return .string(APITime.humanDuration(end.timeIntervalSince(start)))
                       }, .age] + workloadWide(["spec", "template", "spec"], ["spec", "selector"]),
+            fieldSelectors: ["status.successful": { String($0["status"]["succeeded"].int ?? 0) }],
             schemaName: "io.k8s.api.batch.v1.Job"),
         ResourceDefinition(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", shortNames: ["cj"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in
@@ -340,7 +392,8 @@ public enum ScratchResources {
             columns: [.field("Schedule", ["spec", "schedule"]), .field("Timezone", ["spec", "timeZone"]),
                       PrinterColumn("Suspend") { o in .string(o["spec"]["suspend"].bool == true ? "True" : "False") },
                       PrinterColumn("Active", type: "integer") { o in .int(Int64(o["status"]["active"].array?.count ?? 0)) },
-                      PrinterColumn("Last Schedule") { o in .string(o["status"]["lastScheduleTime"].isNull ? "<none>" : APITime.age(o["status"]["lastScheduleTime"])) }, .age],
+                      PrinterColumn("Last Schedule") { o in .string(o["status"]["lastScheduleTime"].isNull ? "<none>" : APITime.age(o["status"]["lastScheduleTime"])) }, .age]
+                + workloadWide(["spec", "jobTemplate", "spec", "template", "spec"], ["spec", "jobTemplate", "spec", "selector"]),
             schemaName: "io.k8s.api.batch.v1.CronJob"),
         simple("discovery.k8s.io", "EndpointSlice", "endpointslices", columns: [.field("AddressType", ["addressType"]),
             PrinterColumn("Ports") { o in .string((o["ports"].array ?? []).compactMap { $0["port"].int.map(String.init) }.joined(separator: ",").isEmpty ? "<unset>" : (o["ports"].array ?? []).compactMap { $0["port"].int.map(String.init) }.joined(separator: ",")) },
@@ -368,7 +421,7 @@ public enum ScratchResources {
             PrinterColumn("Pod-Selector") { o in
                 let d = (try? LabelSelector.fromStructured(o["spec"]["podSelector"]))?.description ?? ""
                 return .string(d.isEmpty ? "<none>" : d)
-            }, .age]),
+            }, .age], strategy: .init(defaults: networkPolicyDefaults)),
         simple("storage.k8s.io", "StorageClass", "storageclasses", ["sc"], namespaced: false, columns: [
             PrinterColumn("Name", format: "name") { o in
                 let name = o["metadata"]["name"].string ?? ""
@@ -378,9 +431,9 @@ public enum ScratchResources {
             PrinterColumn("AllowVolumeExpansion") { o in .string(o["allowVolumeExpansion"].bool == true ? "true" : "false") }, .age],
             strategy: .init(defaults: { o in if o["reclaimPolicy"].isNull { o["reclaimPolicy"] = "Delete" }; if o["volumeBindingMode"].isNull { o["volumeBindingMode"] = "Immediate" } })),
         simple("rbac.authorization.k8s.io", "Role", "roles", columns: [.field("Created At", ["metadata", "creationTimestamp"])], nameRule: .pathSegment),
-        simple("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", columns: [PrinterColumn("Role") { o in .string("\(o["roleRef"]["kind"].string ?? "")/\(o["roleRef"]["name"].string ?? "")") }, .age], nameRule: .pathSegment),
+        simple("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", columns: [PrinterColumn("Role") { o in .string("\(o["roleRef"]["kind"].string ?? "")/\(o["roleRef"]["name"].string ?? "")") }, .age] + subjectsWide, nameRule: .pathSegment),
         simple("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", namespaced: false, columns: [.field("Created At", ["metadata", "creationTimestamp"])], nameRule: .pathSegment),
-        simple("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", namespaced: false, columns: [PrinterColumn("Role") { o in .string("\(o["roleRef"]["kind"].string ?? "")/\(o["roleRef"]["name"].string ?? "")") }, .age], nameRule: .pathSegment),
+        simple("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", namespaced: false, columns: [PrinterColumn("Role") { o in .string("\(o["roleRef"]["kind"].string ?? "")/\(o["roleRef"]["name"].string ?? "")") }, .age] + subjectsWide, nameRule: .pathSegment),
     ]
 
     // MARK: schemas

@@ -310,3 +310,48 @@ def test_describe_service_and_ingress_work(cluster, ns):
     assert "example.com" in k("describe", "ingress", "web").stdout
     kubernetes = json.loads(cluster.kubectl("get", "endpointslice", "kubernetes", "-n", "default", "-o", "json").stdout)
     assert kubernetes["ports"] == [{"name": "https", "port": cluster.port, "protocol": "TCP"}]
+
+
+def test_what_real_clusters_fill_in(cluster, ns):
+    k = lambda *a, **kw: cluster.kubectl(*a, "-n", ns, **kw)
+    # A service-account token Secret made by hand is filled by the tokens controller, and its token works.
+    k("create", "sa", "robot")
+    create(cluster, ns, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "robot-token",
+                         "annotations": {"kubernetes.io/service-account.name": "robot"}},
+                         "type": "kubernetes.io/service-account-token"}, check=True)
+    secret = wait_for("the token", lambda: (s := json.loads(k("get", "secret", "robot-token", "-o", "json").stdout))["data"].get("token") and s)
+    assert set(secret["data"]) == {"token", "ca.crt", "namespace"}
+    assert secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] == k("get", "sa", "robot", "-o", "jsonpath={.metadata.uid}").stdout
+    import base64
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    whoami = cluster.kubectl("auth", "whoami", "--token", token, "-o", "jsonpath={.status.userInfo.username}", check=False)
+    assert whoami.stdout == f"system:serviceaccount:{ns}:robot", whoami.stderr
+
+    # The scale subresource says the workload's selector.
+    k("create", "deployment", "web", "--image=i", "--replicas=2")
+    scale = json.loads(k("get", "--raw", f"/apis/apps/v1/namespaces/{ns}/deployments/web/scale").stdout)
+    assert scale["status"]["selector"] == "app=web"
+
+    # Services and network policies get upstream's defaults.
+    k("create", "service", "nodeport", "np", "--tcp=80:80")
+    svc = json.loads(k("get", "svc", "np", "-o", "json").stdout)
+    assert svc["spec"]["externalTrafficPolicy"] == "Cluster" and svc["spec"]["ports"][0]["nodePort"] >= 30000
+    k("patch", "svc", "np", "-p", '{"spec":{"type":"ClusterIP"}}')
+    assert "nodePort" not in json.loads(k("get", "svc", "np", "-o", "json").stdout)["spec"]["ports"][0]
+    k("create", "service", "externalname", "ext", "--external-name=example.com")
+    assert "ipFamilies" not in json.loads(k("get", "svc", "ext", "-o", "json").stdout)["spec"]
+    create(cluster, ns, {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "np"},
+                         "spec": {"podSelector": {}, "egress": [{"ports": [{"port": 53}]}]}}, check=True)
+    policy = json.loads(k("get", "netpol", "np", "-o", "json").stdout)["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"] and policy["egress"][0]["ports"][0]["protocol"] == "TCP"
+
+    # Tables and field selectors as upstream's.
+    k("create", "rolebinding", "rb", "--clusterrole=view", "--user=jane", f"--serviceaccount={ns}:robot")
+    assert k("get", "rolebinding", "rb", "-o", "wide").stdout.splitlines()[0].split() == ["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"]
+    events = k("get", "events", "-o", "wide").stdout.splitlines()[0].split()
+    assert events[:4] == ["LAST", "SEEN", "TYPE", "REASON"] and events[-1] == "NAME"
+    assert k("get", "events").stdout.splitlines()[0].split()[:2] == ["LAST", "SEEN"]
+    assert cluster.kubectl("get", "ns", "--field-selector", "status.phase=Active", "-o", "name").returncode == 0
+    assert "np" in k("get", "svc", "--field-selector", "spec.type=ClusterIP", "-o", "name").stdout
+    readyz = cluster.kubectl("get", "--raw", "/readyz?verbose").stdout
+    assert readyz.startswith("[+]ping ok\n") and readyz.endswith("readyz check passed\n")
