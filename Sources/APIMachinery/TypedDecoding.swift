@@ -19,7 +19,13 @@ public enum TypedDecoding {
     }
 
     public static func firstMismatch(_ object: JSON, message: String) -> Mismatch? {
-        guard fields[message] != nil, let error = check(object, message: message, path: []) else { return nil }
+        guard fields[message] != nil else { return nil }
+        // The walk allocates nothing while every value fits; only when one does not is it done
+        // again in key order, so the error named among several is always the same.
+        var walk = Walk(sorted: false)
+        guard walk.object(object, message: message) != nil else { return nil }
+        walk = Walk(sorted: true)
+        guard let error = walk.object(object, message: message) else { return nil }
         let goType = error.hasPrefix("json: cannot unmarshal ") ? error.components(separatedBy: " of type ").last : nil
         return Mismatch(message: error, goType: goType)
     }
@@ -45,90 +51,111 @@ public enum TypedDecoding {
         return result
     }()
 
-    static func check(_ object: JSON, message: String, path: [String]) -> String? {
-        guard case .object(let members) = object, let table = fields[message] else { return nil }
-        let structName = String(message.split(separator: ".").last ?? "")
-        for key in members.keys.sorted() {
-            guard let field = table[key], let value = members[key], !value.isNull else { continue }
-            let fieldPath = path + [key]
-            if field.repeated {
-                guard case .array(let items) = value else {
-                    return typeError(value, structName, fieldPath, "[]" + goType(field.type))
-                }
-                for item in items where !item.isNull {
-                    if let error = checkValue(item, field.type, structName, fieldPath) { return error }
-                }
-            } else if let error = checkValue(value, field.type, structName, fieldPath) {
-                return error
-            }
-        }
-        return nil
-    }
+    /// One walk over an object, keeping the path of JSON names it is at.
+    struct Walk {
+        let sorted: Bool
+        var path: [String] = []
 
-    static func checkValue(_ value: JSON, _ type: ProtobufFields.FieldType, _ structName: String, _ path: [String]) -> String? {
-        switch type {
-        case .scalar(let scalar):
-            return checkScalar(value, scalar, structName, path)
-        case .map(_, let valueType):
-            guard case .object(let entries) = value else { return typeError(value, structName, path, goType(type)) }
-            for key in entries.keys.sorted() {
-                guard let entry = entries[key], !entry.isNull else { continue }
-                if let error = checkValue(entry, valueType, structName, path) { return error }
+        init(sorted: Bool) { self.sorted = sorted }
+
+        mutating func object(_ object: JSON, message: String) -> String? {
+            guard case .object(let members) = object, let table = fields[message] else { return nil }
+            if sorted {
+                for key in members.keys.sorted() {
+                    if let error = member(key, members[key]!, table, message) { return error }
+                }
+            } else {
+                for (key, value) in members {
+                    if let error = member(key, value, table, message) { return error }
+                }
             }
             return nil
-        case .message(let name):
-            switch name {
-            case "resource.Quantity":
-                if let s = value.string, Quantity.parse(s) != nil { return nil }
-                if value.number != nil { return nil }
-                return "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
-            case "intstr.IntOrString":
-                if value.string != nil { return nil }
-                return checkScalar(value, .int32, structName, path)
-            case "meta.v1.Time", "meta.v1.MicroTime":
-                guard let s = value.string else { return typeError(value, structName, path, "string") }
-                if APITime.parse(s) == nil {
-                    return "parsing time \"\(s)\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"\(s)\" as \"2006\""
+        }
+
+        mutating func member(_ key: String, _ value: JSON, _ table: [String: ProtobufFields.Field], _ message: String) -> String? {
+            guard let field = table[key], !value.isNull else { return nil }
+            path.append(key)
+            defer { path.removeLast() }
+            if field.repeated {
+                guard case .array(let items) = value else { return typeError(value, message, path, "[]" + goType(field.type)) }
+                for item in items where !item.isNull {
+                    if let error = self.value(item, field.type, message) { return error }
                 }
                 return nil
-            case "meta.v1.Duration":
-                return value.string == nil ? typeError(value, structName, path, "string") : nil
-            case "runtime.RawExtension", "meta.v1.FieldsV1":
+            }
+            return self.value(value, field.type, message)
+        }
+
+        mutating func value(_ value: JSON, _ type: ProtobufFields.FieldType, _ message: String) -> String? {
+            switch type {
+            case .scalar(let scalar):
+                return checkScalar(value, scalar, message, path)
+            case .map(_, let valueType):
+                guard case .object(let entries) = value else { return typeError(value, message, path, goType(type)) }
+                for entry in entries.values where !entry.isNull {
+                    if let error = self.value(entry, valueType, message) { return error }
+                }
                 return nil
-            default:
-                guard case .object = value else { return typeError(value, structName, path, goType(type)) }
-                return check(value, message: name, path: path)
+            case .message(let name):
+                switch name {
+                case "resource.Quantity":
+                    if let s = value.string, Quantity.parse(s) != nil { return nil }
+                    if value.number != nil { return nil }
+                    return "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+                case "intstr.IntOrString":
+                    if value.string != nil { return nil }
+                    return checkScalar(value, .int32, message, path)
+                case "meta.v1.Time", "meta.v1.MicroTime":
+                    guard let s = value.string else { return typeError(value, message, path, "string") }
+                    if APITime.parse(s) == nil {
+                        return "parsing time \"\(s)\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"\(s)\" as \"2006\""
+                    }
+                    return nil
+                case "meta.v1.Duration":
+                    return value.string == nil ? typeError(value, message, path, "string") : nil
+                case "runtime.RawExtension", "meta.v1.FieldsV1":
+                    return nil
+                default:
+                    guard case .object = value else { return typeError(value, message, path, goType(type)) }
+                    return object(value, message: name)
+                }
             }
         }
     }
 
-    static func checkScalar(_ value: JSON, _ scalar: ProtobufFields.Scalar, _ structName: String, _ path: [String]) -> String? {
-        let type = goType(.scalar(scalar))
-        switch scalar {
-        case .string, .bytes:
-            return value.string == nil ? typeError(value, structName, path, type) : nil
-        case .bool:
-            return value.bool == nil ? typeError(value, structName, path, type) : nil
-        case .double, .float:
-            return value.number == nil ? typeError(value, structName, path, type) : nil
-        case .int32, .int64, .uint32, .uint64:
-            guard let n = value.number else { return typeError(value, structName, path, type) }
+    /// A scalar of the right JSON type passes without building anything.
+    static func checkScalar(_ value: JSON, _ scalar: ProtobufFields.Scalar, _ message: String, _ path: [String]) -> String? {
+        switch (scalar, value) {
+        case (.string, .string), (.bytes, .string), (.bool, .bool), (.double, .int), (.double, .double), (.float, .int), (.float, .double),
+             (.int64, .int), (.uint64, .int):
+            return nil
+        case (.int32, .int(let n)) where n >= -2_147_483_648 && n <= 2_147_483_647: return nil
+        case (.uint32, .int(let n)) where n >= 0 && n <= 4_294_967_295: return nil
+        case (.int32, .int(let n)), (.uint32, .int(let n)):
+            return numberError(String(n), message, path, scalar)
+        case (.int32, .double(let d)), (.int64, .double(let d)), (.uint32, .double(let d)), (.uint64, .double(let d)):
             let range: ClosedRange<Double> = switch scalar {
             case .int32: -2_147_483_648...2_147_483_647
             case .uint32: 0...4_294_967_295
             case .uint64: 0...1.8446744073709552e19
             default: -9.223372036854776e18...9.223372036854776e18
             }
-            if n.rounded() != n || !range.contains(n) {
-                let literal = value.int.map(String.init) ?? String(n)
-                return "json: cannot unmarshal number \(literal) into Go struct field \(structName).\(path.joined(separator: ".")) of type \(type)"
-            }
-            return nil
+            return d.rounded() == d && range.contains(d) ? nil : numberError(String(d), message, path, scalar)
+        default:
+            return typeError(value, message, path, goType(.scalar(scalar)))
         }
     }
 
-    static func typeError(_ value: JSON, _ structName: String, _ path: [String], _ type: String) -> String {
-        "json: cannot unmarshal \(jsonKind(value)) into Go struct field \(structName).\(path.joined(separator: ".")) of type \(type)"
+    /// A number that does not fit the integer it is for: encoding/json names the number.
+    static func numberError(_ literal: String, _ message: String, _ path: [String], _ scalar: ProtobufFields.Scalar) -> String {
+        "json: cannot unmarshal number \(literal) into Go struct field \(structName(message)).\(path.joined(separator: ".")) of type \(goType(.scalar(scalar)))"
+    }
+
+    /// The Go struct's name: the message's last part.
+    static func structName(_ message: String) -> String { message.split(separator: ".").last.map(String.init) ?? message }
+
+    static func typeError(_ value: JSON, _ message: String, _ path: [String], _ type: String) -> String {
+        "json: cannot unmarshal \(jsonKind(value)) into Go struct field \(structName(message)).\(path.joined(separator: ".")) of type \(type)"
     }
 
     /// encoding/json's name for what it found.

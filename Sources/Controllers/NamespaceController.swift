@@ -14,6 +14,7 @@ public struct NamespaceController: Controller {
     let pods: Informer
 
     static let finalizer = JSON.string("kubernetes")
+    static let deletionGracePeriod = Duration.seconds(5)
 
     public init(client: Client, informers: InformerFactory) {
         self.client = client
@@ -40,8 +41,16 @@ public struct NamespaceController: Controller {
     struct ContentRemaining: Error {}
 
     public func reconcile(_ key: String) async throws {
-        guard let ns = await namespaces.get(key), !ns["metadata"]["deletionTimestamp"].isNull,
+        guard let ns = await namespaces.get(key), let deleted = ns["metadata"]["deletionTimestamp"].string.flatMap(APITime.parse),
               (ns["spec"]["finalizers"].array ?? []).contains(Self.finalizer) else { return }
+        // Upstream waits five seconds before emptying a namespace (namespaceDeletionGracePeriod),
+        // so what a client deletes right after it (`kubectl delete -f` of a bundle with its
+        // namespace) is still there to be deleted.
+        let wait = deleted.addingTimeInterval(Double(Self.deletionGracePeriod.components.seconds)).timeIntervalSinceNow
+        if wait > 0 {
+            queue.add(key, after: .milliseconds(Int64(wait * 1000) + 10))
+            return
+        }
         var remaining: [String] = [], finalizers: [String: Int] = [:]
         var failure: String?
         for def in client.registry.catalog.all where def.namespaced && def.verbs.contains("deletecollection") {

@@ -279,6 +279,22 @@ def test_namespaces_and_storage_protection(cluster, ns):
         assert r.stderr.strip() == f'Error from server (Forbidden): namespaces "{name}" is forbidden: this namespace may not be deleted'
     r = create(cluster, "no-such-namespace", pod("p"))
     assert r.stderr.strip().endswith('namespaces "no-such-namespace" not found')
+    # A bundle with its namespace is deleted as a whole: the namespace shows Terminating meanwhile.
+    bundle = "\n---\n".join(json.dumps(o) for o in [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"{ns}-bundle"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": f"{ns}-bundle"}, "data": {"a": "b"}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": f"{ns}-bundle"},
+         "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}},
+                                                                         "spec": {"containers": [{"name": "c", "image": "i"}]}}}}])
+    cluster.kubectl("apply", "-f", "-", input=bundle)
+    r = cluster.kubectl("delete", "-f", "-", "--wait=false", input=bundle, check=False)
+    assert r.returncode == 0, r.stderr
+    assert cluster.kubectl("get", "ns", f"{ns}-bundle", "-o", "jsonpath={.status.phase}").stdout == "Terminating"
+    wait_for("the namespace gone", lambda: cluster.kubectl("get", "ns", f"{ns}-bundle", check=False).returncode != 0, timeout=60)
+    # Waiting for it all to go, as kubectl does by default, also ends well.
+    cluster.kubectl("apply", "-f", "-", input=bundle)
+    r = cluster.kubectl("delete", "-f", "-", input=bundle, check=False)
+    assert r.returncode == 0, r.stderr
     k = lambda *a, **kw: cluster.kubectl(*a, "-n", ns, **kw)
     claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
              "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Mi"}}}}

@@ -1,5 +1,6 @@
 import APIMachinery
 import Resources
+import Synchronization
 
 public enum AdmissionOperation: String, Sendable { case create = "CREATE", update = "UPDATE", delete = "DELETE" }
 
@@ -15,6 +16,8 @@ public struct AdmissionRequest: Sendable {
     public let subresource: Registry.Subresource?
     public let dryRun: Bool
     public let registry: Registry
+    /// Objects the plugins of this request have read (a namespace is read by several of them).
+    let reads = AdmissionReads()
 
     public var namespace: String { object["metadata"]["namespace"].string ?? old?["metadata"]["namespace"].string ?? "" }
     public var name: String {
@@ -25,6 +28,16 @@ public struct AdmissionRequest: Sendable {
     /// Whether this is a write to the main resource `plural` of the core group (or of `group`).
     public func isResource(_ plural: String, group: String = "") -> Bool {
         def.group == group && def.plural == plural && subresource == nil
+    }
+
+    /// The object `name` of a core resource, read once per request whichever plugins ask.
+    public func get(_ plural: String, namespace: String?, name: String) async throws(StatusError) -> JSON {
+        let key = "\(plural)/\(namespace ?? "")/\(name)"
+        if let known = reads.get(key) { return known }
+        guard let def = registry.catalog.lookup(group: "", version: "v1", plural: plural) else { throw .notFoundPath() }
+        let object = try await registry.get(def, namespace: namespace, name: name)
+        reads.set(key, object)
+        return object
     }
 
     /// upstream's `pods "web" is forbidden: MESSAGE`.
@@ -50,4 +63,11 @@ extension AdmissionPlugin {
     public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {}
     public func validate(_ request: AdmissionRequest) async throws(StatusError) {}
     public func release(_ def: ResourceDefinition, object: JSON) async {}
+}
+
+/// What one request's plugins have read, shared between its phases.
+final class AdmissionReads: Sendable {
+    let objects = Mutex<[String: JSON]>([:])
+    func get(_ key: String) -> JSON? { objects.withLock { $0[key] } }
+    func set(_ key: String, _ object: JSON) { objects.withLock { $0[key] = object } }
 }

@@ -17,9 +17,8 @@ public struct NamespaceLifecycle: AdmissionPlugin {
         }
         guard request.operation == .create, request.def.namespaced, request.subresource == nil else { return }
         let namespace = request.namespace
-        guard let nsDef = request.registry.catalog.lookup(group: "", version: "v1", plural: "namespaces") else { return }
         let ns: JSON
-        do { ns = try await request.registry.get(nsDef, namespace: nil, name: namespace) } catch {
+        do { ns = try await request.get("namespaces", namespace: nil, name: namespace) } catch {
             throw error.code == 404 ? .notFound(GroupResource(group: "", resource: "namespaces"), namespace) : error
         }
         if ns["metadata"]["deletionTimestamp"].string != nil || ns["status"]["phase"].string == "Terminating" {

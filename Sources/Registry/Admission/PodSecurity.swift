@@ -28,8 +28,7 @@ public struct PodSecurity: AdmissionPlugin {
             let path = isPod ? ["spec"] : (template ?? []) + ["spec"]
             if old[path: path] == request.object[path: path] { return }
         }
-        guard let nsDef = request.registry.catalog.lookup(group: "", version: "v1", plural: "namespaces"),
-              let ns = try? await request.registry.get(nsDef, namespace: nil, name: request.namespace) else { return }
+        guard let ns = try? await request.get("namespaces", namespace: nil, name: request.namespace) else { return }
         let labels = ns["metadata"]["labels"].stringMap
         let podSpec = isPod ? request.object["spec"] : request.object[path: (template ?? []) + ["spec"]]
         let podMeta = isPod ? request.object["metadata"] : request.object[path: (template ?? []) + ["metadata"]]

@@ -2,9 +2,10 @@ import APIMachinery
 import Resources
 
 /// Upstream's ServiceAccount admission for new pods: the account defaults to `default` and must
-/// exist, and unless the pod or its account opts out (automountServiceAccountToken: false) it gets the `kube-api-access-XXXXX`
-/// projected volume (a bound token, the cluster CA, the namespace) mounted read-only in every
-/// container at /var/run/secrets/kubernetes.io/serviceaccount, where client libraries look.
+/// exist, and unless the pod or its account opts out (automountServiceAccountToken: false) it
+/// gets the `kube-api-access-XXXXX` projected volume (a bound token, the cluster CA, the
+/// namespace) mounted read-only in every container at /var/run/secrets/kubernetes.io/serviceaccount,
+/// where client libraries look.
 public struct ServiceAccountAdmission: AdmissionPlugin {
     public static let mountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
     /// Upstream's token lifetime for this volume: an hour and seven seconds.
@@ -26,8 +27,7 @@ public struct ServiceAccountAdmission: AdmissionPlugin {
             (spec[list].array ?? []).contains { c in (c["volumeMounts"].array ?? []).contains { $0["mountPath"].string == Self.mountPath } }
         }
         if mounted { return }
-        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
-        let name = "kube-api-access-" + String((0..<5).map { _ in alphabet.randomElement()! })
+        let name = ObjectMetaRules.generatedName("kube-api-access-")
         let volume: JSON = [
             "name": .string(name),
             "projected": ["defaultMode": 420, "sources": [
