@@ -53,7 +53,8 @@ public struct NamespaceController: Controller {
         }
         var remaining: [String] = [], finalizers: [String: Int] = [:]
         var failure: String?
-        for def in client.registry.catalog.all where def.namespaced && def.verbs.contains("deletecollection") {
+        // A resource stored as another (events.k8s.io's events) is emptied with that one.
+        for def in client.registry.catalog.all where def.namespaced && def.verbs.contains("deletecollection") && def.storedAs == nil {
             let resource = client.resource(def.group, def.version, def.plural)
             do throws(StatusError) {
                 try await resource.deleteCollection(key)

@@ -33,6 +33,6 @@ struct ObjectFilter: Sendable {
 
     func matches(_ stored: StoredObject, _ registry: Registry) throws(StatusError) -> Bool {
         if !active { return true }
-        return matches(try registry.decode(stored))
+        return matches(try registry.decode(stored, as: def))
     }
 }

@@ -22,7 +22,8 @@ public final class Registry: Sendable {
     // MARK: keys
 
     static func storagePrefix(_ def: ResourceDefinition) -> String {
-        "/registry/\(def.group.isEmpty ? "core" : def.group)/\(def.plural)/"
+        let group = def.storedAs?.group ?? def.group, plural = def.storedAs?.plural ?? def.plural
+        return "/registry/\(group.isEmpty ? "core" : group)/\(plural)/"
     }
 
     func key(_ def: ResourceDefinition, _ namespace: String?, _ name: String) -> String {
@@ -38,7 +39,7 @@ public final class Registry: Sendable {
 
     public func get(_ def: ResourceDefinition, namespace: String?, name: String) async throws(StatusError) -> JSON {
         guard let stored = try await load(def, namespace, name) else { throw .notFound(def.groupResource, name) }
-        return try decode(stored)
+        return try decode(stored, as: def)
     }
 
     func load(_ def: ResourceDefinition, _ namespace: String?, _ name: String) async throws(StatusError) -> StoredObject? {
@@ -50,6 +51,22 @@ public final class Registry: Sendable {
         do { return try JSON.parse(stored.value) } catch {
             throw .internalError("stored object \(stored.key) is not valid JSON: \(error)")
         }
+    }
+
+    /// A stored object in the form the resource serves it.
+    func decode(_ stored: StoredObject, as def: ResourceDefinition) throws(StatusError) -> JSON {
+        let obj = try decode(stored)
+        return def.storedAs.map { $0.fromStorage(obj) } ?? obj
+    }
+
+    /// The stored bytes in the form the resource serves them: as they are, unless converted.
+    func serialized(_ stored: StoredObject, as def: ResourceDefinition) throws(StatusError) -> Data {
+        def.storedAs == nil ? stored.value : try decode(stored, as: def).data()
+    }
+
+    /// Remembers a write under its key in the stored form, which is what a later read decodes.
+    func remember(_ obj: JSON, _ def: ResourceDefinition, key: String, revision: Int64) {
+        decoded.remember(def.storedAs.map { $0.toStorage(obj) } ?? obj, key: key, revision: revision)
     }
 
     /// A page of a list. Items stay serialized unless a selector needs to look inside them, so a
@@ -101,7 +118,7 @@ public final class Registry: Sendable {
             }
             atRevision = page.revision
             revision = page.revision
-            for o in page.objects where try filter.matches(o, self) { items.append(o.value) }
+            for o in page.objects where try filter.matches(o, self) { items.append(try serialized(o, as: def)) }
             lastKey = page.objects.last?.key ?? lastKey
             startAfter = lastKey
             more = page.hasMore
@@ -170,10 +187,10 @@ public final class Registry: Sendable {
         while true {
             let name = prepared["metadata"]["name"].string ?? ""
             do {
-                let stored = try await store.create(key(def, meta["namespace"].string, name), encode: Self.stamped(prepared))
+                let stored = try await store.create(key(def, meta["namespace"].string, name), encode: Self.stamped(prepared, def))
                 var created = prepared
                 created["metadata"]["resourceVersion"] = .string(String(stored.revision))
-                decoded.remember(created, key: stored.key, revision: stored.revision)
+                remember(created, def, key: stored.key, revision: stored.revision)
                 return created
             } catch {
                 if let generateName, attempts < 8, case StorageError.keyExists = error {
@@ -304,7 +321,7 @@ public final class Registry: Sendable {
                 }
                 throw .notFound(def.groupResource, name)
             }
-            let old = try decode(stored)
+            let old = try decode(stored, as: def)
             var obj = try transform(old, stored.revision)
             try checkTypes(obj, def)
             try dropUnknownFields(&obj, def, options)
@@ -339,10 +356,10 @@ public final class Registry: Sendable {
             }
             let prepared = obj
             do {
-                let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared))
+                let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared, def))
                 var result = prepared
                 result["metadata"]["resourceVersion"] = .string(String(updated.revision))
-                decoded.remember(result, key: updated.key, revision: updated.revision)
+                remember(result, def, key: updated.key, revision: updated.revision)
                 return (result, false)
             } catch StorageError.conflict {
                 continue
@@ -489,7 +506,7 @@ public final class Registry: Sendable {
         }
         for _ in 0..<16 {
             guard let stored = try await load(def, namespace, name) else { throw .notFound(def.groupResource, name) }
-            var obj = try decode(stored)
+            var obj = try decode(stored, as: def)
             let meta = obj["metadata"]
             if let uid = options.preconditionUID, uid != meta["uid"].string {
                 throw .conflict(def.groupResource, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(meta["uid"].string ?? "")")
@@ -526,14 +543,14 @@ public final class Registry: Sendable {
                 if options.dryRun { return .pending(marked) }
                 let prepared = marked
                 do {
-                    let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared))
-                    return .pending(try decode(updated))
+                    let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared, def))
+                    return .pending(try decode(updated, as: def))
                 } catch StorageError.conflict { continue } catch { throw Self.status(error, def, name) }
             }
             if options.dryRun { return .deleted(obj) }
             do {
                 let event = try await store.delete(stored.key, expectedRevision: stored.revision)
-                var last = try decode(event.object)
+                var last = try decode(event.object, as: def)
                 last["metadata"]["resourceVersion"] = .string(String(event.revision))
                 for plugin in admission { await plugin.release(def, object: last) }
                 return .deleted(last)
@@ -584,9 +601,10 @@ public final class Registry: Sendable {
     // MARK: checks
 
     /// The bytes to store for an object at the revision the write takes: its resourceVersion.
-    static func stamped(_ obj: JSON) -> @Sendable (Int64) -> Data {
-        { rev in
-            var o = obj
+    static func stamped(_ obj: JSON, _ def: ResourceDefinition) -> @Sendable (Int64) -> Data {
+        let stored = def.storedAs.map { $0.toStorage(obj) } ?? obj
+        return { rev in
+            var o = stored
             o["metadata"]["resourceVersion"] = .string(String(rev))
             return o.data()
         }

@@ -82,7 +82,7 @@ extension Registry {
                 out.yield(Self.bookmark(apiVersion, kind, storageWatch.startRevision, initialEnd: true))
             }
             for await event in storageWatch.events {
-                if let e = self.watchEvent(event, filter) { out.yield(e) }
+                if let e = self.watchEvent(event, filter, def) { out.yield(e) }
                 lastRevision.advance(to: event.revision)
                 if remainingInitial > 0 {
                     remainingInitial -= 1
@@ -120,12 +120,12 @@ extension Registry {
 
     /// A storage event as a filtered watcher sees it: an object leaving the selection is DELETED
     /// for it, one entering is ADDED.
-    func watchEvent(_ event: StorageEvent, _ filter: ObjectFilter) -> WatchEvent? {
-        if !filter.active && event.kind != .deleted {
+    func watchEvent(_ event: StorageEvent, _ filter: ObjectFilter, _ def: ResourceDefinition) -> WatchEvent? {
+        if !filter.active && event.kind != .deleted && def.storedAs == nil {
             return WatchEvent(type: event.kind.rawValue, serialized: event.object.value,
                               decoded: decoded.object(key: event.object.key, revision: event.object.revision))
         }
-        guard var obj = try? decode(event.object) else { return nil }
+        guard var obj = try? decode(event.object, as: def) else { return nil }
         if event.kind == .deleted { obj["metadata"]["resourceVersion"] = .string(String(event.revision)) }
         guard filter.active else { return WatchEvent(type: event.kind.rawValue, object: obj) }
         let now = filter.matches(obj)
@@ -133,7 +133,7 @@ extension Registry {
         case .added, .deleted:
             return now ? WatchEvent(type: event.kind.rawValue, object: obj) : nil
         case .modified:
-            let before = event.previous.flatMap { try? decode($0) }.map(filter.matches) ?? false
+            let before = event.previous.flatMap { try? decode($0, as: def) }.map(filter.matches) ?? false
             switch (before, now) {
             case (true, true): return WatchEvent(type: "MODIFIED", object: obj)
             case (false, true): return WatchEvent(type: "ADDED", object: obj)

@@ -28,6 +28,9 @@ public struct ResourceDefinition: Sendable {
     public var schemaName: String?
     /// Sent as a warning with every request to a deprecated API (kubectl prints `Warning: ...`).
     public var deprecationWarning: String?
+    /// Set when this resource is another one's objects seen through a second API group: nil for
+    /// resources that keep their own.
+    public var storedAs: StoredVersion?
 
     public static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -37,7 +40,7 @@ public struct ResourceDefinition: Sendable {
         verbs: [String] = ResourceDefinition.standardVerbs, hasStatus: Bool = false, scale: ScaleSubresource? = nil,
         tracksGeneration: Bool = false, nameRule: NameRule = .dns1123Subdomain, strategy: ResourceStrategy = .init(),
         columns: [PrinterColumn] = [.age], fieldSelectors: [String: @Sendable (JSON) -> String?] = [:],
-        schemaName: String? = nil, deprecationWarning: String? = nil
+        schemaName: String? = nil, deprecationWarning: String? = nil, storedAs: StoredVersion? = nil
     ) {
         self.group = group
         self.version = version
@@ -57,6 +60,7 @@ public struct ResourceDefinition: Sendable {
         self.fieldSelectors = fieldSelectors
         self.schemaName = schemaName
         self.deprecationWarning = deprecationWarning
+        self.storedAs = storedAs
     }
 
     /// The same resource, with a warning for every request to it.
@@ -78,6 +82,26 @@ public struct ResourceDefinition: Sendable {
     public var groupResource: GroupResource { GroupResource(group: group, resource: plural) }
     public var apiVersion: String { groupVersion.description }
     public var listKind: String { kind + "List" }
+}
+
+/// Where a resource served through two API groups keeps its objects, and how this group's form
+/// converts to and from the stored one. Upstream keeps one object per event and serves it both as
+/// core/v1 and as events.k8s.io/v1; here the store holds the core form and the registry converts
+/// at its edges, so strategies, columns and selectors see the form they were declared for.
+public struct StoredVersion: Sendable {
+    /// The group and plural the objects are stored under.
+    public var group: String
+    public var plural: String
+    public var fromStorage: @Sendable (JSON) -> JSON
+    public var toStorage: @Sendable (JSON) -> JSON
+
+    public init(group: String, plural: String, fromStorage: @escaping @Sendable (JSON) -> JSON,
+                toStorage: @escaping @Sendable (JSON) -> JSON) {
+        self.group = group
+        self.plural = plural
+        self.fromStorage = fromStorage
+        self.toStorage = toStorage
+    }
 }
 
 public struct ScaleSubresource: Sendable {

@@ -233,26 +233,7 @@ public enum ScratchResources {
                fields: ["type": { $0["type"].string }], strategy: .init(defaults: { o in if o["type"].isNull { o["type"] = "Opaque" } },
                                                                         validate: ConfigValidation.secret, validateUpdate: ConfigValidation.secretUpdate)),
         simple("", "ServiceAccount", "serviceaccounts", ["sa"], columns: [count("Secrets", ["secrets"]), .age]),
-        simple("", "Event", "events", ["ev"], columns: [
-            PrinterColumn("Last Seen") { o in .string(APITime.age(o["lastTimestamp"].isNull ? o["eventTime"] : o["lastTimestamp"])) },
-            .field("Type", ["type"]), .field("Reason", ["reason"]),
-            PrinterColumn("Object") { o in .string("\((o["involvedObject"]["kind"].string ?? "").lowercased())/\(o["involvedObject"]["name"].string ?? "")") },
-            .field("Subobject", ["involvedObject", "fieldPath"], priority: 1, none: ""),
-            PrinterColumn("Source", priority: 1) { o in
-                let source = o["source"]["component"].string ?? o["reportingComponent"].string ?? ""
-                let host = o["source"]["host"].string ?? ""
-                return .string(host.isEmpty ? source : "\(source), \(host)")
-            },
-            .field("Message", ["message"], none: ""),
-            PrinterColumn("First Seen", priority: 1) { o in .string(APITime.age(o["firstTimestamp"].isNull ? o["eventTime"] : o["firstTimestamp"])) },
-            PrinterColumn("Count", type: "integer", priority: 1) { o in .int(o["count"].int ?? 1) },
-            // kubectl shows an event's name only with -o wide, last.
-            PrinterColumn("Name", format: "name", priority: 1) { o in o["metadata"]["name"] }],
-            fields: ["involvedObject.kind": { $0["involvedObject"]["kind"].string }, "involvedObject.namespace": { $0["involvedObject"]["namespace"].string },
-                     "involvedObject.name": { $0["involvedObject"]["name"].string }, "involvedObject.uid": { $0["involvedObject"]["uid"].string },
-                     "involvedObject.apiVersion": { $0["involvedObject"]["apiVersion"].string }, "involvedObject.resourceVersion": { $0["involvedObject"]["resourceVersion"].string },
-                     "involvedObject.fieldPath": { $0["involvedObject"]["fieldPath"].string }, "reason": { $0["reason"].string }, "type": { $0["type"].string },
-                     "source": { $0["source"]["component"].string }, "reportingComponent": { $0["reportingComponent"].string }]),
+        Events.coreV1,
         simple("", "Node", "nodes", ["no"], namespaced: false, hasStatus: true, columns: [
             PrinterColumn("Status") { o in
                 var status = (o["status"]["conditions"].array ?? []).first { $0["type"] == "Ready" }.map { $0["status"] == "True" ? "Ready" : "NotReady" } ?? "Unknown"
@@ -399,7 +380,7 @@ public enum ScratchResources {
             PrinterColumn("Ports") { o in .string((o["ports"].array ?? []).compactMap { $0["port"].int.map(String.init) }.joined(separator: ",").isEmpty ? "<unset>" : (o["ports"].array ?? []).compactMap { $0["port"].int.map(String.init) }.joined(separator: ",")) },
             PrinterColumn("Endpoints") { o in .string((o["endpoints"].array ?? []).flatMap { ($0["addresses"].array ?? []).compactMap(\.string) }.joined(separator: ",").isEmpty ? "<unset>" : (o["endpoints"].array ?? []).flatMap { ($0["addresses"].array ?? []).compactMap(\.string) }.joined(separator: ",")) }, .age]),
         simple("coordination.k8s.io", "Lease", "leases", columns: [.field("Holder", ["spec", "holderIdentity"], none: ""), .age]),
-        simple("events.k8s.io", "Event", "events", ["ev"]),
+        Events.eventsV1,
         // networking.k8s.io: served because kubectl's default prune set (apply --prune) lists Ingress.
         simple("networking.k8s.io", "Ingress", "ingresses", ["ing"], hasStatus: true, columns: [
             .field("Class", ["spec", "ingressClassName"]),

@@ -422,6 +422,8 @@ def test_killed_stopped_and_deleted(node, tmp_path, images):
         assert p.cubby("stop").stdout.splitlines()[-1] == "🛑  1 node stopped."
         assert not [f for f in leftovers(p, mine) if not f.startswith(("/run/cubby", str(p.directory)))]
         p.cubby("start")
+        # Until the kubelet's first sync the pods still show their status from before the stop.
+        p.wait("--for=jsonpath={.status.containerStatuses[0].restartCount}=1", "pod", "-l", "app=web")
         p.wait("--for=condition=Ready", "pod", "-l", "app=web")
         for x in p.get("pods", "-l", "app=web")["items"]:
             s = x["status"]["containerStatuses"][0]

@@ -371,3 +371,53 @@ def test_what_real_clusters_fill_in(cluster, ns):
     assert "np" in k("get", "svc", "--field-selector", "spec.type=ClusterIP", "-o", "name").stdout
     readyz = cluster.kubectl("get", "--raw", "/readyz?verbose").stdout
     assert readyz.startswith("[+]ping ok\n") and readyz.endswith("readyz check passed\n")
+
+
+def test_events_through_both_apis(cluster, ns):
+    api = k8s_config.new_client_from_config(config_file=cluster.kubeconfig)
+    events_v1, core = k8s.EventsV1Api(api), k8s.CoreV1Api(api)
+    cluster.kubectl("create", "configmap", "cfg", "-n", ns)
+    regarding = {"apiVersion": "v1", "kind": "ConfigMap", "name": "cfg", "namespace": ns}
+    now = "2026-12-01T10:00:00.000000Z"
+    # A watch through events.k8s.io sees what is written through core/v1, in its own words.
+    stream = events_v1.list_namespaced_event(ns, watch=True, timeout_seconds=20, _preload_content=False)
+    # Written through events.k8s.io/v1, as client-go's newer recorder writes: kubectl get events
+    # (core/v1) shows it, with the fields under their core names.
+    events_v1.create_namespaced_event(ns, {
+        "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "cfg.1"}, "eventTime": now,
+        "reportingController": "example.com/operator", "reportingInstance": "operator-0", "action": "Reconcile",
+        "reason": "Synced", "note": "configuration synced", "type": "Normal", "regarding": regarding})
+    seen = json.loads(stream.readline())
+    assert seen["type"] == "ADDED" and seen["object"]["note"] == "configuration synced"
+    assert seen["object"]["apiVersion"] == "events.k8s.io/v1" and "message" not in seen["object"]
+    stream.release_conn()
+    legacy = core.read_namespaced_event("cfg.1", ns)
+    assert (legacy.message, legacy.involved_object.name, legacy.reporting_component) == ("configuration synced", "cfg", "example.com/operator")
+    rows = cluster.kubectl("get", "events", "-n", ns, "-o", "wide").stdout.splitlines()
+    assert "configmap/cfg" in rows[1] and "configuration synced" in rows[1] and "example.com/operator, operator-0" in rows[1]
+    # Written through core/v1 (as the cluster's own controllers do): events.k8s.io/v1 lists it, and
+    # upstream's field selectors of that group find it.
+    cluster.kubectl("create", "deployment", "web", "-n", ns, "--image=i")
+    # (kubectl, not the Python client: its model of this group insists on an eventTime, which
+    # events from core/v1 writers have not, on a real cluster as here.)
+    listed = lambda: json.loads(cluster.kubectl("get", "events.events.k8s.io", "-n", ns, "--field-selector", "regarding.name=web",
+                                                "-o", "json").stdout)["items"]
+    found = wait_for("the deployment's event", listed)
+    assert found[0]["regarding"]["kind"] == "Deployment" and found[0]["reason"] == "ScalingReplicaSet"
+    assert found[0]["note"].startswith("Scaled up replica set web-") and found[0]["deprecatedCount"] == 1
+    assert cluster.kubectl("get", "events.events.k8s.io", "-n", ns, "--field-selector", "reportingController=example.com/operator",
+                           "-o", "name").stdout.split() == ["event.events.k8s.io/cfg.1"]
+    # The newer API's rules: eventTime and the reporter are required, and an event is a record.
+    r = create(cluster, ns, {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "bad"},
+                             "reason": "R", "type": "Fatal", "regarding": regarding})
+    assert r.returncode == 1 and r.stderr.strip() == (
+        'The Event "bad" is invalid: \n* eventTime: Required value\n* type: Invalid value: "": has invalid value: Fatal')
+    with pytest.raises(ApiException) as e:
+        events_v1.patch_namespaced_event("cfg.1", ns, {"note": "rewritten"})
+    assert e.value.status == 422 and 'message: Invalid value: "rewritten": field is immutable' in json.loads(e.value.body)["message"]
+    events_v1.patch_namespaced_event("cfg.1", ns, {"series": {"count": 2, "lastObservedTime": now}})
+    assert core.read_namespaced_event("cfg.1", ns).series.count == 2
+    events_v1.delete_namespaced_event("cfg.1", ns)
+    with pytest.raises(ApiException) as e:
+        core.read_namespaced_event("cfg.1", ns)
+    assert e.value.status == 404

@@ -127,6 +127,38 @@ spec:
     assert rows(k("rollout", "history", "daemonset/agent").stdout)[2:] == [["2", "<none>"], ["3", "<none>"]]
 
 
+def test_daemonset_pods_stay_on_noschedule_nodes_and_leave_noexecute_ones(nodes3, wns):
+    k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
+    k("create", "-f", "-", input="""apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: keeper}
+spec:
+  selector: {matchLabels: {app: keeper}}
+  template:
+    metadata: {labels: {app: keeper}}
+    spec:
+      containers: [{name: c, image: busybox}]
+""")
+    k("rollout", "status", "daemonset/keeper", "--timeout=60s")
+    placed = lambda: {p["spec"]["nodeName"]: p["metadata"]["uid"] for p in pods_of(nodes3, wns, "app=keeper")
+                      if not p["metadata"].get("deletionTimestamp")}
+    before = placed()
+    try:
+        # NoSchedule keeps new pods off a node but drives none out; NoExecute does (upstream's
+        # nodeShouldRunDaemonPod). Status counts as upstream's: the pod left on the NoSchedule
+        # node is not desired there, so misscheduled.
+        nodes3.kubectl("taint", "node", "cubby-m02", "dedicated=infra:NoSchedule")
+        nodes3.kubectl("taint", "node", "cubby-m03", "dedicated=infra:NoExecute")
+        wait_for("the pod to leave the NoExecute node", lambda: set(placed()) == {"cubby", "cubby-m02"})
+        status = lambda: get(nodes3, "ds", "keeper", "-n", wns)["status"]
+        wait_for("one pod desired", lambda: (status()["desiredNumberScheduled"], status()["numberMisscheduled"]) == (1, 1))
+        assert placed()["cubby-m02"] == before["cubby-m02"]
+    finally:
+        nodes3.kubectl("taint", "node", "cubby-m02", "dedicated-", check=False)
+        nodes3.kubectl("taint", "node", "cubby-m03", "dedicated-", check=False)
+    wait_for("a pod back on the untainted node", lambda: set(placed()) == {"cubby", "cubby-m02", "cubby-m03"})
+
+
 def test_replication_controller_takes_its_selector_and_labels_from_the_template(nodes3, wns):
     k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
     k("create", "-f", "-", input="""apiVersion: v1
