@@ -371,6 +371,15 @@ def test_what_real_clusters_fill_in(cluster, ns):
     assert "np" in k("get", "svc", "--field-selector", "spec.type=ClusterIP", "-o", "name").stdout
     readyz = cluster.kubectl("get", "--raw", "/readyz?verbose").stdout
     assert readyz.startswith("[+]ping ok\n") and readyz.endswith("readyz check passed\n")
+    livez = cluster.kubectl("get", "--raw", "/livez?verbose").stdout
+    assert livez.startswith("[+]ping ok\n") and livez.endswith("livez check passed\n")
+
+    # A change-cause follows the Deployment to its newest ReplicaSet, so rollout history lists it.
+    k("annotate", "deployment", "web", "kubernetes.io/change-cause=first image")
+    k("set", "image", "deployment/web", "i=j")
+    k("annotate", "deployment", "web", "--overwrite", "kubernetes.io/change-cause=second image")
+    history = lambda: [line.split(None, 1) for line in k("rollout", "history", "deployment/web").stdout.strip().splitlines()[2:]]
+    wait_for("both causes in the history", lambda: history() == [["1", "first image"], ["2", "second image"]])
 
 
 def test_events_through_both_apis(cluster, ns):
