@@ -41,7 +41,7 @@ extension ResourceRequest {
         let now = Date()
         let expiration = now.addingTimeInterval(Double(seconds))
         let token = tokens.issue(.init(namespace: ns, serviceAccountName: name, serviceAccountUID: sa["metadata"]["uid"].string ?? "",
-                                       audiences: audiences, expiration: expiration, id: UUID().uuidString.lowercased(), bound: bound), now: now)
+                                       audiences: audiences, expiration: expiration, bound: bound), now: now)
         spec["audiences"] = .array(audiences.map { .string($0) })
         spec["expirationSeconds"] = .int(seconds)
         if let bound { spec["boundObjectRef"]["uid"] = .string(bound.uid) }

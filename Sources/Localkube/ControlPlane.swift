@@ -223,7 +223,7 @@ public struct ControlPlane: Sendable {
             guard let signer else { throw StatusError.internalError("no service-account signing key") }
             return signer.issue(.init(namespace: namespace, serviceAccountName: account, serviceAccountUID: accountUID,
                                       audiences: [ServiceAccountTokens.issuer], expiration: Date().addingTimeInterval(100 * 365 * 86400),
-                                      id: UUID().uuidString.lowercased(), bound: .init(kind: "Secret", name: secret, uid: secretUID)))
+                                      bound: .init(kind: "Secret", name: secret, uid: secretUID)))
         }
     }
 
@@ -237,7 +237,7 @@ public struct ControlPlane: Sendable {
             let now = Date(), expiration = now.addingTimeInterval(Double(seconds))
             let token = signer.issue(.init(namespace: namespace, serviceAccountName: account, serviceAccountUID: sa["metadata"]["uid"].string ?? "",
                                            audiences: audiences.isEmpty ? [ServiceAccountTokens.issuer] : audiences, expiration: expiration,
-                                           id: UUID().uuidString.lowercased(), bound: .init(kind: "Pod", name: pod.name, uid: pod.uid)), now: now)
+                                           bound: .init(kind: "Pod", name: pod.name, uid: pod.uid)), now: now)
             return (token, expiration)
         }
     }

@@ -309,8 +309,11 @@ public final class Registry: Sendable {
 
     /// Read, transform, write with the read revision as precondition; retried when another writer
     /// got in between, so a transform always sees the object it replaces.
+    /// `typesChecked`: the transform has already checked the new object's value types (a patch
+    /// does, to answer in the patcher's words), so they are not walked twice.
     func guaranteedUpdate(_ def: ResourceDefinition, _ namespace: String?, _ name: String, options: WriteOptions,
                           subresource: Subresource? = nil, tracksManagedFields: Bool = true, createIfMissing: JSON? = nil,
+                          typesChecked: Bool = false,
                           _ transform: (JSON, Int64) throws(StatusError) -> JSON) async throws(StatusError) -> (JSON, created: Bool) {
         for _ in 0..<16 {
             guard let stored = try await load(def, namespace, name) else {
@@ -323,7 +326,7 @@ public final class Registry: Sendable {
             }
             let old = try decode(stored, as: def)
             var obj = try transform(old, stored.revision)
-            try checkTypes(obj, def)
+            if !typesChecked { try checkTypes(obj, def) }
             try dropUnknownFields(&obj, def, options)
             try prepareUpdate(&obj, old: old, def)
             var request = AdmissionRequest(operation: .update, def: def, object: obj, old: old, subresource: subresource,
@@ -412,28 +415,30 @@ public final class Registry: Sendable {
                       options: WriteOptions = .init(), form: PatchForm? = nil,
                       _ apply: @Sendable (JSON) throws(StatusError) -> JSON) async throws(StatusError) -> JSON {
         guard def.verbs.contains("patch") else { throw .methodNotAllowed() }
-        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options, subresource: subresource) { old, revision throws(StatusError) in
+        // A client's patch is type-checked as it produced it (whole object, before the status is
+        // carried over), in the patcher's words; a scale patch produces a Scale, checked after.
+        let checksPatch = form != nil && subresource != .scale
+        let (obj, _) = try await guaranteedUpdate(def, namespace, name, options: options, subresource: subresource,
+                                                  typesChecked: checksPatch) { old, revision throws(StatusError) in
             switch subresource {
-            case nil:
+            case .scale:
+                let scale = try Self.scale(of: old, def)
+                return try Self.applyScale(try apply(scale), to: old, def)
+            case .binding:
+                throw .methodNotAllowed()
+            case nil, .status:
                 var patched = try apply(old)
-                if let form, let message = def.protobufMessage, let mismatch = TypedDecoding.firstMismatch(patched, message: message) {
+                if checksPatch, let form, let message = def.protobufMessage, let mismatch = TypedDecoding.firstMismatch(patched, message: message) {
                     throw Self.patchError(form, patched, mismatch)
                 }
                 try Self.checkPrecondition(patched, revision: revision, def, name)
+                if subresource == .status {
+                    var obj = old
+                    obj["status"] = patched["status"]
+                    return obj
+                }
                 if def.hasStatus { patched["status"] = old["status"] }
                 return patched
-            case .status:
-                let patched = try apply(old)
-                try Self.checkPrecondition(patched, revision: revision, def, name)
-                var obj = old
-                obj["status"] = patched["status"]
-                return obj
-            case .scale:
-                let scale = try Self.scale(of: old, def)
-                let patched = try apply(scale)
-                return try Self.applyScale(patched, to: old, def)
-            case .binding:
-                throw .methodNotAllowed()
             }
         }
         return subresource == .scale ? try Self.scale(of: obj, def) : obj

@@ -61,13 +61,9 @@ public enum PodValidation {
             if let n = p["name"].string, !n.isEmpty, !portNames.insert(n).inserted { errors.append(.duplicate("\(portPath).name", .string(n))) }
             let port = p["containerPort"].int ?? 0
             if port == 0 { errors.append(.required("\(portPath).containerPort")) }
-            else if !(1...65535).contains(port) { errors.append(.invalid("\(portPath).containerPort", .int(port), "must be between 1 and 65535, inclusive")) }
-            if let host = p["hostPort"].int, host != 0, !(1...65535).contains(host) {
-                errors.append(.invalid("\(portPath).hostPort", .int(host), "must be between 1 and 65535, inclusive"))
-            }
-            if let proto = p["protocol"].string, !["TCP", "UDP", "SCTP"].contains(proto) {
-                errors.append(.notSupported("\(portPath).protocol", .string(proto), ["SCTP", "TCP", "UDP"]))
-            }
+            else { errors += PortValidation.number("\(portPath).containerPort", port) }
+            if let host = p["hostPort"].int, host != 0 { errors += PortValidation.number("\(portPath).hostPort", host) }
+            errors += PortValidation.protocol("\(portPath).protocol", p["protocol"])
         }
         errors += resources(c["resources"], "\(path).resources")
         for (i, m) in (c["volumeMounts"].array ?? []).enumerated() {

@@ -22,14 +22,9 @@ public enum ServiceValidation {
                 for m in NameValidation.dns1123Label(name) { errors.append(.invalid("\(path).name", .string(name), m)) }
                 if !names.insert(name).inserted { errors.append(.duplicate("\(path).name", .string(name))) }
             }
-            let port = p["port"].int ?? 0
-            if !(1...65535).contains(port) { errors.append(.invalid("\(path).port", .int(port), "must be between 1 and 65535, inclusive")) }
-            if let proto = p["protocol"].string, !["TCP", "UDP", "SCTP"].contains(proto) {
-                errors.append(.notSupported("\(path).protocol", .string(proto), ["SCTP", "TCP", "UDP"]))
-            }
-            if let target = p["targetPort"].int, !(1...65535).contains(target) {
-                errors.append(.invalid("\(path).targetPort", .int(target), "must be between 1 and 65535, inclusive"))
-            }
+            errors += PortValidation.number("\(path).port", p["port"].int ?? 0)
+            errors += PortValidation.protocol("\(path).protocol", p["protocol"])
+            if let target = p["targetPort"].int { errors += PortValidation.number("\(path).targetPort", target) }
             if let nodePort = p["nodePort"].int {
                 if type == "ClusterIP" { errors.append(.forbidden("\(path).nodePort", "may not be used when `type` is 'ClusterIP'")) }
                 else if !nodePorts.insert(nodePort).inserted { errors.append(.duplicate("\(path).nodePort", .int(nodePort))) }

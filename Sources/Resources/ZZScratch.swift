@@ -192,19 +192,17 @@ public enum ScratchResources {
             strategy: .init(defaults: { o in
                 if o["spec"]["type"].isNull { o["spec"]["type"] = "ClusterIP" }
                 if o["spec"]["sessionAffinity"].isNull { o["spec"]["sessionAffinity"] = "None" }
-                if o["spec"]["type"] != "ExternalName" {
-                    if o["spec"]["ipFamilies"].isNull { o["spec"]["ipFamilies"] = ["IPv4"] }
-                    if o["spec"]["ipFamilyPolicy"].isNull { o["spec"]["ipFamilyPolicy"] = "SingleStack" }
-                }
-                if o["spec"]["internalTrafficPolicy"].isNull { o["spec"]["internalTrafficPolicy"] = "Cluster" }
                 let type = o["spec"]["type"].string
-                if type == "NodePort" || type == "LoadBalancer", o["spec"]["externalTrafficPolicy"].isNull { o["spec"]["externalTrafficPolicy"] = "Cluster" }
-                if type == "LoadBalancer", o["spec"]["allocateLoadBalancerNodePorts"].isNull { o["spec"]["allocateLoadBalancerNodePorts"] = true }
                 if type == "ExternalName" {
                     // An ExternalName service has no cluster IP and so no IP families.
                     for k in ["ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"] { o["spec"][k] = nil }
+                } else {
+                    if o["spec"]["ipFamilies"].isNull { o["spec"]["ipFamilies"] = ["IPv4"] }
+                    if o["spec"]["ipFamilyPolicy"].isNull { o["spec"]["ipFamilyPolicy"] = "SingleStack" }
+                    if o["spec"]["internalTrafficPolicy"].isNull { o["spec"]["internalTrafficPolicy"] = "Cluster" }
                 }
-
+                if type == "NodePort" || type == "LoadBalancer", o["spec"]["externalTrafficPolicy"].isNull { o["spec"]["externalTrafficPolicy"] = "Cluster" }
+                if type == "LoadBalancer", o["spec"]["allocateLoadBalancerNodePorts"].isNull { o["spec"]["allocateLoadBalancerNodePorts"] = true }
                 if var ports = o["spec"]["ports"].array {
                     for i in ports.indices {
                         if ports[i]["protocol"].isNull { ports[i]["protocol"] = "TCP" }

@@ -45,8 +45,9 @@ public struct ServiceAccountTokens: Sendable {
         public var id: String
         public var bound: BoundObject?
 
+        /// `id` (the jti claim) is fresh for every token minted.
         public init(namespace: String, serviceAccountName: String, serviceAccountUID: String, audiences: [String], expiration: Date,
-                    id: String, bound: BoundObject?) {
+                    id: String = UUID().uuidString.lowercased(), bound: BoundObject?) {
             self.namespace = namespace
             self.serviceAccountName = serviceAccountName
             self.serviceAccountUID = serviceAccountUID

@@ -13,20 +13,20 @@ extension Kubelet {
         var previous: [String: String] = [:]
         while !Task.isCancelled {
             if let seen = try? await snapshot() {
-                for (uid, entry) in seen.pods where previous[uid] != entry.fingerprint {
+                for (uid, entry) in seen where previous[uid] != entry.fingerprint {
                     queue.add(entry.key)
                 }
                 let known = Set(await pods.list(where: { $0["spec"]["nodeName"].string == nodeName }).compactMap { $0["metadata"]["uid"].string })
-                let orphans = Set(seen.pods.keys).subtracting(known)
+                let orphans = Set(seen.keys).subtracting(known)
                 if !orphans.isEmpty { await removeOrphans(orphans) }
-                previous = seen.pods.mapValues(\.fingerprint)
+                previous = seen.mapValues(\.fingerprint)
             }
             try? await Task.sleep(for: .seconds(1))
         }
     }
 
     /// Each runtime pod's key and a fingerprint of its sandboxes' and containers' states.
-    func snapshot() async throws -> (pods: [String: (key: String, fingerprint: String)], count: Int) {
+    func snapshot() async throws -> [String: (key: String, fingerprint: String)] {
         let sandboxes = try await runtime.runtime.listPodSandbox(.init()).items
         let containers = try await runtime.runtime.listContainers(.init()).containers
         var result: [String: (key: String, fingerprint: String)] = [:]
@@ -39,6 +39,6 @@ extension Kubelet {
             guard let uid = c.labels[CRIKeys.podUID], result[uid] != nil else { continue }
             result[uid]!.fingerprint += "c:\(c.id):\(c.state.rawValue);"
         }
-        return (result, containers.count)
+        return result
     }
 }

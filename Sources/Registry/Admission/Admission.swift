@@ -30,14 +30,26 @@ public struct AdmissionRequest: Sendable {
         def.group == group && def.plural == plural && subresource == nil
     }
 
-    /// The object `name` of a core resource, read once per request whichever plugins ask.
-    public func get(_ plural: String, namespace: String?, name: String) async throws(StatusError) -> JSON {
-        let key = "\(plural)/\(namespace ?? "")/\(name)"
+    /// The object `name` of a v1 resource (core unless `group` says), read once per request
+    /// whichever plugins ask.
+    public func get(_ plural: String, group: String = "", namespace: String? = nil, name: String) async throws(StatusError) -> JSON {
+        let key = "\(group)/\(plural)/\(namespace ?? "")/\(name)"
         if let known = reads.get(key) { return known }
-        guard let def = registry.catalog.lookup(group: "", version: "v1", plural: plural) else { throw .notFoundPath() }
+        guard let def = registry.catalog.lookup(group: group, version: "v1", plural: plural) else { throw .notFoundPath() }
         let object = try await registry.get(def, namespace: namespace, name: name)
         reads.set(key, object)
         return object
+    }
+
+    /// Every object of a v1 resource in `namespace` (all of a cluster-scoped one), in name
+    /// order, read once per request.
+    public func list(_ plural: String, group: String = "", namespace: String? = nil) async throws(StatusError) -> [JSON] {
+        let key = "\(group)/\(plural)/\(namespace ?? "")/"
+        if let known = reads.get(key)?.array { return known }
+        guard let def = registry.catalog.lookup(group: group, version: "v1", plural: plural) else { return [] }
+        let objects = try await registry.list(def, namespace: namespace, options: ListOptions()).items.compactMap { try? JSON.parse($0) }
+        reads.set(key, .array(objects))
+        return objects
     }
 
     /// upstream's `pods "web" is forbidden: MESSAGE`.

@@ -17,10 +17,8 @@ public struct DefaultClass: AdmissionPlugin {
     public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
         guard request.operation == .create, request.isResource(resource.plural, group: resource.group), request.object[path: field].isNull,
               // A claim bound to a volume by its annotation keeps its class as the volume says.
-              request.object["metadata"]["annotations"]["volume.beta.kubernetes.io/storage-class"].isNull,
-              let def = request.registry.catalog.lookup(group: classResource.group, version: "v1", plural: classResource.plural) else { return }
-        let defaults = try await request.registry.list(def, namespace: nil, options: ListOptions()).items
-            .compactMap { try? JSON.parse($0) }
+              request.object["metadata"]["annotations"]["volume.beta.kubernetes.io/storage-class"].isNull else { return }
+        let defaults = try await request.list(classResource.plural, group: classResource.group)
             .filter { $0["metadata"]["annotations"][annotation].string == "true" }
             .sorted { ($0["metadata"]["creationTimestamp"].string ?? "", $0["metadata"]["name"].string ?? "") > ($1["metadata"]["creationTimestamp"].string ?? "", $1["metadata"]["name"].string ?? "") }
         if let chosen = defaults.first?["metadata"]["name"] { request.object[path: field] = chosen }

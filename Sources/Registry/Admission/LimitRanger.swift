@@ -13,10 +13,7 @@ public struct LimitRanger: AdmissionPlugin {
     public init() {}
 
     func ranges(_ request: AdmissionRequest) async throws(StatusError) -> [JSON] {
-        guard let def = request.registry.catalog.lookup(group: "", version: "v1", plural: "limitranges") else { return [] }
-        return try await request.registry.list(def, namespace: request.namespace, options: ListOptions()).items
-            .compactMap { try? JSON.parse($0) }
-            .sorted { ($0["metadata"]["name"].string ?? "") < ($1["metadata"]["name"].string ?? "") }
+        try await request.list("limitranges", namespace: request.namespace)
     }
 
     static func items(_ ranges: [JSON], _ type: String) -> [JSON] {

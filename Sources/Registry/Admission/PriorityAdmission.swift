@@ -7,15 +7,14 @@ import Resources
 public struct PriorityAdmission: AdmissionPlugin {
     public init() {}
 
-    func classes(_ registry: Registry) async throws(StatusError) -> [JSON] {
-        guard let def = registry.catalog.lookup(group: "scheduling.k8s.io", version: "v1", plural: "priorityclasses") else { return [] }
-        return try await registry.list(def, namespace: nil, options: ListOptions()).items.compactMap { try? JSON.parse($0) }
+    func classes(_ request: AdmissionRequest) async throws(StatusError) -> [JSON] {
+        try await request.list("priorityclasses", group: "scheduling.k8s.io")
     }
 
     public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
         guard request.operation == .create, request.isResource("pods") else { return }
         var spec = request.object["spec"]
-        let all = try await classes(request.registry)
+        let all = try await classes(request)
         var priority: Int64 = 0, policy = "PreemptLowerPriority"
         if let name = spec["priorityClassName"].string, !name.isEmpty {
             guard let pc = all.first(where: { $0["metadata"]["name"].string == name }) else {
@@ -43,7 +42,7 @@ public struct PriorityAdmission: AdmissionPlugin {
         guard request.operation != .delete, request.isResource("priorityclasses", group: "scheduling.k8s.io"),
               request.object["globalDefault"].bool == true else { return }
         let name = request.object["metadata"]["name"].string ?? ""
-        if let other = try await classes(request.registry).first(where: { $0["globalDefault"].bool == true && $0["metadata"]["name"].string != name }) {
+        if let other = try await classes(request).first(where: { $0["globalDefault"].bool == true && $0["metadata"]["name"].string != name }) {
             throw request.forbidden("PriorityClass \(other["metadata"]["name"].string ?? "") is already marked as default. Only one default can exist")
         }
     }

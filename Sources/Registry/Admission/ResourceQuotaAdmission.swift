@@ -19,10 +19,8 @@ public struct ResourceQuotaAdmission: AdmissionPlugin {
               let quotaDef = request.registry.catalog.lookup(group: "", version: "v1", plural: "resourcequotas") else { return }
         let usage = QuotaUsage.of(request.def, request.object)
         guard !usage.isEmpty else { return }
-        let quotas = try await request.registry.list(quotaDef, namespace: request.namespace, options: ListOptions()).items
-            .compactMap { try? JSON.parse($0) }
+        let quotas = try await request.list("resourcequotas", namespace: request.namespace)
             .filter { QuotaUsage.inScope($0, request.def, request.object) }
-            .sorted { ($0["metadata"]["name"].string ?? "") < ($1["metadata"]["name"].string ?? "") }
         for quota in quotas {
             let hard = quota["spec"]["hard"].object ?? [:]
             try checkSpecified(request, quota, Set(hard.keys))

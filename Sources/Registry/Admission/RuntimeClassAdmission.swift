@@ -8,10 +8,9 @@ public struct RuntimeClassAdmission: AdmissionPlugin {
 
     public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
         guard request.operation == .create, request.isResource("pods"),
-              let name = request.object["spec"]["runtimeClassName"].string, !name.isEmpty,
-              let def = request.registry.catalog.lookup(group: "node.k8s.io", version: "v1", plural: "runtimeclasses") else { return }
+              let name = request.object["spec"]["runtimeClassName"].string, !name.isEmpty else { return }
         let rc: JSON
-        do { rc = try await request.registry.get(def, namespace: nil, name: name) } catch {
+        do { rc = try await request.get("runtimeclasses", group: "node.k8s.io", name: name) } catch {
             throw error.code == 404 ? request.forbidden("pod rejected: RuntimeClass \"\(name)\" not found") : error
         }
         var spec = request.object["spec"]

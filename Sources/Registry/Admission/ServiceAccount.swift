@@ -50,10 +50,9 @@ public struct ServiceAccountAdmission: AdmissionPlugin {
     /// The pod's account, which must exist. The `default` one is made by a controller moments
     /// after its namespace, so it is waited for a little, as upstream's plugin retries it.
     func lookUp(_ account: String, in request: AdmissionRequest) async throws(StatusError) -> JSON {
-        guard let def = request.registry.catalog.lookup(group: "", version: "v1", plural: "serviceaccounts") else { return .emptyObject }
         let namespace = request.namespace
         for attempt in 0..<10 {
-            do { return try await request.registry.get(def, namespace: namespace, name: account) } catch {
+            do { return try await request.get("serviceaccounts", namespace: namespace, name: account) } catch {
                 guard error.code == 404 else { throw error }
                 if account != "default" || attempt == 9 {
                     throw request.forbidden("error looking up service account \(namespace)/\(account): serviceaccount \"\(account)\" not found")

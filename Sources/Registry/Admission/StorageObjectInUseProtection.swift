@@ -34,8 +34,7 @@ public struct PersistentVolumeClaimResize: AdmissionPlugin {
         guard after > before, old["status"]["phase"].string == "Bound" else { return }
         var allowed = false
         if let className = request.object["spec"]["storageClassName"].string, !className.isEmpty,
-           let def = request.registry.catalog.lookup(group: "storage.k8s.io", version: "v1", plural: "storageclasses"),
-           let sc = try? await request.registry.get(def, namespace: nil, name: className) {
+           let sc = try? await request.get("storageclasses", group: "storage.k8s.io", name: className) {
             allowed = sc["allowVolumeExpansion"].bool == true
         }
         if !allowed {
