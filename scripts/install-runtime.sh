@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the containerd driver runs on, from Debian/Ubuntu packages: containerd (with its CRI
-# plugin and ctr), runc, the CNI plugins (bridge, host-local, portmap, loopback), iptables and ip.
+# plugin and ctr), runc, the CNI plugins (bridge, host-local, portmap, loopback), iptables, ip, and
+# nft (the service proxy's rules).
 # `make start` runs it with --optional (a machine that cannot have them gets simulated nodes);
 # CI runs it through `make test`.
 set -euo pipefail
@@ -16,6 +17,7 @@ missing() {
   command -v runc >/dev/null || return 0
   command -v iptables >/dev/null || return 0
   command -v ip >/dev/null || return 0
+  command -v nft >/dev/null || return 0
   [ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || return 0
   return 1
 }
@@ -28,7 +30,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends containerd runc containernetworking-plugins iptables iproute2 >/dev/null
+apt-get install -y -qq --no-install-recommends containerd runc containernetworking-plugins iptables nftables iproute2 >/dev/null
 # Cubby runs a containerd of each profile's own; the service this install just started is not needed
 # (it was not there before, so nothing of the machine's own relied on it).
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then

@@ -8,7 +8,10 @@ public enum HostCommand {
         public let command: String
         public let output: String
         public var description: String {
-            let last = output.split(whereSeparator: \.isNewline).last.map(String.init) ?? "failed"
+            // The error line, else the last that says something (nft quotes the culprit and
+            // underlines it with carets after its "Error:" line).
+            let lines = output.split(whereSeparator: \.isNewline)
+            let last = (lines.last { $0.contains("Error:") } ?? lines.last { $0.contains { $0.isLetter } }).map(String.init) ?? "failed"
             return "\(command): \(last)"
         }
     }

@@ -95,12 +95,14 @@ public struct PodNetwork: Sendable {
         try config.data().write(to: dir.appendingPathComponent("10-cubby.conflist"), options: .atomic)
     }
 
-    /// Removes the bridge (its address and routes go with it) and any masquerade rule CNI left
-    /// behind for this network (after a crash, sandboxes may not have been torn down one by one).
+    /// Removes the bridge (its address and routes go with it), the service proxy's table, and any
+    /// masquerade rule CNI left behind for this network (after a crash, sandboxes may not have
+    /// been torn down one by one).
     public func tearDown() async {
         if let ip = HostCommand.find("ip") {
             _ = try? await HostCommand.run(ip, ["link", "del", network.bridge])
         }
+        await NFTables.deleteTable(layout.proxyTable)
         await Self.removeRules(comment: "name: \\\"\(layout.cniNetworkName)\\\"")
     }
 

@@ -35,6 +35,8 @@ public struct RuntimeLayout: Sendable {
     var networkURL: URL { dataDirectory.appendingPathComponent("network.json") }
     /// Pods' cgroups go under this parent, one level per QoS class as the kubelet's /kubepods.
     public var cgroupParent: String { "/cubby-\(name)" }
+    /// The service proxy's nftables table.
+    public var proxyTable: String { "cubby-\(name)" }
     /// The CNI network's name: CNI's iptables rules carry it in their comments.
     var cniNetworkName: String { "cubby-\(name)" }
 

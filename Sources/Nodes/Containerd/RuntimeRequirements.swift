@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// What the containerd driver needs from the machine, found or named as missing: Linux, root,
-/// containerd (with ctr), runc, the CNI plugins, iptables and ip. `scripts/install-runtime.sh`
+/// containerd (with ctr), runc, the CNI plugins, iptables, ip and nft (the service proxy's rules). `scripts/install-runtime.sh`
 /// installs them from Debian/Ubuntu packages.
 public struct RuntimeRequirements: Sendable {
     public static let installCommand = "sudo scripts/install-runtime.sh"
@@ -25,7 +25,8 @@ public struct RuntimeRequirements: Sendable {
         var missing: [String] = []
         let containerd = HostCommand.find("containerd"), ctr = HostCommand.find("ctr")
         for (name, path) in [("containerd", containerd), ("ctr", ctr), ("runc", HostCommand.find("runc")),
-                             ("iptables", HostCommand.find("iptables")), ("ip", HostCommand.find("ip"))] where path == nil {
+                             ("iptables", HostCommand.find("iptables")), ("ip", HostCommand.find("ip")),
+                             ("nft", HostCommand.find("nft"))] where path == nil {
             missing.append(name)
         }
         let cni = cniDirectories.first { dir in cniPlugins.allSatisfy { FileManager.default.isExecutableFile(atPath: "\(dir)/\($0)") } }
