@@ -39,7 +39,8 @@ public struct ClusterLifecycle: Sendable {
 
     // MARK: start
 
-    public func start(name: String, port requested: Int?, nodes: Int? = nil, driver: String? = nil, sandboxImage: String? = nil) async throws(ClusterError) {
+    public func start(name: String, port requested: Int?, nodes: Int? = nil, driver: String? = nil, sandboxImage: String? = nil,
+                      resolvConf: String? = nil) async throws(ClusterError) {
         let profile = try Profile(name: name, home: home)
         let process = LocalkubeProcess(profile: profile)
         if profile.exists, process.runningPID != nil {
@@ -63,6 +64,7 @@ public struct ClusterLifecycle: Sendable {
         }
         if let nodes { config.nodes = nodes }
         if let sandboxImage { config.sandboxImage = sandboxImage }
+        if let resolvConf { config.resolvConf = URL(fileURLWithPath: resolvConf).standardizedFileURL.path }
         // `auto` (asked for, or a new profile's default) is decided once and recorded; a driver
         // this machine cannot run is refused before anything of the profile is written.
         let choice: DriverChoice.Choice

@@ -26,6 +26,7 @@ public struct LocalkubeProcess: Sendable {
         var args = [executable, "localkube", "--data-dir", profile.directory.path, "--port", String(config.port),
                     "--nodes", String(config.nodeCount), "--driver", config.driverName, "--name", profile.name]
         if let image = config.sandboxImage { args += ["--sandbox-image", image] }
+        if let resolvConf = config.resolvConf { args += ["--resolv-conf", resolvConf] }
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)

@@ -13,6 +13,8 @@ public struct Profile: Sendable {
         public var driver: String?
         /// The pod sandbox image of the containerd driver, when not the standard one.
         public var sandboxImage: String?
+        /// The resolv.conf whose nameservers the cluster DNS forwards to, when not the host's.
+        public var resolvConf: String?
 
         public var nodeCount: Int { nodes ?? 1 }
         public var driverName: String { driver ?? ControlPlane.Options.Driver.simulated.rawValue }

@@ -4,16 +4,22 @@ import NIOPosix
 import NIOSSL
 
 /// GET https://127.0.0.1:PORT/readyz, trusting only the cluster's CA: the check `cubby start`
-/// waits on and `cubby status` reports.
+/// waits on and `cubby status` reports; and the few reads the CLI makes of the API (`cubby ip`,
+/// `cubby service`), as the profile's admin.
 public enum ReadinessProbe {
     public static func isReady(port: Int, caPEM: String) async -> Bool {
+        (try? await get(port: port, caPEM: caPEM, path: "/readyz").status) == .ok
+    }
+
+    /// One GET; the whole answer.
+    static func get(port: Int, caPEM: String, path: String, token: String? = nil) async throws -> (status: HTTPResponseStatus, body: [UInt8]) {
         do {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
             // The CA is the profile's own; the serving certificate names 127.0.0.1 among its SANs.
             tls.certificateVerification = .noHostnameVerification
             let context = try NIOSSLContext(configuration: tls)
-            let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: HTTPResponseStatus.self)
+            let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: (status: HTTPResponseStatus, body: [UInt8]).self)
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(1))
                 .channelInitializer { channel in
@@ -27,24 +33,29 @@ public enum ReadinessProbe {
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: "127.0.0.1:\(port)")
             headers.add(name: "Connection", value: "close")
-            channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/readyz", headers: headers)), promise: nil)
+            if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+            channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), promise: nil)
             try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
-            let status = try await promise.futureResult.get()
+            let answer = try await promise.futureResult.get()
             try? await channel.close().get()
-            return status == .ok
-        } catch {
-            return false
+            return answer
         }
     }
 
     private final class StatusHandler: ChannelInboundHandler {
         typealias InboundIn = HTTPClientResponsePart
-        let promise: EventLoopPromise<HTTPResponseStatus>
+        let promise: EventLoopPromise<(status: HTTPResponseStatus, body: [UInt8])>
+        var status: HTTPResponseStatus?
+        var body: [UInt8] = []
 
-        init(promise: EventLoopPromise<HTTPResponseStatus>) { self.promise = promise }
+        init(promise: EventLoopPromise<(status: HTTPResponseStatus, body: [UInt8])>) { self.promise = promise }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if case .head(let head) = unwrapInboundIn(data) { promise.succeed(head.status) }
+            switch unwrapInboundIn(data) {
+            case .head(let head): status = head.status
+            case .body(let buffer): body += buffer.readableBytesView
+            case .end: if let status { promise.succeed((status, body)) }
+            }
         }
 
         func errorCaught(context: ChannelHandlerContext, error: Error) {

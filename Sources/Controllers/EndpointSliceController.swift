@@ -50,6 +50,7 @@ public struct EndpointSliceController: Controller {
                             "conditions": ["ready": .bool(e.ready && !e.terminating), "serving": .bool(e.ready), "terminating": .bool(e.terminating)],
                             "targetRef": ServiceEndpoints.targetRef(e.pod)]
             if let node = e.pod["spec"]["nodeName"].string { ep["nodeName"] = .string(node) }
+            if let hostname = e.hostname { ep["hostname"] = .string(hostname) }
             return ep
         }
         // Upstream's controller always writes a port's name, empty or not (kubectl describe reads it).

@@ -48,6 +48,7 @@ public struct EndpointsController: Controller {
         var order: [[JSON]] = []
         for e in found where !e.ports.isEmpty && !e.terminating {
             var address: JSON = ["ip": .string(e.ip), "targetRef": ServiceEndpoints.targetRef(e.pod)]
+            if let hostname = e.hostname { address["hostname"] = .string(hostname) }
             if let node = e.pod["spec"]["nodeName"].string { address["nodeName"] = .string(node) }
             if groups[e.ports] == nil { order.append(e.ports) }
             if e.ready { groups[e.ports, default: ([], [])].ready.append(address) } else { groups[e.ports, default: ([], [])].notReady.append(address) }

@@ -7,6 +7,9 @@ struct ServiceEndpoints {
     struct Endpoint {
         var pod: JSON
         var ip: String
+        /// The pod's hostname when it names this service as its subdomain (a StatefulSet's pods
+        /// under their governing service), which the cluster DNS serves as HOSTNAME.SVC.NS.svc.
+        var hostname: String?
         var ready: Bool
         var terminating: Bool
         var ports: [JSON]
@@ -20,7 +23,11 @@ struct ServiceEndpoints {
     }
 
     static func endpoints(_ service: JSON, pods: [JSON]) -> [Endpoint] {
-        pods.filter { selects(service, $0) }.compactMap { pod in
+        // publishNotReadyAddresses: every pod counts as ready (peers of a StatefulSet find each
+        // other before they are ready).
+        let publishNotReady = service["spec"]["publishNotReadyAddresses"].bool == true
+        let name = service["metadata"]["name"].string
+        return pods.filter { selects(service, $0) }.compactMap { pod in
             guard let ip = pod["status"]["podIP"].string, !ip.isEmpty else { return nil }
             let phase = pod["status"]["phase"].string
             guard phase != "Succeeded" && phase != "Failed" else { return nil }
@@ -31,8 +38,9 @@ struct ServiceEndpoints {
                 if !port["appProtocol"].isNull { p["appProtocol"] = port["appProtocol"] }
                 return p
             }
-            return Endpoint(pod: pod, ip: ip, ready: ControllerRef.isReady(pod), terminating: !pod["metadata"]["deletionTimestamp"].isNull,
-                            ports: ports)
+            let hostname = pod["spec"]["hostname"].string.flatMap { !$0.isEmpty && pod["spec"]["subdomain"].string == name ? $0 : nil }
+            return Endpoint(pod: pod, ip: ip, hostname: hostname, ready: publishNotReady || ControllerRef.isReady(pod),
+                            terminating: !pod["metadata"]["deletionTimestamp"].isNull, ports: ports)
         }.sorted { $0.ip < $1.ip }
     }
 

@@ -9,6 +9,8 @@ import Client
 import Controllers
 import Nodes
 import Scheduler
+import DNS
+import Proxy
 
 /// Builds and runs every component of one cluster in this process: storage, registry, API
 /// server, and the loops beside them (CRD serving, namespace finalization, compaction).
@@ -26,6 +28,11 @@ public struct ControlPlane: Sendable {
         public var nodeMonitorGracePeriod: Duration
         /// The pod sandbox image of the containerd driver.
         public var sandboxImage: String
+        /// The cluster DNS's port: on the node's address with real pods (default 53); else on
+        /// 127.0.0.1 (default any free port, which the log names).
+        public var dnsPort: Int?
+        /// The resolv.conf whose nameservers the cluster DNS forwards other names to.
+        public var resolvConf: String
 
         public enum Driver: String, Sendable, CaseIterable {
             /// One node, the host: pods run as containers through the cluster's own containerd.
@@ -39,8 +46,10 @@ public struct ControlPlane: Sendable {
         public init(dataDirectory: URL, port: Int = 8443, bindAddress: String = "127.0.0.1",
                     compactionInterval: Duration = .seconds(300), clusterName: String = "cubby",
                     nodes: Int = 1, driver: Driver = .simulated, nodeMonitorGracePeriod: Duration = .seconds(40),
-                    sandboxImage: String = SandboxImage.standard) {
+                    sandboxImage: String = SandboxImage.standard, dnsPort: Int? = nil, resolvConf: String = "/etc/resolv.conf") {
             self.sandboxImage = sandboxImage
+            self.dnsPort = dnsPort
+            self.resolvConf = resolvConf
             self.nodeMonitorGracePeriod = nodeMonitorGracePeriod
             self.nodes = nodes
             self.driver = driver
@@ -102,7 +111,8 @@ public struct ControlPlane: Sendable {
         let registry = Registry(store: store, catalog: catalog, admission: AdmissionChain.standard(serviceIPs: serviceIPs))
         try await bootstrap(registry, serviceIPs)
 
-        let components = try startComponents(registry, caPEM: pki.caPEM, node: node, serviceAccountKeyPEM: pki.serviceAccountKeyPEM)
+        let components = try await startComponents(registry, caPEM: pki.caPEM, node: node, network: network,
+                                                   serviceAccountKeyPEM: pki.serviceAccountKeyPEM)
         let loops = [
             Task { await CustomResourceSync(registry: registry).run() },
             Task { await ClusterRoleAggregation(registry: registry).run() },
@@ -126,11 +136,14 @@ public struct ControlPlane: Sendable {
             .token(token)
         }
         let log = logger
+        let kubeDNS = SystemService.kubeDNS(address: nodeAddress, clusterIP: network.dnsServiceIP,
+                                            dnsPort: components.dnsPort ?? 53, metricsPort: Self.dnsMetricsPort)
         defer { for loop in loops { loop.cancel() } }
         try await server.run { port in
             let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
             // Pods reach the API server at the node's address; without real pods, at the host's.
-            await KubernetesService.reconcile(registry, address: nodeAddress ?? host, port: port, clusterIP: network.kubernetesServiceIP)
+            await SystemService.kubernetes(address: nodeAddress ?? host, port: port, clusterIP: network.kubernetesServiceIP).reconcile(registry)
+            await kubeDNS.reconcile(registry)
             let config = AdminKubeconfig.render(name: name, server: "https://\(host):\(port)", caPEM: ca, credentials: credentials)
             do { try AtomicFile.write(config, to: kubeconfigURL, mode: 0o600) } catch {
                 log.error("cannot write \(kubeconfigURL.path): \(error)")
@@ -152,10 +165,16 @@ public struct ControlPlane: Sendable {
             let clock = ContinuousClock(), started = clock.now
             await kubelet.stopAllPods()
             let podsStopped = clock.now
+            // The proxy stops syncing before its table goes with the pod network.
+            if let proxy = components.proxyTask {
+                proxy.cancel()
+                await proxy.value
+            }
             await node.stop()
             logger.notice("stopped the pods in \(podsStopped - started), then containerd and the pod network in \(clock.now - podsStopped)")
         }
         for loop in loops { loop.cancel() }
+        await components.dns?.stop()
         await store.close()
     }
 
@@ -163,11 +182,19 @@ public struct ControlPlane: Sendable {
         var tasks: [Task<Void, Never>]
         var kubelet: Kubelet?
         var kubeletTask: Task<Void, Never>?
+        var proxyTask: Task<Void, Never>?
+        var dns: ClusterDNS?
+        /// The port the cluster DNS answers on, when it runs.
+        var dnsPort: Int?
     }
+
+    /// CoreDNS's Prometheus port, which the kube-dns Service names `metrics`.
+    static let dnsMetricsPort = 9153
 
     /// The controller manager, scheduler and node agent: each a loop over shared informers, all
     /// writing through the in-process client.
-    func startComponents(_ registry: Registry, caPEM: String, node: ContainerdNode?, serviceAccountKeyPEM: String?) throws -> Components {
+    func startComponents(_ registry: Registry, caPEM: String, node: ContainerdNode?, network: ClusterNetwork,
+                         serviceAccountKeyPEM: String?) async throws -> Components {
         let informers = InformerFactory(client: Client(registry: registry, fieldManager: "kube-controller-manager"))
         let manager = Client(registry: registry, fieldManager: "kube-controller-manager")
         let controllers: [any Controller] = [
@@ -190,6 +217,7 @@ public struct ControlPlane: Sendable {
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),
             EndpointSliceController(client: manager, informers: informers),
+            ServiceLoadBalancerController(client: manager, informers: informers),
             PersistentVolumeController(client: manager, informers: informers, directory: options.dataDirectory.appendingPathComponent("volumes")),
             Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers),
         ]
@@ -206,11 +234,38 @@ public struct ControlPlane: Sendable {
                                          names: Self.nodeNames(options.clusterName, count: options.nodes), kubeletVersion: Self.kubeletVersion,
                                          renewInterval: min(.seconds(10), options.nodeMonitorGracePeriod / 4)))
         }
+        // kube-proxy's part: the node's kernel serves the services of real pods.
+        var proxy: ServiceProxy?
+        if let node {
+            proxy = ServiceProxy(configuration: .init(table: node.layout.proxyTable, nodeName: options.clusterName, nodeAddress: network.gateway(),
+                                                      podCIDR: network.podCIDR, bridge: network.bridge),
+                                 informers: informers, logger: logger)
+            await proxy?.register()
+        }
+        let (dns, dnsPort) = try await startDNS(informers: informers, network: network, node: node)
         let log = logger
         var tasks = informers.start()
         tasks += controllers.map { c in Task { await c.run(logger: log) } }
         let agentTasks = agents.map { a in Task { await a.run() } }
-        return Components(tasks: tasks + agentTasks, kubelet: kubelet, kubeletTask: kubelet == nil ? nil : agentTasks.first)
+        let proxyTask = proxy.map { p in Task { await p.run() } }
+        return Components(tasks: tasks + agentTasks + (proxyTask.map { [$0] } ?? []), kubelet: kubelet,
+                          kubeletTask: kubelet == nil ? nil : agentTasks.first, proxyTask: proxyTask, dns: dns, dnsPort: dnsPort)
+    }
+
+    /// The cluster DNS: on the node's address (port 53, where the kube-dns Service's endpoint
+    /// points) with real pods; else on 127.0.0.1 (on `--dns-port`, or any free port), where the
+    /// host can query the records of simulated pods. Other names go to the nameservers of the
+    /// host's resolv.conf, never back to itself.
+    func startDNS(informers: InformerFactory, network: ClusterNetwork, node: ContainerdNode?) async throws -> (ClusterDNS?, Int?) {
+        let host = node != nil ? network.gateway() : "127.0.0.1"
+        // The cluster DNS leaves out its own listening address; its service address too, which a
+        // host pointed at the cluster DNS would list.
+        let upstreams = ClusterDNS.resolvConfNameservers(options.resolvConf).filter { $0 != network.dnsServiceIP }
+        let dns = ClusterDNS(informers: informers, domain: ClusterNetwork.clusterDomain, upstreams: upstreams, logger: logger)
+        await dns.register()
+        let port = try await dns.start(host: host, port: options.dnsPort ?? (node != nil ? 53 : 0), metricsPort: node == nil ? nil : Self.dnsMetricsPort)
+        logger.notice("cluster DNS answering on \(host):\(port)")
+        return (dns, port)
     }
 
     static let kubeletVersion = "v1.37.0"

@@ -51,6 +51,9 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("sandbox-image"), help: "The pod sandbox (pause) image of the containerd driver (made offline when it cannot be pulled).")
     var sandboxImage: String?
 
+    @Option(name: .customLong("resolv-conf"), help: "The resolv.conf whose nameservers the cluster DNS forwards other names to (default /etc/resolv.conf; kept in the profile).")
+    var resolvConf: String?
+
     func validate() throws {
         if let driver, !DriverChoice.names.contains(driver) {
             throw ValidationError("--driver must be one of \(DriverChoice.names.joined(separator: ", "))")
@@ -61,7 +64,8 @@ struct StartCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.run { () async throws(ClusterError) in
-            try await CLI.lifecycle().start(name: options.profile, port: port, nodes: nodes, driver: driver, sandboxImage: sandboxImage)
+            try await CLI.lifecycle().start(name: options.profile, port: port, nodes: nodes, driver: driver, sandboxImage: sandboxImage,
+                                                resolvConf: resolvConf)
         }
     }
 }

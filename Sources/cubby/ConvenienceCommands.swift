@@ -59,3 +59,50 @@ struct LogsCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct IPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ip", abstract: "Print the node's IP address.")
+
+    @OptionGroup var options: ProfileOption
+
+    func run() async throws {
+        try await CLI.run { () async throws(ClusterError) in print(try await CLI.lifecycle().nodeIP(name: options.profile)) }
+    }
+}
+
+struct ServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "service",
+        abstract: "Print where a NodePort or LoadBalancer service answers from this machine.")
+
+    @OptionGroup var options: ProfileOption
+
+    @Argument(help: "The service's name.")
+    var service: String
+
+    @Option(name: [.short, .long], help: "The service's namespace.")
+    var namespace = "default"
+
+    @Flag(help: "Print only the URLs, one per port.")
+    var url = false
+
+    func run() async throws {
+        try await CLI.run { () async throws(ClusterError) in
+            let urls = try await CLI.lifecycle().serviceURLs(name: options.profile, namespace: namespace, service: service)
+            if url {
+                for u in urls { print(u.url) }
+                return
+            }
+            // minikube's table.
+            let rows = [["NAMESPACE", "NAME", "TARGET PORT", "URL"]] + urls.map { [$0.namespace, $0.name, $0.targetPort, $0.url] }
+            let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
+            let rule = "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"
+            func line(_ row: [String], centered: Bool = false) -> String {
+                "|" + zip(row, widths).map { cell, width in
+                    let pad = width - cell.count, left = centered ? pad / 2 : 0
+                    return " " + String(repeating: " ", count: left) + cell + String(repeating: " ", count: pad - left) + " "
+                }.joined(separator: "|") + "|"
+            }
+            print(([rule, line(rows[0], centered: true), rule] + rows.dropFirst().map { line($0) } + [rule]).joined(separator: "\n"))
+        }
+    }
+}

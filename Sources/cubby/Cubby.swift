@@ -10,7 +10,7 @@ struct Cubby: AsyncParsableCommand {
         abstract: "A local Kubernetes cluster in one process.",
         version: ControlPlane.version,
         subcommands: [StartCommand.self, StopCommand.self, DeleteCommand.self, StatusCommand.self, UpgradeCommand.self,
-                      KubectlCommand.self, ImageCommand.self, LogsCommand.self, ProfileCommand.self, CompletionCommand.self, VersionCommand.self,
+                      KubectlCommand.self, ImageCommand.self, LogsCommand.self, ServiceCommand.self, IPCommand.self, ProfileCommand.self, CompletionCommand.self, VersionCommand.self,
                       LocalkubeCommand.self])
 }
 
@@ -46,10 +46,17 @@ struct LocalkubeCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds a node may miss heartbeats before it is NotReady.")
     var nodeMonitorGracePeriod: Double = 40
 
+    @Option(name: .customLong("dns-port"), help: "Port of the cluster DNS: on the node's address with real pods (default 53); else on 127.0.0.1 (default any free port).")
+    var dnsPort: Int?
+
+    @Option(name: .customLong("resolv-conf"), help: "The resolv.conf whose nameservers the cluster DNS forwards names outside the cluster to.")
+    var resolvConf: String = "/etc/resolv.conf"
+
     func validate() throws {
         guard (0...1000).contains(nodes) else { throw ValidationError("--nodes must be between 0 and 1000") }
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        if let dnsPort { guard (0...65535).contains(dnsPort) else { throw ValidationError("--dns-port must be between 0 and 65535") } }
         guard compactionInterval > 0 else { throw ValidationError("--compaction-interval must be positive") }
         guard DriverChoice.names.contains(driver) else { throw ValidationError("--driver must be one of \(DriverChoice.names.joined(separator: ", "))") }
     }
@@ -61,7 +68,8 @@ struct LocalkubeCommand: AsyncParsableCommand {
             let options = ControlPlane.Options(
                 dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), port: port, bindAddress: bind,
                 compactionInterval: .milliseconds(Int64(compactionInterval * 1000)), clusterName: name, nodes: nodes, driver: choice.driver,
-                nodeMonitorGracePeriod: .milliseconds(Int64(nodeMonitorGracePeriod * 1000)), sandboxImage: sandboxImage)
+                nodeMonitorGracePeriod: .milliseconds(Int64(nodeMonitorGracePeriod * 1000)), sandboxImage: sandboxImage,
+                dnsPort: dnsPort, resolvConf: resolvConf)
             try await ControlPlane(options: options).run()
         } catch {
             FileHandle.standardError.write(Data("localkube: \(error)\n".utf8))
