@@ -46,10 +46,14 @@ bench: release
 	.build/release/cubby-patch-bench
 	python3 Benchmarks/cli_bench.py .build/release/cubby
 	python3 Benchmarks/workload_bench.py .build/release/cubby
-	# Real pods need Linux and root (the containerd driver).
+	# Real pods and the service proxy's rules need Linux and root.
+	python3 Benchmarks/dns_bench.py .build/release/cubby
 	if [ "$$(uname -s)" = Linux ] && [ "$$(id -u)" = 0 ]; then \
 		$(SWIFT) build $(RELEASE) --product cubby-cri-bench && \
-		python3 Benchmarks/runtime_bench.py .build/release/cubby .build/release/cubby-cri-bench; \
+		$(SWIFT) build $(RELEASE) --product cubby-proxy-bench && \
+		python3 Benchmarks/runtime_bench.py .build/release/cubby .build/release/cubby-cri-bench && \
+		.build/release/cubby-proxy-bench && \
+		python3 Benchmarks/service_bench.py .build/release/cubby; \
 	fi
 
 clean:

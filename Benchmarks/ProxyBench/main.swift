@@ -9,7 +9,7 @@ import Proxy
 // addresses are from the benchmarking range (198.18.0.0/15), so no cluster's traffic is touched.
 
 let table = "cubby-proxy-bench"
-let configuration = ProxyRuleset.Configuration(podCIDR: "198.19.0.0/16", nodeAddresses: ["198.18.255.1", "127.0.0.1"], masqueradePodTraffic: false)
+let configuration = ProxyRuleset.Configuration(podCIDR: "198.19.0.0/16", serviceCIDR: "198.18.0.0/16", nodeAddresses: ["198.18.255.1", "127.0.0.1"], masqueradePodTraffic: false)
 let services = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1000
 let endpointsPerService = 10
 
@@ -26,11 +26,9 @@ func slice(_ i: Int, skipping: Int? = nil) -> JSON {
     return ["addressType": "IPv4", "ports": [["name": "http", "port": 8080, "protocol": "TCP"]], "endpoints": .array(endpoints)]
 }
 
-func ruleset(skipping: (service: Int, endpoint: Int)? = nil) -> ProxyRuleset {
-    let ports = (0..<services).flatMap { i in
-        ServicePort.of(service(i), slices: [slice(i, skipping: skipping?.service == i ? skipping?.endpoint : nil)], nodeName: "bench")
-    }
-    return ProxyRuleset(ports, configuration: configuration)
+/// One service's rules, as the proxy keeps them.
+func rules(_ i: Int, skipping: Int? = nil) -> ProxyRuleset {
+    ProxyRuleset(ServicePort.of(service(i), slices: [slice(i, skipping: skipping)], nodeName: "bench"), configuration: configuration)
 }
 
 func ms(_ d: Duration) -> String { String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000) }
@@ -39,7 +37,8 @@ let clock = ContinuousClock()
 let script = NFTablesScript(table: table, configuration: configuration)
 do {
     var start = clock.now
-    let full = ruleset()
+    var perService = (0..<services).map { rules($0) }
+    let full = ProxyRuleset(merging: perService)
     let computed = clock.now - start
     let text = script.full(full, previous: nil, fresh: true)
     start = clock.now
@@ -48,17 +47,19 @@ do {
     print("services: \(services) x \(endpointsPerService) endpoints: \(full.chains.count) chains, \(text.split(separator: "\n").count) script lines")
     print("full sync: compute \(ms(computed)), nft apply \(ms(applied)), total \(ms(computed + applied))")
 
-    var previous = full
     var totals: [Duration] = [], applies: [Duration] = []
     for round in 0..<10 {
+        // What the proxy does when one EndpointSlice changes: that service's rules, the
+        // difference from what it applied for it, one nft transaction.
         start = clock.now
-        let next = ruleset(skipping: (service: round * 97 % services, endpoint: round % endpointsPerService))
-        guard let change = script.partial(from: previous, to: next) else { fatalError("partial sync refused") }
+        let i = round * 97 % services
+        let next = rules(i, skipping: round % endpointsPerService)
+        guard let change = script.partial(from: perService[i], to: next) else { fatalError("partial sync refused") }
         let computedAt = clock.now
         try await NFTables.apply(change)
         applies.append(clock.now - computedAt)
         totals.append(clock.now - start)
-        previous = next
+        perService[i] = next
     }
     totals.sort()
     applies.sort()

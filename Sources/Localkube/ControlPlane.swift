@@ -238,7 +238,7 @@ public struct ControlPlane: Sendable {
         var proxy: ServiceProxy?
         if let node {
             proxy = ServiceProxy(configuration: .init(table: node.layout.proxyTable, nodeName: options.clusterName, nodeAddress: network.gateway(),
-                                                      podCIDR: network.podCIDR, bridge: network.bridge),
+                                                      podCIDR: network.podCIDR, serviceCIDR: network.serviceCIDR, bridge: network.bridge),
                                  informers: informers, logger: logger)
             await proxy?.register()
         }

@@ -23,7 +23,6 @@ public struct NFTablesScript: Sendable {
             "add map \(family) service-nodeports { type inet_proto . inet_service : verdict ; }",
             "add map \(family) no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; }",
             "add map \(family) no-endpoint-nodeports { type inet_proto . inet_service : verdict ; }",
-            "add set \(family) cluster-ips { type ipv4_addr ; }",
             "add chain \(family) nat-prerouting { type nat hook prerouting priority dstnat ; policy accept ; }",
             "add chain \(family) nat-output { type nat hook output priority -100 ; policy accept ; }",
             "add chain \(family) nat-postrouting { type nat hook postrouting priority srcnat ; policy accept ; }",
@@ -56,7 +55,9 @@ public struct NFTablesScript: Sendable {
             "add rule \(family) filter-output ct state new jump endpoints-check",
             "add rule \(family) endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
             "add rule \(family) endpoints-check ip daddr { \(nodeAddresses) } meta l4proto . th dport vmap @no-endpoint-nodeports",
-            "add rule \(family) endpoints-check ip daddr @cluster-ips goto \(ProxyRuleset.rejectChain)",
+            // Any other address of the service CIDR (a port a service does not declare, a service
+            // the rules do not have yet, an address nobody holds) is refused too, as upstream.
+            "add rule \(family) endpoints-check ip daddr \(configuration.serviceCIDR) goto \(ProxyRuleset.rejectChain)",
             // A TCP client is told at once with a reset (an ICMP error to the host's own SYN is
             // only a soft one, retried for seconds).
             "add rule \(family) \(ProxyRuleset.rejectChain) meta l4proto tcp reject with tcp reset",
@@ -82,8 +83,6 @@ public struct NFTablesScript: Sendable {
             lines.append("flush map \(family) \(map)")
             lines += addElements(map, Self.elements(map, rules))
         }
-        lines.append("flush set \(family) cluster-ips")
-        if !rules.clusterIPs.isEmpty { lines.append("add element \(family) cluster-ips { \(rules.clusterIPs.sorted().joined(separator: ", ")) }") }
         if let previous, !fresh {
             lines += deleteChains(Set(previous.chains.keys).subtracting(rules.chains.keys))
             lines += Set(previous.affinitySets.keys).subtracting(rules.affinitySets.keys).sorted().map { "delete set \(family) \($0)" }
@@ -107,9 +106,6 @@ public struct NFTablesScript: Sendable {
             if !gone.isEmpty { lines.append("delete element \(family) \(map) { \(gone.joined(separator: ", ")) }") }
             lines += addElements(map, after.filter { before[$0.key] != $0.value })
         }
-        let removedIPs = old.clusterIPs.subtracting(new.clusterIPs), addedIPs = new.clusterIPs.subtracting(old.clusterIPs)
-        if !removedIPs.isEmpty { lines.append("delete element \(family) cluster-ips { \(removedIPs.sorted().joined(separator: ", ")) }") }
-        if !addedIPs.isEmpty { lines.append("add element \(family) cluster-ips { \(addedIPs.sorted().joined(separator: ", ")) }") }
         lines += deleteChains(Set(old.chains.keys).subtracting(new.chains.keys))
         lines += Set(old.affinitySets.keys).subtracting(new.affinitySets.keys).sorted().map { "delete set \(family) \($0)" }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"

@@ -9,14 +9,16 @@
 public struct ProxyRuleset: Equatable, Sendable {
     public struct Configuration: Equatable, Sendable {
         public var podCIDR: String
+        public var serviceCIDR: String
         /// The addresses node ports answer on: the node's, and 127.0.0.1.
         public var nodeAddresses: [String]
         /// When the bridge does not pass pod-to-pod frames through netfilter (br_netfilter),
         /// replies would skip the un-DNAT; then every service connection from a pod is masqueraded.
         public var masqueradePodTraffic: Bool
 
-        public init(podCIDR: String, nodeAddresses: [String], masqueradePodTraffic: Bool) {
+        public init(podCIDR: String, serviceCIDR: String, nodeAddresses: [String], masqueradePodTraffic: Bool) {
             self.podCIDR = podCIDR
+            self.serviceCIDR = serviceCIDR
             self.nodeAddresses = nodeAddresses
             self.masqueradePodTraffic = masqueradePodTraffic
         }
@@ -32,8 +34,6 @@ public struct ProxyRuleset: Equatable, Sendable {
     /// Local traffic policy finds no endpoint on this node (as upstream).
     var noEndpointServices: [String: String] = [:]
     var noEndpointNodePorts: [String: String] = [:]
-    /// Cluster IPs (a port the service does not declare is refused too).
-    var clusterIPs: Set<String> = []
     /// ClientIP affinity sets, by name, with their timeout in seconds.
     var affinitySets: [String: Int] = [:]
 
@@ -46,12 +46,25 @@ public struct ProxyRuleset: Equatable, Sendable {
         for port in ports { add(port, configuration) }
     }
 
+    /// Several services' rules as one (they never share a chain, set or map key).
+    public init(merging parts: some Sequence<ProxyRuleset>) {
+        for part in parts {
+            chains.merge(part.chains) { a, _ in a }
+            serviceIPs.merge(part.serviceIPs) { a, _ in a }
+            nodePorts.merge(part.nodePorts) { a, _ in a }
+            noEndpointServices.merge(part.noEndpointServices) { a, _ in a }
+            noEndpointNodePorts.merge(part.noEndpointNodePorts) { a, _ in a }
+            affinitySets.merge(part.affinitySets) { a, _ in a }
+        }
+    }
+
+    var isEmpty: Bool { self == ProxyRuleset() }
+
     mutating func add(_ sp: ServicePort, _ configuration: Configuration) {
         let hash = Self.hash(sp.id)
         let serviceChain = "service-\(hash)-\(sp.id)"
         let externalChain = "external-\(hash)-\(sp.id)"
         let localChain = "local-\(hash)-\(sp.id)"
-        clusterIPs.formUnion(sp.clusterIPs)
 
         // Internal traffic (to the cluster IP): every endpoint, or the local ones.
         let toClusterIP = sp.internalPolicyLocal ? sp.localEndpoints : sp.endpoints

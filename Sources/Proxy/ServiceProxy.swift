@@ -17,12 +17,14 @@ public final class ServiceProxy: Sendable {
         public var nodeName: String
         public var nodeAddress: String
         public var podCIDR: String
+        public var serviceCIDR: String
         /// The pods' bridge: node ports on 127.0.0.1 need it to accept loopback sources.
         public var bridge: String
         public var batchWindow: Duration = .milliseconds(50)
         public var resyncInterval: Duration = .seconds(30)
 
-        public init(table: String, nodeName: String, nodeAddress: String, podCIDR: String, bridge: String) {
+        public init(table: String, nodeName: String, nodeAddress: String, podCIDR: String, serviceCIDR: String, bridge: String) {
+            self.serviceCIDR = serviceCIDR
             self.table = table
             self.nodeName = nodeName
             self.nodeAddress = nodeAddress
@@ -35,20 +37,27 @@ public final class ServiceProxy: Sendable {
     let services: Informer
     let slices: Informer
     let logger: Logger
-    let dirty: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
-    /// The ruleset the kernel holds, as last applied.
-    let applied = Mutex<ProxyRuleset?>(nil)
+    let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    let state = Mutex(State())
+
+    struct State {
+        /// The rules the kernel holds, per service (`namespace/name`), as last applied; nil
+        /// until the first full sync, and after a failed one.
+        var applied: [String: ProxyRuleset]?
+        /// Services whose Service or EndpointSlices changed since the last sync.
+        var dirty: Set<String> = []
+    }
 
     public init(configuration: Configuration, informers: InformerFactory, logger: Logger) {
         self.configuration = configuration
         services = informers.informer("", "v1", "services")
         slices = informers.informer("discovery.k8s.io", "v1", "endpointslices")
         self.logger = logger
-        dirty = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wake = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     var rulesConfiguration: ProxyRuleset.Configuration {
-        .init(podCIDR: configuration.podCIDR, nodeAddresses: [configuration.nodeAddress, "127.0.0.1"],
+        .init(podCIDR: configuration.podCIDR, serviceCIDR: configuration.serviceCIDR, nodeAddresses: [configuration.nodeAddress, "127.0.0.1"],
               masqueradePodTraffic: !Self.bridgeCallsNetfilter)
     }
 
@@ -61,9 +70,21 @@ public final class ServiceProxy: Sendable {
 
     /// Registers handlers; call before the informers start.
     public func register() async {
-        let continuation = dirty.continuation
-        await services.addHandler { _ in continuation.yield() }
-        await slices.addHandler { _ in continuation.yield() }
+        await services.addHandler { [self] event in markDirty(Informer.key(event.object)) }
+        await slices.addHandler { [self] event in
+            if let service = Self.serviceKey(of: event.object) { markDirty(service) }
+        }
+    }
+
+    func markDirty(_ service: String) {
+        state.withLock { _ = $0.dirty.insert(service) }
+        wake.continuation.yield()
+    }
+
+    static func serviceKey(of slice: JSON) -> String? {
+        guard let service = slice["metadata"]["labels"]["kubernetes.io/service-name"].string,
+              let ns = slice["metadata"]["namespace"].string else { return nil }
+        return "\(ns)/\(service)"
     }
 
     /// Syncs until cancelled, then leaves the rules in place (`stop` removes them).
@@ -73,14 +94,14 @@ public final class ServiceProxy: Sendable {
         allowLoopbackSources()
         await sync(full: true)
         var lastFull = ContinuousClock.now
-        let ticker = Task { [dirty, configuration] in
+        let ticker = Task { [wake, configuration] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: configuration.resyncInterval)
-                dirty.continuation.yield()
+                wake.continuation.yield()
             }
         }
         defer { ticker.cancel() }
-        for await _ in dirty.stream {
+        for await _ in wake.stream {
             if Task.isCancelled { break }
             try? await Task.sleep(for: configuration.batchWindow)
             let due = ContinuousClock.now - lastFull >= configuration.resyncInterval
@@ -93,46 +114,73 @@ public final class ServiceProxy: Sendable {
     /// Every rule of the cluster gone (`cubby stop`, `cubby delete`).
     public func stop() async {
         await NFTables.deleteTable(configuration.table)
-        applied.withLock { $0 = nil }
+        state.withLock { $0.applied = nil }
     }
 
-    /// The rules the current Services and EndpointSlices call for.
-    func desired() async -> ProxyRuleset {
+    /// The rules one Service and its EndpointSlices call for (none once it is gone).
+    func desired(_ key: String, service: JSON?, slices: [JSON]) -> ProxyRuleset {
+        guard let service else { return ProxyRuleset() }
+        return ProxyRuleset(ServicePort.of(service, slices: slices, nodeName: configuration.nodeName), configuration: rulesConfiguration)
+    }
+
+    /// Every service's rules.
+    func desiredAll() async -> [String: ProxyRuleset] {
         var slicesByService: [String: [JSON]] = [:]
         for slice in await slices.list() {
-            guard let service = slice["metadata"]["labels"]["kubernetes.io/service-name"].string,
-                  let ns = slice["metadata"]["namespace"].string else { continue }
-            slicesByService["\(ns)/\(service)", default: []].append(slice)
+            if let key = Self.serviceKey(of: slice) { slicesByService[key, default: []].append(slice) }
         }
-        let ports = await services.list().flatMap { service in
-            ServicePort.of(service, slices: slicesByService[Informer.key(service)] ?? [], nodeName: configuration.nodeName)
+        var all: [String: ProxyRuleset] = [:]
+        for service in await services.list() {
+            let key = Informer.key(service)
+            all[key] = desired(key, service: service, slices: slicesByService[key] ?? [])
         }
-        return ProxyRuleset(ports, configuration: rulesConfiguration)
+        return all
     }
 
-    /// Applies what changed, or everything. A failed partial sync is followed by a full one.
+    /// Applies what changed for the services marked dirty, or everything; a failed partial sync
+    /// is followed by a full one. Each service's rules are apart from the others' (its chains,
+    /// its map keys), so a change costs what that service's rules cost, not the cluster's.
     @discardableResult
     func sync(full: Bool) async -> Bool {
-        let rules = await desired()
-        let previous = applied.withLock { $0 }
-        let script = NFTablesScript(table: configuration.table, configuration: rulesConfiguration)
-        var text: String?
-        if !full, let previous { text = script.partial(from: previous, to: rules) }
-        if text == nil {
-            let timeoutsChanged = previous.map { old in rules.affinitySets.contains { set, timeout in old.affinitySets[set].map { $0 != timeout } ?? false } } ?? true
-            text = script.full(rules, previous: previous, fresh: previous == nil || timeoutsChanged)
+        let (previous, dirty) = state.withLock { s in
+            defer { s.dirty = [] }
+            return (s.applied, s.dirty)
         }
-        guard let text, !text.isEmpty else { return true }
-        do {
-            try await NFTables.apply(text)
-            applied.withLock { $0 = rules }
-            return true
-        } catch {
-            logger.warning("service proxy: \(full ? "full" : "partial") sync failed: \(error)")
-            if !full {
-                applied.withLock { $0 = nil }
+        let script = NFTablesScript(table: configuration.table, configuration: rulesConfiguration)
+        if !full, var applied = previous {
+            var text = ""
+            for key in dirty.sorted() {
+                let (namespace, _) = Informer.split(key)
+                let service = await services.get(key)
+                let slices = service == nil ? [] : await slices.list(namespace: namespace) { Self.serviceKey(of: $0) == key }
+                let rules = desired(key, service: service, slices: slices)
+                guard let change = script.partial(from: applied[key] ?? ProxyRuleset(), to: rules) else { return await sync(full: true) }
+                text += change
+                applied[key] = rules.isEmpty ? nil : rules
+            }
+            guard !text.isEmpty else { return true }
+            do {
+                try await NFTables.apply(text)
+                state.withLock { $0.applied = applied }
+                return true
+            } catch {
+                logger.warning("service proxy: partial sync failed, syncing all: \(error)")
+                state.withLock { $0.applied = nil }
                 return await sync(full: true)
             }
+        }
+        let all = await desiredAll()
+        let rules = ProxyRuleset(merging: all.values)
+        let before = previous.map { ProxyRuleset(merging: $0.values) }
+        // A set whose timeout changed cannot be redefined while rules use it: start afresh.
+        let timeoutsChanged = before.map { old in rules.affinitySets.contains { set, timeout in old.affinitySets[set].map { $0 != timeout } ?? false } } ?? true
+        do {
+            try await NFTables.apply(script.full(rules, previous: before, fresh: before == nil || timeoutsChanged))
+            state.withLock { $0.applied = all.filter { !$0.value.isEmpty } }
+            return true
+        } catch {
+            logger.warning("service proxy: full sync failed: \(error)")
+            state.withLock { $0.applied = nil }
             return false
         }
     }

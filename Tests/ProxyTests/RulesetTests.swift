@@ -5,7 +5,7 @@ import Testing
 @testable import Proxy
 
 @Suite struct ProxyRulesetTests {
-    let configuration = ProxyRuleset.Configuration(podCIDR: "10.244.0.0/16", nodeAddresses: ["10.244.0.1", "127.0.0.1"], masqueradePodTraffic: false)
+    let configuration = ProxyRuleset.Configuration(podCIDR: "10.244.0.0/16", serviceCIDR: "10.96.0.0/12", nodeAddresses: ["10.244.0.1", "127.0.0.1"], masqueradePodTraffic: false)
 
     func service(_ name: String, type: String = "ClusterIP", clusterIP: String = "10.96.0.20", ports: JSON = [["name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP", "nodePort": 30080]],
                  extra: JSON = [:]) -> JSON {
