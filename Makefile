@@ -46,8 +46,8 @@ bench: release
 	.build/release/cubby-patch-bench
 	python3 Benchmarks/cli_bench.py .build/release/cubby
 	python3 Benchmarks/workload_bench.py .build/release/cubby
-	# Real pods and the service proxy's rules need Linux and root.
 	python3 Benchmarks/dns_bench.py .build/release/cubby
+	# Real pods and the service proxy's rules need Linux and root.
 	if [ "$$(uname -s)" = Linux ] && [ "$$(id -u)" = 0 ]; then \
 		$(SWIFT) build $(RELEASE) --product cubby-cri-bench && \
 		$(SWIFT) build $(RELEASE) --product cubby-proxy-bench && \
