@@ -248,7 +248,8 @@ def test_traffic_spreads_over_ready_pods_leaves_unready_ones_and_sticks_with_aff
 
 
 def test_node_ports_load_balancers_and_cubby_service(node, ns):
-    apply(node, deployment("web", ns), service("web", ns, type="NodePort"), service("lb", ns, selector={"app": "web"}, type="LoadBalancer"))
+    apply(node, deployment("web", ns), service("web", ns, type="NodePort"), service("lb", ns, selector={"app": "web"}, type="LoadBalancer"),
+          service("local", ns, selector={"app": "web"}, type="NodePort", externalTrafficPolicy="Local", internalTrafficPolicy="Local"))
     eventually(lambda: ready_pods(node, ns, "app=web"), what="a ready pod")
     pod = ready_pods(node, ns, "app=web")[0]["metadata"]["name"] + "\n"
     node_port = node.get("service", "web", "-n", ns)["spec"]["ports"][0]["nodePort"]
@@ -261,6 +262,10 @@ def test_node_ports_load_balancers_and_cubby_service(node, ns):
     table = node.cubby("service", "web", "-n", ns).stdout
     assert re.search(r"^\|\s+NAMESPACE\s+\|\s+NAME\s+\|\s+TARGET PORT\s+\|\s+URL\s+\|$", table, re.M), table
     assert re.search(rf"^\| {ns} +\| web +\| http +\| {re.escape(urls[0])} +\|$", table, re.M), table
+    # Local traffic policies keep to this node's endpoints, which is where the one pod runs.
+    local = node.get("service", "local", "-n", ns)
+    assert fetch(f"http://{node_ip}:{local['spec']['ports'][0]['nodePort']}/") == pod
+    assert fetch(f"http://{local['spec']['clusterIP']}/") == pod
     refused = node.cubby("service", "nothing", "-n", ns, check=False)
     assert refused.returncode != 0 and f"Service 'nothing' was not found in '{ns}' namespace." in refused.stderr
     assert node.cubby("service", "kubernetes", check=False).returncode != 0
@@ -269,6 +274,18 @@ def test_node_ports_load_balancers_and_cubby_service(node, ns):
     assert fetch(f"http://{ingress}/") == pod
     row = node.kubectl("get", "service", "lb", "-n", ns).stdout.splitlines()[1].split()
     assert row[1] == "LoadBalancer" and row[3] == ingress
+
+
+def test_a_pod_reaches_itself_through_its_own_service(node, ns):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "self", "namespace": ns, "labels": {"app": "self"}},
+           "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1, "containers": [{
+               "name": "main", "image": BUSYBOX, "ports": [{"name": "http", "containerPort": 8080}],
+               "command": ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && httpd -p 8080 -h /www && "
+                                       "until wget -qO- http://myself > /dev/termination-log; do usleep 100000; done"]}]}}
+    # (Not a service named "self": the pod's /etc/hosts names its own hostname.)
+    apply(node, service("myself", ns, selector={"app": "self"}), pod)
+    node.wait("--for=jsonpath={.status.phase}=Succeeded", "pod/self", "-n", ns)
+    assert node.get("pod", "self", "-n", ns)["status"]["containerStatuses"][0]["state"]["terminated"]["message"] == "self\n"
 
 
 def test_a_service_without_endpoints_refuses_at_once(node, ns):
@@ -298,7 +315,10 @@ def reachable(url):
 
 
 def leftover_rules(name):
-    return [t for t in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout.splitlines() if name in t]
+    """The cluster's nftables table, and any iptables rule naming it (CNI's masquerade)."""
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout.splitlines()
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout.splitlines()
+    return [t for t in tables if t.endswith(name)] + [r for r in rules if name in r]
 
 
 def test_rules_are_repaired_and_gone_after_stop_and_delete(node, ns, tmp_path, images):
