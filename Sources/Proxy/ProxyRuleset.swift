@@ -79,12 +79,12 @@ public struct ProxyRuleset: Equatable, Sendable {
         if !sp.endpoints.isEmpty {
             var rules: [String] = sp.clusterIPs.map { "ip daddr \($0) ip saddr != \(configuration.podCIDR) jump mark-for-masquerade" }
             if configuration.masqueradePodTraffic { rules.append("jump mark-for-masquerade") }
-            rules += balance(sp.endpoints, sp, hash)
+            rules += balance(sp.endpoints, sp)
             chains[serviceChain] = rules
         }
         if !sp.localEndpoints.isEmpty && (sp.internalPolicyLocal || sp.externalPolicyLocal) {
             var rules: [String] = configuration.masqueradePodTraffic ? ["jump mark-for-masquerade"] : []
-            rules += balance(sp.localEndpoints, sp, hash)
+            rules += balance(sp.localEndpoints, sp)
             chains[localChain] = rules
         }
 
@@ -123,7 +123,7 @@ public struct ProxyRuleset: Equatable, Sendable {
     /// back through the NAT. Then each new connection goes to a random endpoint, DNATed by one
     /// rule with a numgen map; with ClientIP affinity, through a chain per endpoint whose dynamic
     /// set remembers the clients it served, and which a returning client goes straight back to.
-    mutating func balance(_ endpoints: [ServicePort.Endpoint], _ sp: ServicePort, _ hash: String) -> [String] {
+    mutating func balance(_ endpoints: [ServicePort.Endpoint], _ sp: ServicePort) -> [String] {
         let sources = Set(endpoints.map(\.ip)).sorted()
         var rules = ["ip saddr \(sources.count == 1 ? sources[0] : "{ " + sources.joined(separator: ", ") + " }") jump mark-for-masquerade"]
         guard let timeout = sp.affinityTimeout else {

@@ -9,7 +9,7 @@ import Synchronization
 /// become the rules of one nftables table of the cluster's own. Changes are batched (a short
 /// window after the first) and applied as the difference from the last sync; a full sync runs at
 /// start, when the table went missing, and every `resyncInterval`, so rules someone flushed come
-/// back. `stop` removes the table.
+/// back. The table goes with the pod network (`PodNetwork.tearDown`, on stop and delete).
 public final class ServiceProxy: Sendable {
     public struct Configuration: Sendable {
         /// The nftables table (`cubby-NAME`).
@@ -39,6 +39,7 @@ public final class ServiceProxy: Sendable {
     let logger: Logger
     let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     let state = Mutex(State())
+    let rulesConfiguration: ProxyRuleset.Configuration
 
     struct State {
         /// The rules the kernel holds, per service (`namespace/name`), as last applied; nil
@@ -54,11 +55,8 @@ public final class ServiceProxy: Sendable {
         slices = informers.informer("discovery.k8s.io", "v1", "endpointslices")
         self.logger = logger
         wake = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-    }
-
-    var rulesConfiguration: ProxyRuleset.Configuration {
-        .init(podCIDR: configuration.podCIDR, serviceCIDR: configuration.serviceCIDR, nodeAddresses: [configuration.nodeAddress, "127.0.0.1"],
-              masqueradePodTraffic: !Self.bridgeCallsNetfilter)
+        rulesConfiguration = .init(podCIDR: configuration.podCIDR, serviceCIDR: configuration.serviceCIDR,
+                                   nodeAddresses: [configuration.nodeAddress, "127.0.0.1"], masqueradePodTraffic: !Self.bridgeCallsNetfilter)
     }
 
     /// Whether bridged frames pass netfilter (br_netfilter with bridge-nf-call-iptables): then a
@@ -87,7 +85,7 @@ public final class ServiceProxy: Sendable {
         return "\(ns)/\(service)"
     }
 
-    /// Syncs until cancelled, then leaves the rules in place (`stop` removes them).
+    /// Syncs until cancelled, then leaves the rules in place for the pod network's teardown.
     public func run() async {
         await services.waitForSync()
         await slices.waitForSync()
@@ -111,14 +109,8 @@ public final class ServiceProxy: Sendable {
         }
     }
 
-    /// Every rule of the cluster gone (`cubby stop`, `cubby delete`).
-    public func stop() async {
-        await NFTables.deleteTable(configuration.table)
-        state.withLock { $0.applied = nil }
-    }
-
     /// The rules one Service and its EndpointSlices call for (none once it is gone).
-    func desired(_ key: String, service: JSON?, slices: [JSON]) -> ProxyRuleset {
+    func desired(_ service: JSON?, slices: [JSON]) -> ProxyRuleset {
         guard let service else { return ProxyRuleset() }
         return ProxyRuleset(ServicePort.of(service, slices: slices, nodeName: configuration.nodeName), configuration: rulesConfiguration)
     }
@@ -132,7 +124,7 @@ public final class ServiceProxy: Sendable {
         var all: [String: ProxyRuleset] = [:]
         for service in await services.list() {
             let key = Informer.key(service)
-            all[key] = desired(key, service: service, slices: slicesByService[key] ?? [])
+            all[key] = desired(service, slices: slicesByService[key] ?? [])
         }
         return all
     }
@@ -153,7 +145,7 @@ public final class ServiceProxy: Sendable {
                 let (namespace, _) = Informer.split(key)
                 let service = await services.get(key)
                 let slices = service == nil ? [] : await slices.list(namespace: namespace) { Self.serviceKey(of: $0) == key }
-                let rules = desired(key, service: service, slices: slices)
+                let rules = desired(service, slices: slices)
                 guard let change = script.partial(from: applied[key] ?? ProxyRuleset(), to: rules) else { return await sync(full: true) }
                 text += change
                 applied[key] = rules.isEmpty ? nil : rules

@@ -325,13 +325,13 @@ def test_start_without_containerd_fails_or_falls_back(tmp_path):
     r = p.cubby("start", "--driver", "containerd", "--port", str(p.port), check=False, env={"PATH": str(empty)})
     assert r.returncode == 1 and r.stdout.splitlines()[0].startswith("😄  cubby")
     assert r.stderr.splitlines() == [
-        "❌  the containerd driver cannot run here: containerd, ctr, runc, iptables, ip not found; "
+        "❌  the containerd driver cannot run here: containerd, ctr, runc, iptables, ip, nft not found; "
         "install with: sudo scripts/install-runtime.sh"]
     assert not p.directory.exists()
 
     out = p.cubby("start", "--port", str(p.port), env={"PATH": str(empty)}).stdout.splitlines()
     try:
-        assert ("✨  Using the simulated driver: containerd, ctr, runc, iptables, ip not found; "
+        assert ("✨  Using the simulated driver: containerd, ctr, runc, iptables, ip, nft not found; "
                 "install with: sudo scripts/install-runtime.sh") in out
         assert "🖥️   Nodes: 1 simulated (pods run no processes)" in out
         assert json.loads((p.directory / "config.json").read_text())["driver"] == "simulated"
