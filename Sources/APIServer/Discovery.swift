@@ -53,6 +53,7 @@ struct Discovery {
         if d.group.isEmpty && d.plural == "pods" {
             subs.append(("binding", GroupVersionKind(group: "", version: "v1", kind: "Binding"), ["create"]))
             subs.append(("eviction", GroupVersionKind(group: "policy", version: "v1", kind: "Eviction"), ["create"]))
+            subs.append(("log", GroupVersionKind(group: "", version: "v1", kind: "Pod"), ["get"]))
         }
         if d.group.isEmpty && d.plural == "serviceaccounts" {
             subs.append(("token", GroupVersionKind(group: "authentication.k8s.io", version: "v1", kind: "TokenRequest"), ["create"]))

@@ -110,6 +110,8 @@ struct ResourceRequest {
             let eviction = try await readBody(&request)
             try await registry.evict(def, namespace: namespace ?? "", name: name, eviction: eviction, options: try writeOptions())
             return Self.created
+        case ("log", .get) where def.group.isEmpty && def.plural == "pods":
+            return try await servePodLog(name)
         case ("token", .post) where def.group.isEmpty && def.plural == "serviceaccounts":
             return try await serveTokenRequest(&request, serviceAccount: name)
         case ("finalize", .put) where def.group.isEmpty && def.plural == "namespaces":

@@ -229,10 +229,13 @@ public struct ControlPlane: Sendable {
                                     tokens: try Self.tokenIssuer(registry, keyPEM: keyPEM), logger: logger)
             kubelet = made
             agents.append(made)
+            registry.nodes.register(made, for: [options.clusterName])
         } else if options.driver == .simulated && options.nodes > 0 {
-            agents.append(SimulatedNodes(client: kubeletClient, informers: informers,
-                                         names: Self.nodeNames(options.clusterName, count: options.nodes), kubeletVersion: Self.kubeletVersion,
-                                         renewInterval: min(.seconds(10), options.nodeMonitorGracePeriod / 4)))
+            let names = Self.nodeNames(options.clusterName, count: options.nodes)
+            let simulated = SimulatedNodes(client: kubeletClient, informers: informers, names: names, kubeletVersion: Self.kubeletVersion,
+                                           renewInterval: min(.seconds(10), options.nodeMonitorGracePeriod / 4))
+            agents.append(simulated)
+            registry.nodes.register(simulated, for: names)
         }
         // kube-proxy's part: the node's kernel serves the services of real pods.
         var proxy: ServiceProxy?

@@ -12,6 +12,8 @@ public final class Registry: Sendable {
     public let store: any Store
     let admission: [any AdmissionPlugin]
     let decoded = DecodedObjects()
+    /// The node agents, for what only a node has (logs, exec, port-forward).
+    public let nodes = NodeConnections()
 
     public init(store: any Store, catalog: ResourceCatalog, admission: [any AdmissionPlugin] = []) {
         self.store = store

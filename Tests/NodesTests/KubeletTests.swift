@@ -144,3 +144,35 @@ import Testing
         #expect(long != RuntimeLayout(name: "a-very-long-profile-name-2", dataDirectory: dir).bridgeName)
     }
 }
+
+@Suite struct ContainerLogTests {
+    @Test func criLinesAreParsedWithTheirTimeAndTag() throws {
+        let full = try #require(CRILogLine(ArraySlice(Array("2026-12-02T08:15:00.123456789Z stdout F hello world".utf8))))
+        #expect(full.content == Array("hello world".utf8) && !full.partial)
+        #expect(abs(full.time!.timeIntervalSince1970 - 1_796_199_300.123) < 0.001)
+        let part = try #require(CRILogLine(ArraySlice(Array("2026-12-02T08:15:00Z stderr P par".utf8))))
+        #expect(part.partial && part.content == Array("par".utf8))
+        #expect(CRILogLine(ArraySlice(Array("garbage".utf8))) == nil)
+    }
+
+    @Test func aLargeLogIsRotatedAndOnlyTheNewestRotatedFilesKept() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cubby-rotation-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("0.log").path
+        let rotation = ContainerLogRotation(maxSize: 100, maxFiles: 3)
+        try Data(repeating: 65, count: 50).write(to: URL(fileURLWithPath: log))
+        #expect(!rotation.rotate(log))
+        try Data(repeating: 65, count: 200).write(to: URL(fileURLWithPath: log))
+        #expect(rotation.rotate(log, now: Date(timeIntervalSince1970: 1_796_199_300)))
+        #expect(!FileManager.default.fileExists(atPath: log))
+        #expect(FileManager.default.fileExists(atPath: log + ".20261202-081500"))
+        for stamp in ["20261201-000000", "20261130-000000", "20261129-000000"] {
+            _ = FileManager.default.createFile(atPath: "\(log).\(stamp)", contents: Data())
+        }
+        rotation.prune(log)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(left == ["0.log.20261201-000000", "0.log.20261202-081500"])
+    }
+}
+

@@ -380,3 +380,10 @@ def test_writes_record_their_manager_in_managed_fields(cluster, ns):
     assert 'k:{"name":"nginx"}' in create["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
     assert "managedFields" not in k("get", "cm", "owned", "-n", ns, "-o", "yaml").stdout
 
+
+def test_a_simulated_pod_says_it_is_simulated(cluster):
+    cluster.kubectl("run", "sim-logs", "--image=nginx")
+    cluster.kubectl("wait", "--for=condition=Ready", "pod/sim-logs", "--timeout=60s")
+    out = cluster.kubectl("logs", "sim-logs")
+    assert out.stdout.count("\n") == 1 and "simulated" in out.stdout and out.returncode == 0
+    cluster.kubectl("delete", "pod", "sim-logs", "--wait=false")

@@ -68,6 +68,7 @@ public struct Kubelet: NodeAgent, Controller {
             group.addTask { await heartbeats() }
             group.addTask { await relist() }
             group.addTask { await resync() }
+            group.addTask { await ContainerLogRotation().run(runtime) }
             group.addTask { await run(logger: logger) }
         }
     }

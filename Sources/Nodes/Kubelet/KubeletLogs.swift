@@ -1,0 +1,46 @@
+import APIMachinery
+import CRI
+import Foundation
+import Registry
+
+/// The kubelet's side of `kubectl logs`: which instance of the container is meant (the current
+/// one, or with `previous` the one before it), refused in upstream's words when there is none,
+/// and its CRI log file read as the options say.
+extension Kubelet: NodeConnection {
+    public func containerLog(pod: JSON, options: PodLogOptions) async throws(StatusError) -> AsyncThrowingStream<[UInt8], any Error> {
+        let podName = pod["metadata"]["name"].string ?? ""
+        let container = options.container
+        let statuses = ["containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"]
+            .flatMap { pod["status"][$0].array ?? [] }
+        guard let status = statuses.first(where: { $0["name"].string == container }) else {
+            throw .badRequest("container \"\(container)\" in pod \"\(podName)\" is not available")
+        }
+        let id: String?
+        if options.previous {
+            id = status["lastState"]["terminated"]["containerID"].string
+            guard id != nil else { throw .badRequest("previous terminated container \"\(container)\" in pod \"\(podName)\" not found") }
+        } else if let running = status["state"]["running"].object, !running.isEmpty {
+            id = status["containerID"].string
+        } else if !status["state"]["terminated"].isNull {
+            id = status["state"]["terminated"]["containerID"].string ?? status["containerID"].string
+        } else if let last = status["lastState"]["terminated"]["containerID"].string {
+            // Waiting to restart (a crash loop): the last instance's log, as upstream shows it.
+            id = last
+        } else {
+            let reason = switch status["state"]["waiting"]["reason"].string ?? "ContainerCreating" {
+            case "ErrImagePull": "image can't be pulled"
+            case "ImagePullBackOff": "trying and failing to pull image"
+            case let other: other
+            }
+            throw .badRequest("container \"\(container)\" in pod \"\(podName)\" is waiting to start: \(reason)")
+        }
+        guard let containerID = id?.split(separator: "/").last.map(String.init), !containerID.isEmpty,
+              let found = try? await runtime.runtime.containerStatus(.with { $0.containerID = containerID }).status else {
+            throw .badRequest("container \"\(container)\" in pod \"\(podName)\" is not available")
+        }
+        let runtime = runtime
+        return ContainerLogReader(path: found.logPath, options: options) {
+            (try? await runtime.runtime.containerStatus(.with { $0.containerID = containerID }).status.state) == .containerRunning
+        }.stream()
+    }
+}
