@@ -53,7 +53,8 @@ bench: release
 		$(SWIFT) build $(RELEASE) --product cubby-proxy-bench && \
 		python3 Benchmarks/runtime_bench.py .build/release/cubby .build/release/cubby-cri-bench && \
 		.build/release/cubby-proxy-bench && \
-		python3 Benchmarks/service_bench.py .build/release/cubby; \
+		python3 Benchmarks/service_bench.py .build/release/cubby && \
+		python3 Benchmarks/logs_bench.py .build/release/cubby; \
 	fi
 
 clean:

@@ -4,6 +4,7 @@ logs of a deployment and a job; upstream's errors; and the plain line a simulate
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -131,3 +132,24 @@ def test_a_chatty_pod_has_its_log_rotated(node, ns):  # noqa: F811
     assert (folder / "0.log").stat().st_size < 1 << 20
     # The log goes on in the new file.
     eventually(lambda: re.fullmatch(r"after \d+\n", logs(node, ns, "chatty", "--tail=1").stdout), timeout=20, what="lines after the rotation")
+
+
+def test_kubectl_events_shows_what_the_kubelet_records(node, ns):  # noqa: F811
+    watcher = subprocess.Popen(["kubectl", "--context", node.name, "get", "events", "-n", ns, "--watch"], env=node.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        apply(node, pod("noted", ns, ("main", "exec sleep 3600")))
+        node.wait("--for=condition=Ready", "pod/noted", "-n", ns)
+        seen = []
+        deadline = time.monotonic() + 30
+        while not any("Started" in line and "pod/noted" in line for line in seen) and time.monotonic() < deadline:
+            seen.append(watcher.stdout.readline())
+        assert any(re.search(r"Normal\s+Started\s+pod/noted\s+Started container main", line) for line in seen), seen
+    finally:
+        watcher.kill()
+        watcher.wait()
+    table = node.kubectl("events", "-n", ns, "--for", "pod/noted").stdout
+    assert re.search(r"^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$", table, re.M)
+    for reason, message in (("Scheduled", f"Successfully assigned {ns}/noted to {node.name}"), ("Created", "Created container: main"),
+                            ("Started", "Started container main")):
+        assert re.search(rf"Normal\s+{reason}\s+Pod/noted\s+{re.escape(message)}", table), table
