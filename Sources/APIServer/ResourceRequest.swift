@@ -30,6 +30,7 @@ struct ResourceRequest {
             throw .notAcceptable(["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"])
         }
         if isReview { return try await serveReview(&request) }
+        if isResourceMetrics { return try await serveResourceMetrics(request.method) }
         if let sub = path.subresource { return try await serveSubresource(sub, &request) }
         let method = request.method
         if let name = path.name {

@@ -103,10 +103,11 @@ public struct ControlPlane: Sendable {
         let users = try LocalCredentials.loadOrCreate(in: dir, adminToken: token)
 
         let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources + PolicyV1.resources
-                                          + SchedulingV1.resources + NodeV1.resources,
+                                          + SchedulingV1.resources + NodeV1.resources + ApiregistrationV1.resources + MetricsV1beta1.resources,
                                       schemas: ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
                                           .merging(ReviewResources.schemas) { a, _ in a }.merging(PolicyV1.schemas) { a, _ in a }
-                                          .merging(SchedulingV1.schemas) { a, _ in a }.merging(NodeV1.schemas) { a, _ in a })
+                                          .merging(SchedulingV1.schemas) { a, _ in a }.merging(NodeV1.schemas) { a, _ in a }
+                                          .merging(ApiregistrationV1.schemas) { a, _ in a })
         let serviceIPs = ServiceIPAllocator(cidr: network.serviceCIDR)
         let registry = Registry(store: store, catalog: catalog, admission: AdmissionChain.standard(serviceIPs: serviceIPs))
         try await bootstrap(registry, serviceIPs)
@@ -344,9 +345,33 @@ public struct ControlPlane: Sendable {
                 do { _ = try await registry.create(pcDef, namespace: nil, body: pc) } catch { if error.code != 409 { throw error } }
             }
         }
+        try await registerAPIServices(registry)
         if let svcDef = registry.catalog.lookup(group: "", version: "v1", plural: "services") {
             let page = try await registry.list(svcDef, namespace: nil, options: ListOptions())
             await serviceIPs.restore(page.items.compactMap { try? JSON.parse($0) })
+        }
+    }
+
+    /// An APIService for every built-in group version, Available, as kube-aggregator registers
+    /// the local ones at start; metrics.k8s.io among them, which localkube serves itself.
+    func registerAPIServices(_ registry: Registry) async throws {
+        guard let def = registry.catalog.lookup(group: "apiregistration.k8s.io", version: "v1", plural: "apiservices") else { return }
+        let versions = Set(registry.catalog.all.map { "\($0.version).\($0.group)" }).sorted()
+        let now = APITime.format(Date())
+        for id in versions {
+            let (version, group) = (String(id.prefix { $0 != "." }), String(id.drop { $0 != "." }.dropFirst()))
+            let object = ApiregistrationV1.local(group: group, version: version, now: now)
+            let name = object["metadata"]["name"].string ?? id
+            do { _ = try await registry.create(def, namespace: nil, body: object) } catch {
+                if error.code != 409 { throw error }
+                continue
+            }
+            let status = object["status"]
+            _ = try await registry.patch(def, namespace: nil, name: name, subresource: .status, options: WriteOptions(fieldManager: "kube-apiserver")) { o throws(StatusError) in
+                var o = o
+                o["status"] = status
+                return o
+            }
         }
     }
 

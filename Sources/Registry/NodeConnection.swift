@@ -23,19 +23,73 @@ public protocol NodeConnection: Sendable {
     /// A container's log as the kubelet serves it: the lines as written, shaped by the options;
     /// with `follow`, more as they come until the container ends.
     func containerLog(pod: JSON, options: PodLogOptions) async throws(StatusError) -> AsyncThrowingStream<[UInt8], any Error>
+    /// What the node's containers and the node itself use, as metrics-server reports it: rates
+    /// over the last sampling window. Empty where there is nothing to measure.
+    func usage() async -> [NodeUsage]
+}
+
+/// CPU (nanocores: billionths of a core, averaged over the window) and memory (working set bytes).
+public struct ResourceUsage: Sendable, Equatable {
+    public var cpuNanoCores: UInt64
+    public var memoryBytes: UInt64
+
+    public init(cpuNanoCores: UInt64, memoryBytes: UInt64) {
+        self.cpuNanoCores = cpuNanoCores
+        self.memoryBytes = memoryBytes
+    }
+}
+
+/// One node's usage and its pods', measured at `timestamp` over `window` seconds.
+public struct NodeUsage: Sendable {
+    public struct Pod: Sendable {
+        public var namespace: String
+        public var name: String
+        public var containers: [(name: String, usage: ResourceUsage)]
+
+        public init(namespace: String, name: String, containers: [(name: String, usage: ResourceUsage)]) {
+            self.namespace = namespace
+            self.name = name
+            self.containers = containers
+        }
+    }
+
+    public var node: String
+    public var timestamp: Date
+    public var window: Double
+    public var usage: ResourceUsage
+    public var pods: [Pod]
+
+    public init(node: String, timestamp: Date, window: Double, usage: ResourceUsage, pods: [Pod]) {
+        self.node = node
+        self.timestamp = timestamp
+        self.window = window
+        self.usage = usage
+        self.pods = pods
+    }
 }
 
 /// The node agents' connections, by node name.
 public final class NodeConnections: Sendable {
-    let connections = Mutex<[String: any NodeConnection]>([:])
+    let connections = Mutex<(byNode: [String: any NodeConnection], agents: [any NodeConnection])>(([:], []))
 
     public init() {}
 
     public func register(_ connection: any NodeConnection, for nodes: [String]) {
-        connections.withLock { all in for node in nodes { all[node] = connection } }
+        connections.withLock { all in
+            for node in nodes { all.byNode[node] = connection }
+            all.agents.append(connection)
+        }
     }
 
     public func connection(for node: String) -> (any NodeConnection)? {
-        connections.withLock { $0[node] }
+        connections.withLock { $0.byNode[node] }
+    }
+
+    /// Every node's usage (each agent asked once, however many nodes it runs).
+    public func usage() async -> [NodeUsage] {
+        let agents = connections.withLock { $0.agents }
+        var all: [NodeUsage] = []
+        for agent in agents { all += await agent.usage() }
+        return all
     }
 }

@@ -75,7 +75,8 @@ def test_api_resources_and_versions(cluster):
     out = cluster.kubectl("api-resources").stdout
     header = out.splitlines()[0].split()
     assert header == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
-    rows = {r[0]: r for r in lines(out)[1:]}
+    # Keyed by name and group: metrics.k8s.io has its own "nodes" and "pods".
+    rows = {r[0]: r for r in lines(out)[1:] if not any(c.startswith("metrics.k8s.io/") for c in r)}
     assert rows["pods"][1:] == ["po", "v1", "true", "Pod"]
     assert rows["deployments"][1:] == ["deploy", "apps/v1", "true", "Deployment"]
     assert rows["configmaps"][1] == "cm"
@@ -387,3 +388,16 @@ def test_a_simulated_pod_says_it_is_simulated(cluster):
     out = cluster.kubectl("logs", "sim-logs")
     assert out.stdout.count("\n") == 1 and "simulated" in out.stdout and out.returncode == 0
     cluster.kubectl("delete", "pod", "sim-logs", "--wait=false")
+
+
+def test_apiservices_and_the_metrics_api_on_simulated_nodes(cluster):
+    services = cluster.kubectl("get", "apiservices").stdout.splitlines()
+    assert services[0].split() == ["NAME", "SERVICE", "AVAILABLE", "AGE"]
+    rows = {line.split()[0]: line.split()[1:3] for line in services[1:]}
+    for name in ("v1.", "v1.apps", "v1.batch", "v1beta1.metrics.k8s.io", "v1.apiregistration.k8s.io"):
+        assert rows[name] == ["Local", "True"], rows
+    resources = cluster.kubectl("api-resources", "--api-group=metrics.k8s.io").stdout
+    assert "NodeMetrics" in resources and "PodMetrics" in resources
+    # Simulated pods run nothing to measure: kubectl says so, as before metrics-server's first scrape.
+    top = cluster.kubectl("top", "node", check=False)
+    assert top.returncode != 0 and "metrics not available yet" in top.stderr

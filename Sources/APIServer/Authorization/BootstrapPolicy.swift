@@ -72,6 +72,9 @@ public enum BootstrapPolicy {
             rule(readVerbs, "policy", ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
             rule(readVerbs, "networking.k8s.io", ["ingresses", "ingresses/status", "networkpolicies"]),
         ], labels: [aggregateLabel("view"): "true"]),
+        // metrics-server's role, so whoever may view may `kubectl top` (localkube serves the API).
+        Role(name: "system:aggregated-metrics-reader", rules: [rule(readVerbs, "metrics.k8s.io", ["pods", "nodes"])],
+             labels: [aggregateLabel("view"): "true", aggregateLabel("edit"): "true", aggregateLabel("admin"): "true"]),
     ]
 
     /// Cluster role bindings, named after their role: (role, group subjects).

@@ -46,6 +46,7 @@ public struct Kubelet: NodeAgent, Controller {
     let probes: ProbeManager
     let volumes: VolumeManager
     let images: ImageManager
+    let metrics = ResourceMetrics()
     let logger: Logger
     var events: EventRecorder { EventRecorder(client: client, component: "kubelet", host: nodeName) }
 
@@ -69,6 +70,7 @@ public struct Kubelet: NodeAgent, Controller {
             group.addTask { await relist() }
             group.addTask { await resync() }
             group.addTask { await ContainerLogRotation().run(runtime) }
+            group.addTask { await metrics.run(runtime) }
             group.addTask { await run(logger: logger) }
         }
     }

@@ -1,6 +1,7 @@
-"""`kubectl logs` on real pods: each of its flags against pods that print numbered lines, checked
-against what they printed; following until the container ends; the previous instance after a crash;
-logs of a deployment and a job; upstream's errors; and the plain line a simulated pod answers."""
+"""Watching real pods as people do: `kubectl logs` with each of its flags against pods that print
+numbered lines, checked against what they printed (following until the container ends, the previous
+instance after a crash, logs of a deployment and a job, upstream's errors, rotation); `kubectl events`;
+and `kubectl top` from the built-in resource metrics API."""
 import json
 import os
 import re
@@ -153,3 +154,25 @@ def test_kubectl_events_shows_what_the_kubelet_records(node, ns):  # noqa: F811
     for reason, message in (("Scheduled", f"Successfully assigned {ns}/noted to {node.name}"), ("Created", "Created container: main"),
                             ("Started", "Started container main")):
         assert re.search(rf"Normal\s+{reason}\s+Pod/noted\s+{re.escape(message)}", table), table
+
+
+def test_kubectl_top_shows_a_busy_pod_and_the_node(node, ns):  # noqa: F811
+    apply(node, pod("busy", ns, ("spin", "while true; do :; done")))
+    node.wait("--for=condition=Ready", "pod/busy", "-n", ns)
+
+    def busy():
+        out = node.kubectl("top", "pod", "-n", ns, check=False).stdout
+        m = re.search(r"^busy\s+(\d+)m\s+(\d+)Mi\s*$", out, re.M)
+        return m and int(m.group(1)) >= 200 and m
+    eventually(busy, timeout=60, what="the busy pod's CPU in kubectl top")
+    everywhere = node.kubectl("top", "pod", "-A").stdout
+    assert re.search(rf"^{re.escape(ns)}\s+busy\s+\d+m\s+\d+Mi\s*$", everywhere, re.M), everywhere
+    containers = node.kubectl("top", "pod", "busy", "-n", ns, "--containers").stdout
+    assert re.search(r"^busy\s+spin\s+\d+m\s+\d+Mi\s*$", containers, re.M), containers
+    table = node.kubectl("top", "node").stdout.splitlines()
+    assert table[0].split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    name, cpu, cpu_pct, memory, memory_pct = table[1].split()
+    assert name == node.name and int(cpu.rstrip("m")) >= 200 and int(memory.rstrip("Mi")) > 0 and memory_pct.endswith("%")
+    services = node.kubectl("get", "apiservices", "v1beta1.metrics.k8s.io").stdout.splitlines()
+    assert services[1].split()[:3] == ["v1beta1.metrics.k8s.io", "Local", "True"]
+    node.kubectl("delete", "pod", "busy", "-n", ns, "--wait=false")

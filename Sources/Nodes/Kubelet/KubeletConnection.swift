@@ -3,10 +3,15 @@ import CRI
 import Foundation
 import Registry
 
-/// The kubelet's side of `kubectl logs`: which instance of the container is meant (the current
-/// one, or with `previous` the one before it), refused in upstream's words when there is none,
-/// and its CRI log file read as the options say.
+/// What the API server asks of the kubelet. `kubectl logs`: which instance of the container is
+/// meant (the current one, or with `previous` the one before it), refused in upstream's words
+/// when there is none, and its CRI log file read as the options say. `kubectl top`: the usage
+/// its resource metrics measured.
 extension Kubelet: NodeConnection {
+    public func usage() async -> [NodeUsage] {
+        metrics.usage(node: nodeName).map { [$0] } ?? []
+    }
+
     public func containerLog(pod: JSON, options: PodLogOptions) async throws(StatusError) -> AsyncThrowingStream<[UInt8], any Error> {
         let podName = pod["metadata"]["name"].string ?? ""
         let container = options.container
