@@ -70,10 +70,7 @@ public final class ContainerdNode: Sendable {
             let containerd = Containerd(layout: layout, requirements: requirements, sandboxImage: SandboxImage.standard, logger: logger)
             if let runtime = try? await containerd.start() {
                 let sandboxes = (try? await runtime.runtime.listPodSandbox(.init()).items) ?? []
-                for sandbox in sandboxes {
-                    _ = try? await runtime.runtime.stopPodSandbox(.with { $0.podSandboxID = sandbox.id })
-                    _ = try? await runtime.runtime.removePodSandbox(.with { $0.podSandboxID = sandbox.id })
-                }
+                for sandbox in sandboxes { await runtime.removeSandbox(sandbox.id, layout: layout) }
                 await containerd.stop()
             }
         }

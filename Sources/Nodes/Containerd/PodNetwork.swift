@@ -1,4 +1,5 @@
 import APIMachinery
+import Crypto
 import Foundation
 
 /// The pod network of a cluster with real pods: one Linux bridge of its own (`cubby-NAME`), whose
@@ -123,6 +124,18 @@ public struct PodNetwork: Sendable {
         for chain in Set(chains) { script += ["-F \(chain)", "-X \(chain)"] }
         script.append("COMMIT")
         _ = try? await HostCommand.run(restore, ["--noflush"], input: script.joined(separator: "\n") + "\n")
+    }
+
+    /// The masquerade chain CNI's bridge plugin made for a sandbox (`CNI-` and the first 24 hex
+    /// digits of sha512(network name + sandbox id)), removed after the sandbox: CNI's own teardown
+    /// can leave it behind empty.
+    static func removeMasqueradeChain(_ layout: RuntimeLayout, sandboxID: String) async {
+        guard let iptables = HostCommand.find("iptables") else { return }
+        let digest = SHA512.hash(data: Data((layout.cniNetworkName + sandboxID).utf8)).map { String(format: "%02x", $0) }.joined()
+        let chain = "CNI-" + digest.prefix(24)
+        guard (try? await HostCommand.run(iptables, ["-t", "nat", "-S", chain])) != nil else { return }
+        _ = try? await HostCommand.run(iptables, ["-t", "nat", "-F", chain])
+        _ = try? await HostCommand.run(iptables, ["-t", "nat", "-X", chain])
     }
 
     static func tool(_ name: String) throws -> String {

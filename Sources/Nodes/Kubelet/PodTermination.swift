@@ -70,10 +70,7 @@ extension Kubelet {
     /// Removes the pod's sandboxes (with their containers), volumes, logs and what the kubelet
     /// remembered of it.
     func remove(_ current: RuntimePod, uid: String) async {
-        for sandbox in current.sandboxes {
-            _ = try? await runtime.runtime.stopPodSandbox(.with { $0.podSandboxID = sandbox.id })
-            _ = try? await runtime.runtime.removePodSandbox(.with { $0.podSandboxID = sandbox.id })
-        }
+        for sandbox in current.sandboxes { await runtime.removeSandbox(sandbox.id, layout: config.layout) }
         if let meta = current.sandboxes.first?.metadata {
             let pod: JSON = ["metadata": ["namespace": .string(meta.namespace), "name": .string(meta.name), "uid": .string(meta.uid)]]
             try? FileManager.default.removeItem(at: podLogDirectory(pod))
@@ -114,10 +111,7 @@ extension Kubelet {
                             inner.addTask { await stopContainer(pod, ["name": .string(c.metadata.name)], c.id, gracePeriod: grace) }
                         }
                     }
-                    for sandbox in current.sandboxes {
-                        _ = try? await runtime.runtime.stopPodSandbox(.with { $0.podSandboxID = sandbox.id })
-                        _ = try? await runtime.runtime.removePodSandbox(.with { $0.podSandboxID = sandbox.id })
-                    }
+                    for sandbox in current.sandboxes { await runtime.removeSandbox(sandbox.id, layout: config.layout) }
                     await volumes.unmount(podUID: uid)
                 }
             }

@@ -61,3 +61,12 @@ extension RuntimeConnection {
         return pod
     }
 }
+
+extension RuntimeConnection {
+    /// Stops and removes a sandbox (its containers go with it), then what CNI may have left of it.
+    func removeSandbox(_ id: String, layout: RuntimeLayout) async {
+        _ = try? await runtime.stopPodSandbox(.with { $0.podSandboxID = id })
+        _ = try? await runtime.removePodSandbox(.with { $0.podSandboxID = id })
+        await PodNetwork.removeMasqueradeChain(layout, sandboxID: id)
+    }
+}
