@@ -14,13 +14,13 @@ import os
 import re
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from benchkit import loopback_resolver
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release/cubby"
 SERVICES = 200
@@ -30,27 +30,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def fake_upstream(address):
-    """Answers A for any name with 192.0.2.1 (TTL 300), so the cluster DNS caches it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind((address, 53))
-
-    def serve():
-        while True:
-            try:
-                data, peer = sock.recvfrom(4096)
-            except OSError:
-                return
-            i = 12
-            while data[i]:
-                i += 1 + data[i]
-            question = data[12:i + 5]
-            answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + socket.inet_aton("192.0.2.1")
-            sock.sendto(struct.pack(">HHHHHH", struct.unpack(">H", data[:2])[0], 0x8180, 1, 1, 0, 0) + question + answer, peer)
-    threading.Thread(target=serve, daemon=True).start()
-    return sock
 
 
 def dnsperf(port, queries, *args, seconds=10):
@@ -71,10 +50,13 @@ def dnsperf(port, queries, *args, seconds=10):
 
 def main():
     if shutil.which("dnsperf") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "dnsperf"], check=True,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        apt = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "dnsperf"]
+        if subprocess.run(install, env=apt).returncode != 0:  # a fresh machine has no package lists yet
+            subprocess.run(["apt-get", "update", "-qq"], env=apt, check=True)
+            subprocess.run(install, env=apt, check=True)
     with tempfile.TemporaryDirectory(prefix="cubby-dns-bench-") as tmp:
-        upstream = fake_upstream("127.0.0.55")
+        upstream = loopback_resolver("127.0.0.55", answer="192.0.2.1")
         resolv = Path(tmp) / "resolv.conf"
         resolv.write_text("nameserver 127.0.0.55\n")
         dns_port, port = free_port(), free_port()

@@ -4,7 +4,7 @@ that succeeds through it, from a pod that asks for it by name (cluster DNS, then
 from this machine by its cluster IP (the proxy's rules alone).
 
 Usage: python3 Benchmarks/service_bench.py [path/to/cubby]
-It makes a profile of its own in a temporary CUBBY_HOME and deletes it at the end. A client pod polls
+It makes a profile of its own (Benchmarks/benchkit.py) and deletes it at the end. A client pod polls
 `wget http://NAME` every 10 ms and touches a file on a hostPath volume when it gets an answer; the
 file's modification time (the same clock as this script's) marks the success. Until the service exists
 the pod's lookups end at the host's resolver, played by an NXDOMAIN-only server of the benchmark's own
@@ -12,98 +12,59 @@ on loopback (nothing leaves the machine); the host connects with 20 ms timeouts,
 the rules exist costs a retry, not TCP's one-second retransmission.
 """
 import json
-import os
-import random
 import socket
 import statistics
-import subprocess
 import sys
-import struct
-import tempfile
-import threading
 import time
 from pathlib import Path
+
+from benchkit import containerd_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / ".build/release/cubby")
 ROUNDS = 7
 
 
-def nxdomain_resolver(address):
-    """Answers every query NXDOMAIN, at once, as a real resolver does for a cluster-only name."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind((address, 53))
-
-    def serve():
-        while True:
-            try:
-                data, peer = sock.recvfrom(4096)
-            except OSError:
-                return
-            sock.sendto(data[:2] + struct.pack(">HHHHH", 0x8183, 1, 0, 0, 0) + data[12:], peer)
-    threading.Thread(target=serve, daemon=True).start()
-    return sock
-
-
 def main():
-    with tempfile.TemporaryDirectory(prefix="cubby-svc-bench-") as tmp:
-        home, name = Path(tmp), f"svcbench-{random.randrange(16 ** 4):04x}"
-        signals = home / "signals"
+    with containerd_profile(BIN, "svcbench") as p:
+        signals = p.home / "signals"
         signals.mkdir()
-        resolver = nxdomain_resolver("127.0.0.56")
-        (home / "resolv.conf").write_text("nameserver 127.0.0.56\n")
-        env = dict(os.environ, CUBBY_HOME=str(home), KUBECONFIG=str(home / "kubeconfig"))
-
-        def run(*args, input=None):
-            return subprocess.run(args, env=env, input=input, capture_output=True, text=True, check=True, timeout=300).stdout
-
-        def kubectl(*args, input=None):
-            return run("kubectl", "--context", name, *args, input=input)
-
-        subprocess.run([sys.executable, str(ROOT / "scripts/build-test-images.py"), str(home / "images")], check=True, capture_output=True)
-        run(BIN, "start", "-p", name, "--driver", "containerd", "--sandbox-image", "localhost/cubby/pause:3.10",
-            "--resolv-conf", str(home / "resolv.conf"))
-        try:
-            run(BIN, "image", "load", str(home / "images/busybox.tar"), "-p", name)
-            kubectl("create", "deployment", "web", "--image=busybox:1.35", "--", "sh", "-c",
-                    "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www")
-            kubectl("rollout", "status", "deployment/web", "--timeout=120s")
-            from_pod, from_host = [], []
-            for i in range(ROUNDS):
-                pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"probe-{i}"},
-                       "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
-                                "volumes": [{"name": "signals", "hostPath": {"path": str(signals)}}],
-                                "containers": [{"name": "probe", "image": "busybox:1.35",
-                                                "volumeMounts": [{"name": "signals", "mountPath": "/signals"}],
-                                                "command": ["sh", "-c", f"until wget -qO /dev/null http://svc-{i}; do usleep 10000; done; touch /signals/done-{i}"]}]}}
-                kubectl("apply", "-f", "-", input=json.dumps(pod))
-                kubectl("wait", "--for=jsonpath={.status.phase}=Running", f"pod/probe-{i}", "--timeout=60s")
-                time.sleep(0.5)
-                service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"svc-{i}"},
-                           "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}
-                started = time.time()
-                ip = kubectl("create", "-f", "-", "-o", "jsonpath={.spec.clusterIP}", input=json.dumps(service))
-                while True:
-                    try:
-                        socket.create_connection((ip, 80), timeout=0.02).close()
-                        from_host.append(time.time() - started)
-                        break
-                    except OSError:
-                        time.sleep(0.005)
-                done = signals / f"done-{i}"
-                deadline = time.time() + 30
-                while not done.exists() and time.time() < deadline:
+        p.kubectl("create", "deployment", "web", "--image=busybox:1.35", "--", "sh", "-c",
+                  "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www")
+        p.kubectl("rollout", "status", "deployment/web", "--timeout=120s")
+        from_pod, from_host = [], []
+        for i in range(ROUNDS):
+            p.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"probe-{i}"},
+                     "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+                              "volumes": [{"name": "signals", "hostPath": {"path": str(signals)}}],
+                              "containers": [{"name": "probe", "image": "busybox:1.35",
+                                              "volumeMounts": [{"name": "signals", "mountPath": "/signals"}],
+                                              "command": ["sh", "-c", f"until wget -qO /dev/null http://svc-{i}; do usleep 10000; done; "
+                                                                      f"touch /signals/done-{i}"]}]}})
+            p.kubectl("wait", "--for=jsonpath={.status.phase}=Running", f"pod/probe-{i}", "--timeout=60s")
+            time.sleep(0.5)
+            service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"svc-{i}"},
+                       "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+            started = time.time()
+            ip = p.kubectl("create", "-f", "-", "-o", "jsonpath={.spec.clusterIP}", input=json.dumps(service))
+            while True:
+                try:
+                    socket.create_connection((ip, 80), timeout=0.02).close()
+                    from_host.append(time.time() - started)
+                    break
+                except OSError:
                     time.sleep(0.005)
-                if not done.exists():
-                    raise RuntimeError(f"probe-{i} got no answer from svc-{i}: {kubectl('get', 'pod', f'probe-{i}', '-o', 'json')}")
-                from_pod.append(done.stat().st_mtime_ns / 1e9 - started)
-            fmt = lambda xs: f"median {statistics.median(xs) * 1000:.0f} ms, max {max(xs) * 1000:.0f} ms"
-            print(f"service create -> first request ({ROUNDS} services, 1 ready pod behind each)")
-            print(f"  from a pod, by name (DNS + rules): {fmt(from_pod)}")
-            print(f"  from the host, by cluster IP (rules): {fmt(from_host)}")
-        finally:
-            subprocess.run([BIN, "delete", "-p", name], env=env, capture_output=True, timeout=120)
-            resolver.close()
+            done = signals / f"done-{i}"
+            deadline = time.time() + 30
+            while not done.exists() and time.time() < deadline:
+                time.sleep(0.005)
+            if not done.exists():
+                raise RuntimeError(f"probe-{i} got no answer from svc-{i}: {p.kubectl('get', 'pod', f'probe-{i}', '-o', 'json')}")
+            from_pod.append(done.stat().st_mtime_ns / 1e9 - started)
+        fmt = lambda xs: f"median {statistics.median(xs) * 1000:.0f} ms, max {max(xs) * 1000:.0f} ms"
+        print(f"service create -> first request ({ROUNDS} services, 1 ready pod behind each)")
+        print(f"  from a pod, by name (DNS + rules): {fmt(from_pod)}")
+        print(f"  from the host, by cluster IP (rules): {fmt(from_host)}")
 
 
 if __name__ == "__main__":

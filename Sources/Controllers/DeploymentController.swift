@@ -359,10 +359,9 @@ public struct DeploymentController: Controller {
 
     /// FNV-32a of the template (and the collision count), spelled in upstream's safe alphabet.
     static func templateHash(_ template: JSON, collisionCount: Int64) -> String {
-        var hash: UInt32 = 2166136261
         var bytes = template.serialized()
         if collisionCount > 0 { bytes += Array(String(collisionCount).utf8) }
-        for b in bytes { hash = (hash ^ UInt32(b)) &* 16777619 }
+        let hash = FNV1a.hash32(bytes)
         // As upstream's SafeEncodeString: each decimal digit mapped into the alphabet.
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         let out = String(String(hash).utf8.map { alphabet[Int($0) % alphabet.count] })

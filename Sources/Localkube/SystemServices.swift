@@ -41,7 +41,6 @@ struct SystemService {
     func reconcile(_ registry: Registry) async {
         guard let svcDef = registry.catalog.lookup(group: "", version: "v1", plural: "services"),
               let epDef = registry.catalog.lookup(group: "", version: "v1", plural: "endpoints") else { return }
-        let options = WriteOptions(fieldManager: "kube-apiserver")
         let servicePorts: JSON = .array(ports.map { ["name": .string($0.name), "port": .int(Int64($0.port)), "protocol": .string($0.proto),
                                                       "targetPort": .int(Int64($0.targetPort))] })
         let endpointPorts: JSON = .array(ports.map { ["name": .string($0.name), "port": .int(Int64($0.targetPort)), "protocol": .string($0.proto)] })

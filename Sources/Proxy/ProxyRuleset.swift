@@ -1,3 +1,5 @@
+import APIMachinery
+
 /// The rules for a set of service ports, in the shape of upstream kube-proxy's nftables mode:
 /// verdict maps from (address, protocol, port) to a chain per service port, `numgen random` to
 /// spread new connections over the endpoints, dynamic sets for ClientIP affinity, and maps of the
@@ -155,9 +157,7 @@ public struct ProxyRuleset: Equatable, Sendable {
 
     /// FNV-1a, as eight hex digits: chain names stay unique when a name is cut or reused.
     static func hash(_ s: String) -> String {
-        var h: UInt32 = 2166136261
-        for b in s.utf8 { h = (h ^ UInt32(b)) &* 16777619 }
-        let hex = String(h, radix: 16, uppercase: true)
+        let hex = String(FNV1a.hash32(s.utf8), radix: 16, uppercase: true)
         return String(repeating: "0", count: 8 - hex.count) + hex
     }
 }

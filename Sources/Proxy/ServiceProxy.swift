@@ -8,8 +8,8 @@ import Synchronization
 /// kube-proxy's job, as a component of localkube: Services and EndpointSlices, from informers,
 /// become the rules of one nftables table of the cluster's own. Changes are batched (a short
 /// window after the first) and applied as the difference from the last sync; a full sync runs at
-/// start, when the table went missing, and every `resyncInterval`, so rules someone flushed come
-/// back. The table goes with the pod network (`PodNetwork.tearDown`, on stop and delete).
+/// start, when a partial one fails (the table went missing), and every `resyncInterval`, so rules
+/// someone flushed come back. The table goes with the pod network (`PodNetwork.tearDown`, on stop and delete).
 public final class ServiceProxy: Sendable {
     public struct Configuration: Sendable {
         /// The nftables table (`cubby-NAME`).
@@ -102,10 +102,10 @@ public final class ServiceProxy: Sendable {
         for await _ in wake.stream {
             if Task.isCancelled { break }
             try? await Task.sleep(for: configuration.batchWindow)
+            // A table someone deleted makes the partial sync fail, and a full one follows.
             let due = ContinuousClock.now - lastFull >= configuration.resyncInterval
-            let missing = !(await NFTables.exists(configuration.table))
-            await sync(full: due || missing)
-            if due || missing { lastFull = .now }
+            await sync(full: due)
+            if due { lastFull = .now }
         }
     }
 

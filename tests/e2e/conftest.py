@@ -120,3 +120,17 @@ def images(tmp_path_factory):
     out = tmp_path_factory.mktemp("images")
     subprocess.run([sys.executable, str(ROOT / "scripts" / "build-test-images.py"), str(out)], check=True, timeout=120)
     return out
+
+
+def daemonset_yaml(name, image="busybox"):
+    """A DaemonSet of one container, labelled app=NAME."""
+    return f"""apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: {name}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers: [{{name: c, image: {image}}}]
+"""

@@ -10,20 +10,9 @@ import time
 import pytest
 
 from conftest import BIN, ROOT
-from realpods import make_profile
+from realpods import node  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="real pods need Linux and root")
-
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory, images):
-    p = None
-    try:
-        p = make_profile(tmp_path_factory.mktemp("home"), images, "ex")
-        yield p
-    finally:
-        if p is not None:
-            p.cubby("delete", check=False)
 
 
 def commands(example):

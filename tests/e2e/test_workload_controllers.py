@@ -2,8 +2,8 @@
 deadlines, revision history and undo for every kind that keeps one, replication controllers,
 Jobs that fail, time out, run indexed and expire, and pods that crash."""
 import json
-import time
 
+from conftest import daemonset_yaml
 from test_workloads import get, nodes3, pods_of, rows, wait_for, wns  # noqa: F401 (fixtures)
 
 
@@ -99,16 +99,7 @@ spec:
 
 def test_daemonset_rolling_update_history_and_undo(nodes3, wns):
     k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
-    k("create", "-f", "-", input="""apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      containers: [{name: c, image: busybox:1}]
-""")
+    k("create", "-f", "-", input=daemonset_yaml("agent", "busybox:1"))
     k("rollout", "status", "daemonset/agent", "--timeout=60s")
     images = lambda: sorted((p["spec"]["nodeName"], p["spec"]["containers"][0]["image"]) for p in pods_of(nodes3, wns, "app=agent")
                             if not p["metadata"].get("deletionTimestamp") and p["spec"].get("nodeName"))
@@ -129,16 +120,7 @@ spec:
 
 def test_daemonset_pods_stay_on_noschedule_nodes_and_leave_noexecute_ones(nodes3, wns):
     k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
-    k("create", "-f", "-", input="""apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: keeper}
-spec:
-  selector: {matchLabels: {app: keeper}}
-  template:
-    metadata: {labels: {app: keeper}}
-    spec:
-      containers: [{name: c, image: busybox}]
-""")
+    k("create", "-f", "-", input=daemonset_yaml("keeper"))
     k("rollout", "status", "daemonset/keeper", "--timeout=60s")
     placed = lambda: {p["spec"]["nodeName"]: p["metadata"]["uid"] for p in pods_of(nodes3, wns, "app=keeper")
                       if not p["metadata"].get("deletionTimestamp")}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cluster, namespace_for
+from conftest import Cluster, daemonset_yaml, namespace_for
 
 
 @pytest.fixture(scope="module")
@@ -277,16 +277,7 @@ spec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 2Gi}}}}}
 
 def test_daemonset_puts_one_pod_on_each_node(nodes3, wns):
     k = lambda *a, **kw: nodes3.kubectl("-n", wns, *a, **kw)
-    k("create", "-f", "-", input="""apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      containers: [{name: c, image: busybox}]
-""")
+    k("create", "-f", "-", input=daemonset_yaml("agent"))
     k("rollout", "status", "daemonset/agent", "--timeout=60s")
     assert rows(k("get", "ds", "agent").stdout)[1][:6] == ["agent", "3", "3", "3", "3", "3"]
     nodes = sorted(p["spec"]["nodeName"] for p in pods_of(nodes3, wns, "app=agent"))

@@ -1,3 +1,4 @@
+import APIMachinery
 import Foundation
 
 /// Where one cluster's container runtime keeps its things. What lasts (images, snapshots, the CNI
@@ -45,8 +46,7 @@ public struct RuntimeLayout: Sendable {
     var bridgeName: String {
         let full = "cubby-\(name)"
         if full.count <= 15 { return full }
-        var hash: UInt32 = 2166136261
-        for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16777619 }
+        let hash = FNV1a.hash32(name.utf8)
         return "cubby-" + name.prefix(4) + "-" + String(String(hash, radix: 16).prefix(4))
     }
 }

@@ -11,7 +11,6 @@ import Registry
 extension Kubelet {
     func sync(_ pod: JSON, _ observed: RuntimePod) async throws {
         let uid = pod["metadata"]["uid"].string ?? ""
-        let key = Informer.key(pod)
         var current = observed
         let mounts: PodMounts
         do {
