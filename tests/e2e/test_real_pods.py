@@ -88,7 +88,10 @@ def test_restart_policies_crash_loop_back_off_failure_and_completion(node, ns):
         return s if s["restartCount"] >= 2 and s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff" else None
     s = eventually(crash_looping, timeout=60, what="CrashLoopBackOff with two restarts")
     assert s["lastState"]["terminated"]["exitCode"] == 1 and s["lastState"]["terminated"]["reason"] == "Error"
-    assert s["state"]["waiting"]["message"].startswith("back-off 20s restarting failed container=crash pod=crash_")
+    # The back-off doubles with each restart: 10 s before the second, 20 s before the third, ... (a
+    # slow poll may first see the pod a restart later than the second).
+    backoff = {2: "20s", 3: "40s"}[s["restartCount"]]
+    assert s["state"]["waiting"]["message"].startswith(f"back-off {backoff} restarting failed container=crash pod=crash_"), s
     assert node.kubectl("get", "pod", "crash", "-n", ns).stdout.splitlines()[1].split()[2] == "CrashLoopBackOff"
 
     node.wait("--for=jsonpath={.status.phase}=Failed", "pod/fail", "-n", ns)
