@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -39,7 +40,8 @@ let package = Package(
         .target(name: "Resources", dependencies: ["APIMachinery"]),
         // The generic store: one strategy-driven path for every resource.
         .target(name: "Registry", dependencies: ["APIMachinery", "Storage", "Resources"]),
-        // HTTPS transport, routing, discovery, OpenAPI, watch streams, authentication, authorization.
+        // HTTPS transport, routing, discovery, OpenAPI, watch streams, authentication, authorization,
+        // and the streams of exec, attach and port-forward (WebSocket and SPDY) to the node's runtime.
         .target(name: "APIServer", dependencies: [
             "APIMachinery", "Registry", "Resources",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -49,6 +51,13 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The in-process client: informers, work queues, the controller loop, events.

@@ -25,7 +25,7 @@ struct APIHandler: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
-            let certificate = request.headers[.authorization] == nil ? await context.clientCertificate() : nil
+            let certificate = request.headers[.authorization] == nil ? await APIRequestContext.clientCertificate(context.channel) : nil
             return try await route(request, clientCertificate: certificate)
         } catch {
             return Self.status(error)
@@ -41,14 +41,10 @@ struct APIHandler: HTTPResponder {
         case "/version", "/version/": return Self.json(version)
         default: break
         }
-        let authenticated = try await authenticator.authenticate(request.headers, clientCertificate: clientCertificate)
-        let user = try await impersonation.apply(request.headers, to: authenticated)
         let query = Query(request.uri.query)
         let resourcePath = ResourcePath.parse(path)
-        let attributes = resourcePath.map { RequestAttributes(user: user, method: request.method, resourcePath: $0, watch: query.bool("watch")) }
-            ?? RequestAttributes(user: user, method: request.method, path: path)
-        let decision = await authorizer.authorize(attributes)
-        guard decision.allowed else { throw attributes.forbidden(reason: decision.reason) }
+        let user = try await authorize(request.method, path: path, resourcePath: resourcePath, query: query, headers: request.headers,
+                                       clientCertificate: clientCertificate)
         let accept = MediaType.parseList(request.headers[.accept])
         if request.method == .get {
             switch path {
@@ -101,6 +97,18 @@ struct APIHandler: HTTPResponder {
         return response
     }
 
+    /// Who is asking, and whether they may: authentication, impersonation, then RBAC.
+    func authorize(_ method: HTTPRequest.Method, path: String, resourcePath: ResourcePath?, query: Query, headers: HTTPFields,
+                   clientCertificate: Certificate?) async throws(StatusError) -> UserInfo {
+        let authenticated = try await authenticator.authenticate(headers, clientCertificate: clientCertificate)
+        let user = try await impersonation.apply(headers, to: authenticated)
+        let attributes = resourcePath.map { RequestAttributes(user: user, method: method, resourcePath: $0, watch: query.bool("watch")) }
+            ?? RequestAttributes(user: user, method: method, path: path)
+        let decision = await authorizer.authorize(attributes)
+        guard decision.allowed else { throw attributes.forbidden(reason: decision.reason) }
+        return user
+    }
+
     static let warningHeader = HTTPField.Name("Warning")!
 
     /// RFC 7234 form, as upstream sends it: `299 - "unknown field \"spec.x\""`.
@@ -139,13 +147,17 @@ struct APIHandler: HTTPResponder {
 /// Query parameters, decoded the way Go's net/url does ('+' is a space).
 struct Query {
     var values: [String: String] = [:]
+    /// Every value of each key, in order (exec's `command` repeats).
+    var lists: [String: [String]] = [:]
 
     init(_ raw: String?) {
         guard let raw else { return }
         for pair in raw.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = Self.decode(kv[0])
-            values[key] = kv.count > 1 ? Self.decode(kv[1]) : ""
+            let value = kv.count > 1 ? Self.decode(kv[1]) : ""
+            values[key] = value
+            lists[key, default: []].append(value)
         }
     }
 

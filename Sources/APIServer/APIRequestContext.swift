@@ -17,7 +17,7 @@ struct APIRequestContext: RequestContext {
     /// The verified client certificate of the connection, if any. The TLS handler sits on the
     /// channel itself for HTTP/1.1 and on the stream's parent for HTTP/2 (an HTTP/1.1 channel's
     /// parent is the listening socket, so the channel is asked first).
-    func clientCertificate() async -> Certificate? {
+    static func clientCertificate(_ channel: any Channel) async -> Certificate? {
         for candidate in [channel, channel.parent].compactMap({ $0 }) {
             // Read on the channel's event loop: the handler is not thread-safe.
             let peer: NIOSSLCertificate?

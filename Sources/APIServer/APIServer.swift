@@ -1,5 +1,6 @@
 import APIMachinery
 import Hummingbird
+import HummingbirdCore
 import HummingbirdHTTP2
 import Logging
 import NIOCore
@@ -7,7 +8,8 @@ import NIOSSL
 import Registry
 import ServiceLifecycle
 
-/// The HTTPS endpoint: HTTP/1.1 and HTTP/2 (ALPN) over TLS, serving the registry.
+/// The HTTPS endpoint: HTTP/1.1 and HTTP/2 (ALPN) over TLS, serving the registry; HTTP/1.1
+/// connections upgrade to WebSocket or SPDY for exec, attach and port-forward.
 public struct APIServer: Sendable {
     public struct Configuration: Sendable {
         public var bindAddress: String
@@ -89,10 +91,12 @@ public struct APIServer: Sendable {
             impersonation: Impersonation(authorizer: authorizer),
             version: Self.versionInfo(configuration.version))
         let addresses = [configuration.bindAddress] + configuration.additionalBindAddresses
-        let apps = try addresses.enumerated().map { index, address in
+        let apps = addresses.enumerated().map { index, address in
             Application(
                 responder: handler,
-                server: try .http2Upgrade(tlsConfiguration: tls),
+                server: HTTPServerBuilder { [tls] responder in
+                    try StreamingHTTPChannel(tlsConfiguration: tls, responder: responder, gate: handler.streamTarget)
+                },
                 configuration: .init(address: .hostname(address, port: configuration.port), serverName: nil),
                 onServerRunning: { channel in if index == 0 { await onListening(channel.localAddress?.port ?? configuration.port) } },
                 logger: logger)

@@ -54,6 +54,9 @@ struct Discovery {
             subs.append(("binding", GroupVersionKind(group: "", version: "v1", kind: "Binding"), ["create"]))
             subs.append(("eviction", GroupVersionKind(group: "policy", version: "v1", kind: "Eviction"), ["create"]))
             subs.append(("log", GroupVersionKind(group: "", version: "v1", kind: "Pod"), ["get"]))
+            subs.append(("exec", GroupVersionKind(group: "", version: "v1", kind: "PodExecOptions"), ["create", "get"]))
+            subs.append(("attach", GroupVersionKind(group: "", version: "v1", kind: "PodAttachOptions"), ["create", "get"]))
+            subs.append(("portforward", GroupVersionKind(group: "", version: "v1", kind: "PodPortForwardOptions"), ["create", "get"]))
         }
         if d.group.isEmpty && d.plural == "serviceaccounts" {
             subs.append(("token", GroupVersionKind(group: "authentication.k8s.io", version: "v1", kind: "TokenRequest"), ["create"]))

@@ -113,6 +113,11 @@ struct ResourceRequest {
             return Self.created
         case ("log", .get) where def.group.isEmpty && def.plural == "pods":
             return try await servePodLog(name)
+        case (_, .get) where def.group.isEmpty && def.plural == "pods" && APIHandler.streamSubresources.contains(sub),
+             (_, .post) where def.group.isEmpty && def.plural == "pods" && APIHandler.streamSubresources.contains(sub):
+            // Streams open only by an upgrade (StreamingHTTPChannel); a plain request is told so.
+            _ = try await registry.get(def, namespace: namespace, name: name)
+            throw .badRequest("Upgrade request required")
         case ("token", .post) where def.group.isEmpty && def.plural == "serviceaccounts":
             return try await serveTokenRequest(&request, serviceAccount: name)
         case ("finalize", .put) where def.group.isEmpty && def.plural == "namespaces":

@@ -17,13 +17,25 @@ public final class RuntimeConnection: Sendable {
         // itself allows 16 MiB.
         config.http2.maxFrameSize = 1 << 20
         let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socketPath),
-                                                       transportSecurity: .plaintext, config: config)
+                                                       transportSecurity: .plaintext, config: config, serviceConfig: Self.serviceConfig)
         let client = GRPCClient(transport: transport)
         self.client = client
         connections = Task { try? await client.runConnections() }
         runtime = Runtime_V1_RuntimeService.Client(wrapping: client)
         images = Runtime_V1_ImageService.Client(wrapping: client)
     }
+
+    /// Calls that change nothing are retried when the connection drops under them (containerd
+    /// may close an HTTP/2 connection at any time; the next call reconnects): reads, and the
+    /// streaming calls, which only hand out a URL.
+    static let serviceConfig: ServiceConfig = {
+        let reads = ["ListPodSandbox", "PodSandboxStatus", "ListContainers", "ContainerStatus", "ContainerStats", "ListContainerStats",
+                     "Exec", "Attach", "PortForward", "Version", "Status"]
+        let retry = RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(500), backoffMultiplier: 4,
+                                retryableStatusCodes: [.unavailable])
+        return ServiceConfig(methodConfig: [MethodConfig(names: reads.map { .init(service: "runtime.v1.RuntimeService", method: $0) },
+                                                         executionPolicy: .retry(retry))])
+    }()
 
     /// Lets calls in flight finish, then closes the connection.
     public func close() {

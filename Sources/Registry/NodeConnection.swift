@@ -16,6 +16,21 @@ public struct PodLogOptions: Sendable, Equatable {
     public init(container: String) { self.container = container }
 }
 
+/// A stream into a pod the API server asks a node for: upstream's PodExecOptions,
+/// PodAttachOptions and port-forward, checked already.
+public enum StreamRequest: Sendable, Equatable {
+    case exec(container: String, command: [String], stdin: Bool, stdout: Bool, stderr: Bool, tty: Bool)
+    case attach(container: String, stdin: Bool, stdout: Bool, stderr: Bool, tty: Bool)
+    case portForward
+
+    public var container: String? {
+        switch self {
+        case .exec(let c, _, _, _, _, _), .attach(let c, _, _, _, _): c
+        case .portForward: nil
+        }
+    }
+}
+
 /// The API server's way to a node's agent for what only the node has (upstream's kubelet
 /// connection, which pod log, exec and port-forward go through). The agent of a node registers
 /// itself here; the API layer finds it by the pod's node name.
@@ -26,6 +41,24 @@ public protocol NodeConnection: Sendable {
     /// What the node's containers and the node itself use, as metrics-server reports it: rates
     /// over the last sampling window. Empty where there is nothing to measure.
     func usage() async -> [NodeUsage]
+    /// Where the stream is served: the runtime's streaming server URL (CRI Exec, Attach,
+    /// PortForward), which speaks SPDY as the kubelet's own streaming server does.
+    func streamURL(pod: JSON, request: StreamRequest) async throws(StatusError) -> String
+    /// Runs an exec's command with the streams given and answers its exit code: for what the
+    /// runtime's streaming server cannot carry faithfully (see the kubelet's ContainerExec).
+    func run(inContainer pod: JSON, request: StreamRequest, streams: ProcessStreams) async throws(StatusError) -> Int32
+}
+
+/// A command's standard streams, from the API server's side: stdin as it arrives (its end is
+/// the command's EOF), and where stdout (1) and stderr (2) go.
+public struct ProcessStreams: Sendable {
+    public var stdin: AsyncStream<[UInt8]>
+    public var output: @Sendable (_ stream: UInt8, _ bytes: [UInt8]) async throws -> Void
+
+    public init(stdin: AsyncStream<[UInt8]>, output: @escaping @Sendable (_ stream: UInt8, _ bytes: [UInt8]) async throws -> Void) {
+        self.stdin = stdin
+        self.output = output
+    }
 }
 
 /// CPU (nanocores: billionths of a core, averaged over the window) and memory (working set bytes).

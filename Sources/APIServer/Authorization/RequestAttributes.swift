@@ -32,6 +32,9 @@ struct RequestAttributes: Sendable {
         case .delete: verb = name.isEmpty ? "deletecollection" : "delete"
         default: verb = method.rawValue.lowercased()
         }
+        // A stream into a pod is made, whatever method opened it: a WebSocket's GET must not pass
+        // for `get` (upstream authorizes these upgrades as `create` since 1.35).
+        if rp.group.isEmpty, rp.resource == "pods", ["exec", "attach", "portforward"].contains(subresource) { verb = "create" }
     }
 
     init(user: UserInfo, method: HTTPRequest.Method, path: String) {

@@ -49,3 +49,44 @@ extension Kubelet: NodeConnection {
         }.stream()
     }
 }
+
+/// `kubectl exec`, `attach`, `port-forward`: the kubelet finds the running container (or the
+/// pod's ready sandbox) and asks CRI for a stream; containerd's streaming server serves it at
+/// the URL it answers, which the API server connects to.
+extension Kubelet {
+    public func streamURL(pod: JSON, request: StreamRequest) async throws(StatusError) -> String {
+        let podName = pod["metadata"]["name"].string ?? ""
+        let uid = pod["metadata"]["uid"].string ?? ""
+        let found: RuntimePod
+        do { found = try await runtime.pod(uid: uid) } catch { throw .internalError("container runtime: \(error)") }
+        do {
+            switch request {
+            case .portForward:
+                guard let sandbox = found.readySandbox else { throw StatusError.badRequest("pod \"\(podName)\" has no running sandbox to forward ports to") }
+                return try await runtime.runtime.portForward(.with { $0.podSandboxID = sandbox.id }).url
+            case .exec(let container, let command, let stdin, let stdout, let stderr, let tty):
+                let id = try runningContainer(container, in: found)
+                return try await runtime.runtime.exec(.with {
+                    $0.containerID = id; $0.cmd = command; $0.tty = tty; $0.stdin = stdin; $0.stdout = stdout; $0.stderr = stderr
+                }).url
+            case .attach(let container, let stdin, let stdout, let stderr, let tty):
+                let id = try runningContainer(container, in: found)
+                return try await runtime.runtime.attach(.with {
+                    $0.containerID = id; $0.tty = tty; $0.stdin = stdin; $0.stdout = stdout; $0.stderr = stderr
+                }).url
+            }
+        } catch let error as StatusError {
+            throw error
+        } catch {
+            throw .internalError("container runtime: \(error)")
+        }
+    }
+
+    /// The running instance of a container, refused in the kubelet's words when there is none.
+    func runningContainer(_ name: String, in pod: RuntimePod) throws(StatusError) -> String {
+        guard let running = pod.instances(name).first(where: { $0.state == .containerRunning }) else {
+            throw .badRequest("container not found (\"\(name)\")")
+        }
+        return running.id
+    }
+}

@@ -21,3 +21,26 @@ extension SimulatedNodes {
     /// before metrics-server's first scrape.
     public func usage() async -> [NodeUsage] { [] }
 }
+
+extension SimulatedNodes {
+    /// No process, no network namespace: exec, attach and port-forward are refused, naming the
+    /// driver, so the user knows it is the cluster's choice and not a fault.
+    public func streamURL(pod: JSON, request: StreamRequest) async throws(StatusError) -> String {
+        throw Self.noProcesses(pod, request)
+    }
+
+    public func run(inContainer pod: JSON, request: StreamRequest, streams: ProcessStreams) async throws(StatusError) -> Int32 {
+        throw Self.noProcesses(pod, request)
+    }
+
+    static func noProcesses(_ pod: JSON, _ request: StreamRequest) -> StatusError {
+        let what = switch request {
+        case .exec: "exec into"
+        case .attach: "attach to"
+        case .portForward: "forward ports to"
+        }
+        let node = pod["spec"]["nodeName"].string ?? ""
+        return .badRequest("cannot \(what) pod \"\(pod["metadata"]["name"].string ?? "")\": it is simulated on node \"\(node)\" "
+            + "(the simulated driver runs no processes); start the cluster with --driver=containerd for real containers")
+    }
+}
