@@ -52,6 +52,7 @@ struct Discovery {
         if d.scale != nil { subs.append(("scale", GroupVersionKind(group: "autoscaling", version: "v1", kind: "Scale"), subresourceVerbs)) }
         if d.group.isEmpty && d.plural == "pods" {
             subs.append(("binding", GroupVersionKind(group: "", version: "v1", kind: "Binding"), ["create"]))
+            subs.append(("ephemeralcontainers", GroupVersionKind(group: "", version: "v1", kind: "Pod"), ["get", "patch", "update"]))
             subs.append(("eviction", GroupVersionKind(group: "policy", version: "v1", kind: "Eviction"), ["create"]))
             subs.append(("log", GroupVersionKind(group: "", version: "v1", kind: "Pod"), ["get"]))
             subs.append(("exec", GroupVersionKind(group: "", version: "v1", kind: "PodExecOptions"), ["create", "get"]))

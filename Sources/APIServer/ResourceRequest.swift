@@ -102,6 +102,17 @@ struct ResourceRequest {
             case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .scale))
             default: throw .methodNotAllowed()
             }
+        case ("ephemeralcontainers", _) where def.group.isEmpty && def.plural == "pods":
+            switch request.method {
+            case .get: return render(try await registry.get(def, namespace: namespace, name: name))
+            case .put:
+                let body = try await readBody(&request)
+                let (obj, _) = try await registry.update(def, namespace: namespace, name: name, body: body, subresource: .ephemeralContainers,
+                                                         options: try writeOptions())
+                return APIHandler.json(obj)
+            case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .ephemeralContainers))
+            default: throw .methodNotAllowed()
+            }
         case ("binding", .post) where def.group.isEmpty && def.plural == "pods":
             let binding = try await readBody(&request)
             _ = try await registry.bind(def, namespace: namespace ?? "", name: name, node: binding["target"]["name"].string ?? "",

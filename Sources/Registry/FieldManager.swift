@@ -23,7 +23,7 @@ public struct FieldManager: Sendable {
     /// subresource does not own status, and /status owns nothing of spec (upstream's reset fields).
     static func ignored(_ def: ResourceDefinition, _ subresource: Registry.Subresource?) -> FieldSet {
         var ignored = serverFields
-        if subresource == nil, def.hasStatus { ignored.insert(["f:status"]) }
+        if subresource == nil || subresource == .ephemeralContainers, def.hasStatus { ignored.insert(["f:status"]) }
         if subresource == .status { ignored.insert(["f:spec"]) }
         return ignored
     }

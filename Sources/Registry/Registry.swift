@@ -208,7 +208,11 @@ public final class Registry: Sendable {
 
     /// What a write addresses besides the object itself. binding (pods/binding) is the
     /// scheduler's: it sets the node, which a pod's own update may not change.
-    public enum Subresource: String, Sendable { case status, scale, binding }
+    public enum Subresource: String, Sendable {
+        case status, scale, binding
+        /// A pod's: what writes its spec.ephemeralContainers and nothing else.
+        case ephemeralContainers = "ephemeralcontainers"
+    }
 
     /// PUT: replaces the object (or its status) as a whole. Returns the new object and whether it
     /// was created (resources upstream allows to be created by an update).
@@ -240,6 +244,10 @@ public final class Registry: Sendable {
             case .status:
                 var obj = old
                 obj["status"] = incoming["status"]
+                return obj
+            case .ephemeralContainers:
+                var obj = old
+                obj["spec"]["ephemeralContainers"] = incoming["spec"]["ephemeralContainers"]
                 return obj
             case .scale, .binding:
                 throw .methodNotAllowed()
@@ -400,6 +408,7 @@ public final class Registry: Sendable {
         if subresource == nil || subresource == .scale {
             errors += def.strategy.validateUpdate(obj, old) + def.strategy.validate(obj)
         }
+        if subresource == .ephemeralContainers { errors += PodValidation.ephemeralContainersUpdate(obj, old) }
         if !errors.isEmpty {
             throw .invalid(kind: def.kind, group: def.group, name: obj["metadata"]["name"].string ?? "", errors)
         }
@@ -428,7 +437,7 @@ public final class Registry: Sendable {
                 return try Self.applyScale(try apply(scale), to: old, def)
             case .binding:
                 throw .methodNotAllowed()
-            case nil, .status:
+            case nil, .status, .ephemeralContainers:
                 var patched = try apply(old)
                 if checksPatch, let form, let message = def.protobufMessage, let mismatch = TypedDecoding.firstMismatch(patched, message: message) {
                     throw Self.patchError(form, patched, mismatch)
@@ -437,6 +446,11 @@ public final class Registry: Sendable {
                 if subresource == .status {
                     var obj = old
                     obj["status"] = patched["status"]
+                    return obj
+                }
+                if subresource == .ephemeralContainers {
+                    var obj = old
+                    obj["spec"]["ephemeralContainers"] = patched["spec"]["ephemeralContainers"]
                     return obj
                 }
                 if def.hasStatus { patched["status"] = old["status"] }

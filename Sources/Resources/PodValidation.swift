@@ -143,6 +143,48 @@ public enum PodValidation {
     }
 }
 
+extension PodValidation {
+    /// What an ephemeral container may not have: it runs once, for a person, without a place in
+    /// the pod's networking or resources (upstream's list).
+    static let ephemeralForbidden = ["lifecycle", "livenessProbe", "ports", "readinessProbe", "resizePolicy", "resources",
+                                     "restartPolicy", "startupProbe"]
+
+    /// Upstream's ValidatePodEphemeralContainersUpdate: each ephemeral container valid, its name
+    /// unique in the pod, its target one of the pod's containers; those already there unchanged.
+    public static func ephemeralContainersUpdate(_ new: JSON, _ old: JSON) -> [FieldError] {
+        let spec = new["spec"]
+        let volumes = Set((spec["volumes"].array ?? []).compactMap { $0["name"].string })
+        let targets = Set(((spec["containers"].array ?? []) + (spec["initContainers"].array ?? [])).compactMap { $0["name"].string })
+        var names = targets
+        var errors: [FieldError] = []
+        let ephemeral = spec["ephemeralContainers"].array ?? []
+        for (i, c) in ephemeral.enumerated() {
+            let path = "spec.ephemeralContainers[\(i)]"
+            var common = c
+            common["targetContainerName"] = nil
+            for field in ephemeralForbidden where !(c[field].isNull || (field == "resources" && c[field] == .emptyObject)) {
+                errors.append(.forbidden("\(path).\(field)", "cannot be set for an Ephemeral Container"))
+                common[field] = nil
+            }
+            errors += container(common, path, volumes: volumes)
+            if let name = c["name"].string, !name.isEmpty, !names.insert(name).inserted { errors.append(.duplicate("\(path).name", .string(name))) }
+            if let target = c["targetContainerName"].string, !target.isEmpty, !targets.contains(target) {
+                errors.append(FieldError(.notFound, "\(path).targetContainerName", .string(target)))
+            }
+        }
+        let current = Dictionary((ephemeral).map { ($0["name"].string ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        for previous in old["spec"]["ephemeralContainers"].array ?? [] {
+            let name = previous["name"].string ?? ""
+            if let now = current[name] {
+                if now != previous { errors.append(.forbidden("spec.ephemeralContainers", "existing ephemeral containers \"\(name)\" may not be changed")) }
+            } else {
+                errors.append(.forbidden("spec.ephemeralContainers", "existing ephemeral containers \"\(name)\" may not be removed"))
+            }
+        }
+        return errors
+    }
+}
+
 /// A short go-cmp style diff of two specs (upstream appends cmp.Diff's output to its "may not
 /// change" messages): the changed top-level fields, old with `-`, new with `+`.
 public enum SpecDiff {

@@ -440,6 +440,7 @@ public enum ScratchResources {
     static let podSpec = Schema.object("PodSpec is a description of a pod.", required: ["containers"], [
         "containers": Schema.array(Schema.ref("io.k8s.api.core.v1.Container"), "List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.", mergeKey: "name", listType: "map", mapKeys: ["name"]),
         "initContainers": Schema.array(Schema.ref("io.k8s.api.core.v1.Container"), "List of initialization containers belonging to the pod.", mergeKey: "name", listType: "map", mapKeys: ["name"]),
+        "ephemeralContainers": Schema.array(Schema.ref("io.k8s.api.core.v1.EphemeralContainer"), "List of ephemeral containers run in this pod. Ephemeral containers may be run in an existing pod to perform user-initiated actions such as debugging. This list cannot be specified when creating a pod, and it cannot be modified by updating the pod spec. In order to add an ephemeral container to an existing pod, use the pod's ephemeralcontainers subresource.", mergeKey: "name", listType: "map", mapKeys: ["name"]),
         "restartPolicy": Schema.string("Restart policy for all containers within the pod. One of Always, OnFailure, Never.", enum: ["Always", "Never", "OnFailure"]),
         "terminationGracePeriodSeconds": Schema.integer("Optional duration in seconds the pod needs to terminate gracefully.", format: "int64"),
         "dnsPolicy": Schema.string("Set DNS policy for the pod. Defaults to \"ClusterFirst\"."),
@@ -457,6 +458,12 @@ public enum ScratchResources {
     public static let schemas: [String: JSON] = {
         var s: [String: JSON] = [
             "io.k8s.api.core.v1.Container": container,
+            "io.k8s.api.core.v1.EphemeralContainer": {
+                var c = container
+                c["description"] = "An EphemeralContainer is a temporary container that you may add to an existing Pod for user-initiated activities such as debugging."
+                c["properties"]["targetContainerName"] = Schema.string("If set, the name of the container from PodSpec that this ephemeral container targets. The ephemeral container will be run in the namespaces (IPC, PID, etc) of this container.")
+                return c
+            }(),
             "io.k8s.api.core.v1.PodSpec": podSpec,
             "io.k8s.api.core.v1.PodTemplateSpec": Schema.object("PodTemplateSpec describes the data a pod should have when created from a template", [
                 "metadata": Schema.objectMeta, "spec": Schema.ref("io.k8s.api.core.v1.PodSpec", "Specification of the desired behavior of the pod.")]),

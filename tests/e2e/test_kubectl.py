@@ -4,6 +4,8 @@ import re
 import subprocess
 import time
 
+from conftest import free_port
+
 APP = """
 apiVersion: apps/v1
 kind: Deployment
@@ -387,6 +389,11 @@ def test_a_simulated_pod_says_it_is_simulated(cluster):
     cluster.kubectl("wait", "--for=condition=Ready", "pod/sim-logs", "--timeout=60s")
     out = cluster.kubectl("logs", "sim-logs")
     assert out.stdout.count("\n") == 1 and "simulated" in out.stdout and out.returncode == 0
+    # exec and port-forward have no process to reach: refused, naming the driver.
+    r = cluster.kubectl("exec", "sim-logs", "--", "true", check=False)
+    assert r.returncode == 1 and 'cannot exec into pod "sim-logs": it is simulated' in r.stderr and "--driver=containerd" in r.stderr, r.stderr
+    r = cluster.kubectl("port-forward", "pod/sim-logs", f"{free_port()}:80", check=False)
+    assert r.returncode == 1 and 'cannot forward ports to pod "sim-logs": it is simulated' in r.stderr, r.stderr
     cluster.kubectl("delete", "pod", "sim-logs", "--wait=false")
 
 

@@ -108,6 +108,37 @@ def test_exec_with_a_terminal_follows_its_size(node, ns):  # noqa: F811
         os.close(leader)
 
 
+def test_debug_runs_an_ephemeral_container_beside_its_target(node, ns):  # noqa: F811
+    pod(node, ns, "target", "exec sleep 3600")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(["kubectl", "--context", node.name, "-n", ns, "debug", "-it", "target", f"--image={BUSYBOX}",
+                             "--target=main", "--container=debugger"],
+                            stdin=follower, stdout=follower, stderr=follower, env=node.env, start_new_session=True)
+    os.close(follower)
+    try:
+        read_until(leader, rb"If you don't see a command prompt")
+        # The debugger shares the target's process namespace: it sees the target's sleep.
+        eventually(lambda: os.write(leader, b"ps -o pid,args | grep -c '[s]leep 3600'\n") and re.search(rb"\r\n1\r\n", read_until(leader, rb"\r\n\d+\r\n", 3)),
+                   timeout=30, what="the target's process in the debugger")
+        os.write(leader, b"exit 0\n")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(leader)
+    status = node.get("pod", "target", "-n", ns)["status"]["ephemeralContainerStatuses"][0]
+    assert status["name"] == "debugger" and status["image"].endswith(BUSYBOX)
+    eventually(lambda: node.get("pod", "target", "-n", ns)["status"]["ephemeralContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 0,
+               timeout=30, what="the debugger to end")
+    # Once added, an ephemeral container stays as it is (upstream's words).
+    r = node.kubectl("-n", ns, "patch", "pod", "target", "--subresource=ephemeralcontainers", "--type=json",
+                     "-p", '[{"op":"remove","path":"/spec/ephemeralContainers/0"}]', check=False)
+    assert r.returncode == 1 and 'existing ephemeral containers "debugger" may not be removed' in r.stderr, r.stderr
+    r = node.kubectl("-n", ns, "patch", "pod", "target", "--subresource=ephemeralcontainers", "--type=strategic",
+                     "-p", '{"spec":{"ephemeralContainers":[{"name":"web","image":"busybox:1.35","ports":[{"containerPort":80}]}]}}', check=False)
+    assert r.returncode == 1 and "spec.ephemeralContainers[1].ports: Forbidden: cannot be set for an Ephemeral Container" in r.stderr, r.stderr
+
+
 def test_attach_reads_stdin_and_shows_output(node, ns):  # noqa: F811
     pod(node, ns, "reader", "echo ready; read line; echo got:$line; exec sleep 3600", stdin=True)
     proc = subprocess.Popen(["kubectl", "--context", node.name, "-n", ns, "attach", "-i", "reader"], stdin=subprocess.PIPE,

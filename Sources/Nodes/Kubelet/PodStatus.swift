@@ -101,6 +101,9 @@ struct StatusView: Sendable {
         }
         if !initSpecs.isEmpty { status["initContainerStatuses"] = .array(initStatuses) }
         status["containerStatuses"] = .array(statuses)
+        if let ephemeral = spec["ephemeralContainers"].array, !ephemeral.isEmpty {
+            status["ephemeralContainerStatuses"] = .array(ephemeral.map { container($0, old: old(pod, "ephemeralContainerStatuses", $0), isInit: false) })
+        }
         status["hostIP"] = .string(nodeIP)
         status["hostIPs"] = [["ip": .string(nodeIP)]]
         let podIP = spec["hostNetwork"].bool == true ? nodeIP : current.podIP

@@ -90,6 +90,13 @@ extension Kubelet {
                 if latest == nil, policy == "Never", Self.ran(pod, name) { continue }
                 _ = await startIfDue(pod, container, current, sandbox, sandboxConfig, mounts, isInit: false)
             }
+            // Ephemeral containers (kubectl debug) run once in the running pod, never restarted.
+            for container in pod["spec"]["ephemeralContainers"].array ?? [] {
+                let name = container["name"].string ?? ""
+                guard current.instances(name).isEmpty, !Self.ran(pod, name, in: "ephemeralContainerStatuses") else { continue }
+                _ = await startContainer(pod, container, sandbox: sandbox, sandboxConfig: sandboxConfig, mounts: mounts,
+                                         attempt: 0, restartCount: 0, current: current)
+            }
         }
         current = try await runtime.pod(uid: uid)
         try await writeStatus(pod, current)
@@ -105,8 +112,8 @@ extension Kubelet {
         (pod["spec"]["containers"].array ?? []).contains { ran(pod, $0["name"].string ?? "") }
     }
 
-    static func ran(_ pod: JSON, _ name: String) -> Bool {
-        guard let s = (pod["status"]["containerStatuses"].array ?? []).first(where: { $0["name"].string == name }) else { return false }
+    static func ran(_ pod: JSON, _ name: String, in list: String = "containerStatuses") -> Bool {
+        guard let s = (pod["status"][list].array ?? []).first(where: { $0["name"].string == name }) else { return false }
         return !s["state"]["running"].isNull || !s["state"]["terminated"].isNull || !s["lastState"]["terminated"].isNull
     }
 
@@ -164,7 +171,7 @@ extension Kubelet {
             if let retry = waiting.retryAfter { queue.add(Informer.key(pod), after: .milliseconds(Int64(retry * 1000) + 50)) }
             return false
         }
-        let config: Runtime_V1_ContainerConfig
+        var config: Runtime_V1_ContainerConfig
         do {
             config = try await containerConfig(pod, container, imageRef: imageRef, mounts: mounts, podIP: current.podIP ?? nodeIP,
                                                attempt: attempt, restartCount: restartCount)
@@ -172,6 +179,12 @@ extension Kubelet {
             events.warning(pod, "Failed", "Error: \(error)")
             await state.setWaiting(uid, name, .init(reason: "CreateContainerConfigError", message: "\(error)"))
             return false
+        }
+        // An ephemeral container with a target shares that container's process namespace.
+        if let target = container["targetContainerName"].string, config.linux.securityContext.namespaceOptions.pid == .container,
+           let running = current.instances(target).first(where: { $0.state == .containerRunning }) {
+            config.linux.securityContext.namespaceOptions.pid = .target
+            config.linux.securityContext.namespaceOptions.targetID = running.id
         }
         /// A runtime call that failed: the container waits with `reason`, the event quotes the runtime.
         func failed(_ reason: String, _ error: any Error) async -> Bool {
