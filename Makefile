@@ -54,7 +54,8 @@ bench: release
 		python3 Benchmarks/runtime_bench.py .build/release/cubby .build/release/cubby-cri-bench && \
 		.build/release/cubby-proxy-bench && \
 		python3 Benchmarks/service_bench.py .build/release/cubby && \
-		python3 Benchmarks/logs_bench.py .build/release/cubby; \
+		python3 Benchmarks/logs_bench.py .build/release/cubby && \
+		python3 Benchmarks/stream_bench.py .build/release/cubby .build/release/cubby-cri-bench; \
 	fi
 
 clean:

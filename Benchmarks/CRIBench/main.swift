@@ -7,6 +7,9 @@ import Foundation
 //
 //   cubby-cri-bench --socket /run/cubby/NAME/containerd.sock --logs DIR [--count 30] [--image busybox:1.35]
 //
+// With --exec CONTAINER_ID instead: `true` run in that container through CRI's ExecSync, the
+// floor `kubectl exec POD -- true` is measured against.
+//
 // Prints one JSON line: {"count":N,"p50_ms":...,"p95_ms":...,"samples_ms":[...]}.
 
 func option(_ name: String, _ fallback: String? = nil) -> String {
@@ -19,15 +22,27 @@ func option(_ name: String, _ fallback: String? = nil) -> String {
     return fallback
 }
 
-let socket = option("--socket"), logs = option("--logs")
+let socket = option("--socket")
 let count = Int(option("--count", "30")) ?? 30
 let image = option("--image", "busybox:1.35")
 let cgroupRoot = option("--cgroup-parent", "/cubby-bench")
+let execContainer = option("--exec", "")
+
+func milliseconds(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
 let runtime = try RuntimeConnection(socketPath: socket)
 var samples: [Double] = []
 var sandboxes: [String] = []
-for i in 0..<count {
+if !execContainer.isEmpty {
+    for _ in 0..<count {
+        let started = ContinuousClock.now
+        let result = try await runtime.runtime.execSync(.with { $0.containerID = execContainer; $0.cmd = ["true"]; $0.timeout = 10 })
+        guard result.exitCode == 0 else { fatalError("exec failed: \(result.exitCode)") }
+        samples.append(milliseconds(ContinuousClock.now - started))
+    }
+}
+let logs = execContainer.isEmpty ? option("--logs") : ""
+for i in 0..<(execContainer.isEmpty ? count : 0) {
     let uid = UUID().uuidString.lowercased()
     var config = Runtime_V1_PodSandboxConfig()
     config.metadata = .with {
@@ -56,8 +71,7 @@ for i in 0..<count {
         }
     }).containerID
     _ = try await runtime.runtime.startContainer(.with { $0.containerID = container })
-    let elapsed = ContinuousClock.now - started
-    samples.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+    samples.append(milliseconds(ContinuousClock.now - started))
     sandboxes.append(sandbox)
 }
 for sandbox in sandboxes {

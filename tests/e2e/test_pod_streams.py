@@ -3,6 +3,7 @@ stdin piped in, exit codes, a terminal driven through a pseudo-terminal with a r
 attach`, `kubectl port-forward` (pod/, svc/ and deploy/ forms, concurrent connections, a port
 nothing listens on), `kubectl cp` both ways, the Python client's stream() and portforward(), and
 RBAC's Forbidden for a user bound to `view`."""
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -84,17 +85,28 @@ def read_until(fd, pattern, timeout=30):
     raise AssertionError(f"{pattern!r} not seen; got {seen!r}")
 
 
-def test_exec_with_a_terminal_follows_its_size(node, ns):  # noqa: F811
-    pod(node, ns, "term")
+@contextlib.contextmanager
+def in_terminal(node, *args, rows=24, cols=80):  # noqa: F811
+    """kubectl run on a pseudo-terminal of the given size: yields its leader side and the process."""
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 31, 97, 0, 0))
-    proc = subprocess.Popen(["kubectl", "--context", node.name, "-n", ns, "exec", "-it", "term", "--", "sh"],
-                            stdin=follower, stdout=follower, stderr=follower, env=node.env, start_new_session=True)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    proc = subprocess.Popen(["kubectl", "--context", node.name, *args], stdin=follower, stdout=follower, stderr=follower,
+                            env=node.env, start_new_session=True)
     os.close(follower)
     try:
+        yield leader, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+
+
+def test_exec_with_a_terminal_follows_its_size(node, ns):  # noqa: F811
+    pod(node, ns, "term")
+    with in_terminal(node, "-n", ns, "exec", "-it", "term", "--", "sh", rows=31, cols=97) as (leader, proc):
         os.write(leader, b"echo size=$(stty size) tty=$(tty)\n")
-        seen = read_until(leader, rb"size=31 97 tty=/dev/pts/\d+")
-        assert b"size=31 97" in seen
+        read_until(leader, rb"size=31 97 tty=/dev/pts/\d+")
         # A new size reaches the container's terminal (kubectl watches SIGWINCH).
         fcntl.ioctl(leader, termios.TIOCSWINSZ, struct.pack("HHHH", 44, 120, 0, 0))
         os.kill(proc.pid, signal.SIGWINCH)
@@ -102,30 +114,17 @@ def test_exec_with_a_terminal_follows_its_size(node, ns):  # noqa: F811
                    timeout=20, what="the resized terminal")
         os.write(leader, b"exit 5\n")
         assert proc.wait(timeout=30) == 5
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(leader)
 
 
 def test_debug_runs_an_ephemeral_container_beside_its_target(node, ns):  # noqa: F811
     pod(node, ns, "target", "exec sleep 3600")
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(["kubectl", "--context", node.name, "-n", ns, "debug", "-it", "target", f"--image={BUSYBOX}",
-                             "--target=main", "--container=debugger"],
-                            stdin=follower, stdout=follower, stderr=follower, env=node.env, start_new_session=True)
-    os.close(follower)
-    try:
+    with in_terminal(node, "-n", ns, "debug", "-it", "target", f"--image={BUSYBOX}", "--target=main", "--container=debugger") as (leader, proc):
         read_until(leader, rb"If you don't see a command prompt")
         # The debugger shares the target's process namespace: it sees the target's sleep.
         eventually(lambda: os.write(leader, b"ps -o pid,args | grep -c '[s]leep 3600'\n") and re.search(rb"\r\n1\r\n", read_until(leader, rb"\r\n\d+\r\n", 3)),
                    timeout=30, what="the target's process in the debugger")
         os.write(leader, b"exit 0\n")
         assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(leader)
     status = node.get("pod", "target", "-n", ns)["status"]["ephemeralContainerStatuses"][0]
     assert status["name"] == "debugger" and status["image"].endswith(BUSYBOX)
     eventually(lambda: node.get("pod", "target", "-n", ns)["status"]["ephemeralContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 0,

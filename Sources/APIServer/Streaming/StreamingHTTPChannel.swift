@@ -76,7 +76,7 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// HTTP/1.1 with the two upgrades. The gate's answer travels from the upgrader's decision to
     /// the upgraded pipeline (or to the refusal) in a box of the connection's own.
     private func setupHTTP1(channel: any Channel, logger: Logger) throws -> EventLoopFuture<Upgrade> {
-        let decision = Decision()
+        let decision = UpgradeDecision()
         let gate = self.gate
         let webSocket = NIOTypedWebSocketServerUpgrader<Upgrade>(
             maxFrameSize: 1 << 24,
@@ -163,7 +163,7 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 }
 
 /// The gate's answer for one connection, from the upgrade decision to the pipeline it builds.
-final class Decision: Sendable {
+final class UpgradeDecision: Sendable {
     private let value = Mutex<Result<(StreamTarget, String), StatusError>?>(nil)
 
     func set(_ result: Result<(StreamTarget, String), StatusError>) { value.withLock { $0 = result } }
@@ -177,7 +177,7 @@ struct SPDYUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     typealias UpgradeResult = StreamingHTTPChannel.Upgrade
 
     let gate: StreamingHTTPChannel.Gate
-    let decision: Decision
+    let decision: UpgradeDecision
     let supportedProtocol = "SPDY/3.1"
     let requiredUpgradeHeaders: [String] = []
 

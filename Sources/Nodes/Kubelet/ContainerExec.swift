@@ -13,9 +13,7 @@ extension Kubelet {
         guard case .exec(let container, let command, _, _, _, false) = request else {
             throw .badRequest("only a command without a terminal runs this way")
         }
-        let found: RuntimePod
-        do { found = try await runtime.pod(uid: pod["metadata"]["uid"].string ?? "") } catch { throw .internalError("container runtime: \(error)") }
-        let id = try runningContainer(container, in: found)
+        let id = try await runningContainer(container, of: pod)
         let execID = "exec-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let arguments = ["--address", config.layout.socketPath, "--namespace", "k8s.io", "tasks", "exec", "--exec-id", execID, id] + command
         do {

@@ -56,21 +56,22 @@ extension Kubelet: NodeConnection {
 extension Kubelet {
     public func streamURL(pod: JSON, request: StreamRequest) async throws(StatusError) -> String {
         let podName = pod["metadata"]["name"].string ?? ""
-        let uid = pod["metadata"]["uid"].string ?? ""
-        let found: RuntimePod
-        do { found = try await runtime.pod(uid: uid) } catch { throw .internalError("container runtime: \(error)") }
         do {
             switch request {
             case .portForward:
-                guard let sandbox = found.readySandbox else { throw StatusError.badRequest("pod \"\(podName)\" has no running sandbox to forward ports to") }
+                let sandboxes = try await runtime.runtime.listPodSandbox(.with {
+                    $0.filter.labelSelector = [CRIKeys.podUID: pod["metadata"]["uid"].string ?? ""]
+                    $0.filter.state = .with { $0.state = .sandboxReady }
+                }).items
+                guard let sandbox = sandboxes.first else { throw StatusError.badRequest("pod \"\(podName)\" has no running sandbox to forward ports to") }
                 return try await runtime.runtime.portForward(.with { $0.podSandboxID = sandbox.id }).url
             case .exec(let container, let command, let stdin, let stdout, let stderr, let tty):
-                let id = try runningContainer(container, in: found)
+                let id = try await runningContainer(container, of: pod)
                 return try await runtime.runtime.exec(.with {
                     $0.containerID = id; $0.cmd = command; $0.tty = tty; $0.stdin = stdin; $0.stdout = stdout; $0.stderr = stderr
                 }).url
             case .attach(let container, let stdin, let stdout, let stderr, let tty):
-                let id = try runningContainer(container, in: found)
+                let id = try await runningContainer(container, of: pod)
                 return try await runtime.runtime.attach(.with {
                     $0.containerID = id; $0.tty = tty; $0.stdin = stdin; $0.stdout = stdout; $0.stderr = stderr
                 }).url
@@ -80,6 +81,19 @@ extension Kubelet {
         } catch {
             throw .internalError("container runtime: \(error)")
         }
+    }
+
+    /// The running instance of a container: as the pod's status names it (no runtime call on the
+    /// way of an exec), else as the runtime has it (a status not yet written).
+    func runningContainer(_ name: String, of pod: JSON) async throws(StatusError) -> String {
+        let statuses = ["containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"].flatMap { pod["status"][$0].array ?? [] }
+        if let status = statuses.first(where: { $0["name"].string == name }), !status["state"]["running"].isNull,
+           let id = status["containerID"].string?.split(separator: "/").last, !id.isEmpty {
+            return String(id)
+        }
+        let found: RuntimePod
+        do { found = try await runtime.pod(uid: pod["metadata"]["uid"].string ?? "") } catch { throw .internalError("container runtime: \(error)") }
+        return try runningContainer(name, in: found)
     }
 
     /// The running instance of a container, refused in the kubelet's words when there is none.
