@@ -1,3 +1,4 @@
+import APIServer
 import CRI
 import Foundation
 
@@ -7,8 +8,10 @@ import Foundation
 //
 //   cubby-cri-bench --socket /run/cubby/NAME/containerd.sock --logs DIR [--count 30] [--image busybox:1.35]
 //
-// With --exec CONTAINER_ID instead: `true` run in that container through CRI's ExecSync, the
-// floor `kubectl exec POD -- true` is measured against.
+// With --exec CONTAINER_ID instead: `true` run in that container straight through CRI, the floor
+// `kubectl exec POD -- true` is measured against: CRI Exec and its stream on containerd's
+// streaming server (SPDY: error, stdout and stderr streams, until the exit status), as crictl
+// exec runs it; with --sync, CRI's ExecSync.
 //
 // Prints one JSON line: {"count":N,"p50_ms":...,"p95_ms":...,"samples_ms":[...]}.
 
@@ -28,16 +31,35 @@ let image = option("--image", "busybox:1.35")
 let cgroupRoot = option("--cgroup-parent", "/cubby-bench")
 let execContainer = option("--exec", "")
 
+/// A remote command's stream, as crictl reads it: the error, stdout and stderr streams until each ends.
+func stream(_ url: String) async throws {
+    try await StreamingBackend.withUpgradedConnection(to: url, protocols: ["v4.channel.k8s.io"]) { backend in
+        let session = try await SPDYClientSession.open([[("streamType", "error")], [("streamType", "stdout")], [("streamType", "stderr")]],
+                                                       reader: &backend.reader, outbound: backend.outbound)
+        var open = Set(session.streams)
+        try await session.run(&backend.reader) { event in
+            if case .finished(let stream) = event { open.remove(stream) }
+            return !open.isEmpty
+        }
+    }
+}
+
 func milliseconds(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
 let runtime = try RuntimeConnection(socketPath: socket)
 var samples: [Double] = []
 var sandboxes: [String] = []
 if !execContainer.isEmpty {
+    let sync = CommandLine.arguments.contains("--sync")
     for _ in 0..<count {
         let started = ContinuousClock.now
-        let result = try await runtime.runtime.execSync(.with { $0.containerID = execContainer; $0.cmd = ["true"]; $0.timeout = 10 })
-        guard result.exitCode == 0 else { fatalError("exec failed: \(result.exitCode)") }
+        if sync {
+            let result = try await runtime.runtime.execSync(.with { $0.containerID = execContainer; $0.cmd = ["true"]; $0.timeout = 10 })
+            guard result.exitCode == 0 else { fatalError("exec failed: \(result.exitCode)") }
+        } else {
+            let url = try await runtime.runtime.exec(.with { $0.containerID = execContainer; $0.cmd = ["true"]; $0.stdout = true; $0.stderr = true }).url
+            try await stream(url)
+        }
         samples.append(milliseconds(ContinuousClock.now - started))
     }
 }

@@ -3,8 +3,8 @@ import NIOCore
 /// The client's side of a SPDY/3.1 session on an upgraded backend connection: localkube opens
 /// every stream at once (the remote-command and port-forward protocols create theirs up front),
 /// then writes data on them while `run` hands what the server sends to the caller.
-struct SPDYClientSession: Sendable {
-    enum Event: Sendable {
+package struct SPDYClientSession: Sendable {
+    package enum Event: Sendable {
         case data(stream: UInt32, ByteBuffer)
         /// The server will send no more on the stream (FIN, or a reset).
         case finished(stream: UInt32)
@@ -12,12 +12,12 @@ struct SPDYClientSession: Sendable {
 
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     /// The streams' ids, in the order they were asked for.
-    let streams: [UInt32]
+    package let streams: [UInt32]
 
     /// Opens one stream per header list (SYN_STREAM, ids 1, 3, 5, ...) in a single write, so
     /// the header compressor's bytes go out in the order they were made, and waits for the
     /// server's replies: data sent on a stream it has not answered yet would be dropped.
-    static func open(_ headers: [[(String, String)]], reader: inout ByteReader,
+    package static func open(_ headers: [[(String, String)]], reader: inout ByteReader,
                      outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> SPDYClientSession {
         var compressor = SPDYHeaderWriter()
         var out = ByteBuffer()
@@ -60,7 +60,7 @@ struct SPDYClientSession: Sendable {
     }
 
     /// Writes `data` on a stream, in frames of at most 64 KiB.
-    func send(_ stream: UInt32, _ data: ByteBuffer) async throws {
+    package func send(_ stream: UInt32, _ data: ByteBuffer) async throws {
         var data = data
         while data.readableBytes > 0 {
             let chunk = data.readSlice(length: min(65_536, data.readableBytes))!
@@ -71,7 +71,7 @@ struct SPDYClientSession: Sendable {
     }
 
     /// Half-closes a stream: the server reads its end (stdin's EOF).
-    func finish(_ stream: UInt32) async throws {
+    package func finish(_ stream: UInt32) async throws {
         var out = ByteBuffer()
         SPDYFrame.writeData(stream: stream, fin: true, payload: ByteBuffer(), into: &out)
         try await outbound.write(out)
@@ -81,7 +81,7 @@ struct SPDYClientSession: Sendable {
     /// pings. No WINDOW_UPDATE is sent: spdystream, the runtime's SPDY, has no flow control. `onEvent` is awaited before
     /// the next frame is read, so a slow client slows the server rather than filling memory; it
     /// answers whether to go on.
-    func run(_ reader: inout ByteReader, onEvent: (Event) async throws -> Bool) async throws {
+    package func run(_ reader: inout ByteReader, onEvent: (Event) async throws -> Bool) async throws {
         var buffer = ByteBuffer()
         while true {
             while let frame = try SPDYFrame.read(from: &buffer) {

@@ -7,15 +7,15 @@ import NIOPosix
 /// answered), upgraded to SPDY/3.1 as upstream's kubelet and API server upgrade it. After the
 /// upgrade the connection is a byte stream: spliced as it is to a client that speaks SPDY too,
 /// or driven by `SPDYClientSession` for a client speaking WebSocket channels.
-struct StreamingBackend {
+package struct StreamingBackend {
     /// The sub-protocol the server chose (X-Stream-Protocol-Version), if it named one.
-    var streamProtocol: String?
-    var reader: ByteReader
-    var outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    package var streamProtocol: String?
+    package var reader: ByteReader
+    package var outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
     /// Connects, asks for the upgrade offering `protocols` (most preferred first), and runs `body`
     /// on the upgraded connection; the connection is closed when `body` returns.
-    static func withUpgradedConnection<R: Sendable>(
+    package static func withUpgradedConnection<R: Sendable>(
         to url: String, protocols: [String], _ body: (inout StreamingBackend) async throws -> R
     ) async throws -> R {
         guard let parsed = URL(string: url), let host = parsed.host, let port = parsed.port else {
@@ -51,7 +51,7 @@ struct StreamingBackend {
 }
 
 /// Reads a connection's bytes in one task: whole frames or lines out of what has arrived.
-struct ByteReader {
+package struct ByteReader {
     private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     /// Bytes read from the socket that no one has taken yet.
     var pending = ByteBuffer()
@@ -61,7 +61,7 @@ struct ByteReader {
     }
 
     /// The next bytes: what is pending, or the next read. Nil at the end of the stream.
-    mutating func next() async throws -> ByteBuffer? {
+    package mutating func next() async throws -> ByteBuffer? {
         if pending.readableBytes > 0 {
             defer { pending = ByteBuffer() }
             return pending
