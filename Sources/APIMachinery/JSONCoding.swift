@@ -43,6 +43,14 @@ extension JSON {
 
     public func data() -> Data { Data(serialized()) }
 
+    /// Compact JSON with each object's members in the order `order(parentKey)` names them (the
+    /// rest sorted after): a Go struct's field order, for bytes clients compare as text.
+    public func serialized(order: (_ parentKey: String?) -> [String]) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.write(self, into: &out, parent: nil, order: order)
+        return out
+    }
+
     public var jsonString: String { String(decoding: serialized(), as: UTF8.self) }
 }
 
@@ -300,6 +308,31 @@ enum JSONWriter {
                 write(o[key]!, into: &out)
             }
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func write(_ value: JSON, into out: inout [UInt8], parent: String?, order: (String?) -> [String]) {
+        switch value {
+        case .object(let o):
+            let first = order(parent).filter { o[$0] != nil }
+            let keys = first + o.keys.filter { !first.contains($0) }.sorted()
+            out.append(UInt8(ascii: "{"))
+            for (n, key) in keys.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                write(o[key]!, into: &out, parent: key, order: order)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (n, element) in a.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                write(element, into: &out, parent: parent, order: order)
+            }
+            out.append(UInt8(ascii: "]"))
+        default:
+            write(value, into: &out)
         }
     }
 

@@ -24,6 +24,22 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
         return s
     }
 
+    /// The Status as upstream's API server writes it: metav1.Status's fields in its struct order,
+    /// then a newline (Go's JSON encoder ends each value with one). Clients compare it as text.
+    public var encoded: [UInt8] { Self.encode(status) }
+
+    /// Any meta/v1 Status (a Success too) in upstream's bytes.
+    public static func encode(_ status: JSON) -> [UInt8] {
+        status.serialized { parent in
+            switch parent {
+            case nil: ["kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"]
+            case "details": ["name", "group", "kind", "uid", "causes", "retryAfterSeconds"]
+            case "causes": ["reason", "message", "field"]
+            default: []
+            }
+        } + [0x0A]
+    }
+
     /// "configmaps" or "deployments.apps": how upstream names a group resource in messages.
     public static func qualified(_ resource: GroupResource) -> String {
         resource.group.isEmpty ? resource.resource : "\(resource.resource).\(resource.group)"

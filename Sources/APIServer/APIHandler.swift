@@ -123,8 +123,9 @@ struct APIHandler: HTTPResponder {
 
     // MARK: responses
 
+    /// A JSON answer ends with a newline, as Go's encoder ends upstream's.
     static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
-        bytes(value.serialized(), status: status)
+        bytes(value.serialized() + [0x0A], status: status)
     }
 
     static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
@@ -140,7 +141,7 @@ struct APIHandler: HTTPResponder {
     }
 
     static func status(_ error: StatusError) -> Response {
-        json(error.status, status: HTTPResponse.Status(code: error.code))
+        bytes(error.encoded, status: HTTPResponse.Status(code: error.code))
     }
 }
 

@@ -147,7 +147,8 @@ struct ResourceRequest {
 
     /// What a create-only subresource (binding, eviction) answers: a Status of Success, 201.
     static var created: Response {
-        APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201], status: .created)
+        APIHandler.bytes(StatusError.encode(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201]),
+                         status: .created)
     }
 
     // MARK: verbs
@@ -222,11 +223,11 @@ struct ResourceRequest {
         case .pending(let obj):
             return APIHandler.json(obj)
         case .deleted(let obj):
-            // Upstream answers a finished deletion of most kinds with a Success Status; pods return the object.
-            if def.group.isEmpty && def.plural == "pods" { return APIHandler.json(obj) }
+            // Upstream answers a finished deletion of most kinds with a Success Status.
+            if def.returnsDeletedObject { return APIHandler.json(obj) }
             var details: JSON = ["name": .string(name), "kind": .string(def.plural), "uid": obj["metadata"]["uid"]]
             if !def.group.isEmpty { details["group"] = .string(def.group) }
-            return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "details": details])
+            return APIHandler.bytes(StatusError.encode(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "details": details]))
         }
     }
 

@@ -1,4 +1,5 @@
 import APIMachinery
+import Foundation
 
 /// Upstream's validation of ConfigMaps and Secrets: key names, the keys each Secret type
 /// requires, and what `immutable: true` and a Secret's type fix for good.
@@ -18,6 +19,18 @@ public enum ConfigValidation {
     }
 
     public static func configMap(_ o: JSON) -> [FieldError] { keys(o, ["data", "binaryData"]) }
+
+    /// Upstream's conversion of a written Secret: `stringData` is write-only, merged into `data`
+    /// (base64, its keys winning) and never stored; the type defaults to Opaque.
+    public static func secretDefaults(_ o: inout JSON) {
+        if o["type"].isNull { o["type"] = "Opaque" }
+        guard let strings = o["stringData"].object else { return }
+        if !strings.isEmpty, o["data"].object == nil { o["data"] = .emptyObject }
+        for (key, value) in strings {
+            o["data"][key] = .string(Data((value.string ?? "").utf8).base64EncodedString())
+        }
+        o["stringData"] = nil
+    }
 
     public static func secret(_ o: JSON) -> [FieldError] {
         var errors = keys(o, ["data"])

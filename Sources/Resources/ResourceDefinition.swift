@@ -31,6 +31,9 @@ public struct ResourceDefinition: Sendable {
     /// Set when this resource is another one's objects seen through a second API group: nil for
     /// resources that keep their own.
     public var storedAs: StoredVersion?
+    /// Whether a finished delete answers the deleted object rather than a Success Status
+    /// (upstream's ReturnDeletedObject: pods, services, service accounts, storage classes).
+    public var returnsDeletedObject = false
 
     public static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -61,6 +64,13 @@ public struct ResourceDefinition: Sendable {
         self.schemaName = schemaName
         self.deprecationWarning = deprecationWarning
         self.storedAs = storedAs
+    }
+
+    /// The same resource, answering a delete with the deleted object.
+    public func returningDeletedObject() -> ResourceDefinition {
+        var def = self
+        def.returnsDeletedObject = true
+        return def
     }
 
     /// The same resource, with a warning for every request to it.

@@ -119,6 +119,7 @@ public enum ScratchResources {
     static func workload(_ kind: String, _ plural: String, _ short: [String], scale: Bool = true, extra: [PrinterColumn],
                          fields: [String: @Sendable (JSON) -> String?] = [:],
                          validateUpdate: @escaping @Sendable (JSON, JSON) -> [FieldError] = { _, _ in [] },
+                         initialStatus: JSON = .emptyObject,
                          defaults: @escaping @Sendable (inout JSON) -> Void = { _ in }) -> ResourceDefinition {
         ResourceDefinition(group: "apps", version: "v1", kind: kind, plural: plural, shortNames: short, categories: ["all"], hasStatus: true,
             scale: scale ? ScaleSubresource(labelSelectorPath: ["spec", "selector"]) : nil, tracksGeneration: true,
@@ -126,7 +127,7 @@ public enum ScratchResources {
                 defaults(&o)
                 if o["spec"]["revisionHistoryLimit"].isNull { o["spec"]["revisionHistoryLimit"] = 10 }
                 var s = o["spec"]["template"]["spec"]; podDefaults(&s); if !s.isNull { o["spec"]["template"]["spec"] = s }
-            }, prepareForCreate: { o in o["status"] = .emptyObject },
+            }, prepareForCreate: { o in o["status"] = initialStatus },
             validate: { o in
                 var e: [FieldError] = []
                 if o["spec"]["selector"].isNull { e.append(.required("spec.selector")) }
@@ -187,7 +188,7 @@ public enum ScratchResources {
             fieldSelectors: ["spec.nodeName": { $0["spec"]["nodeName"].string ?? "" }, "status.phase": { $0["status"]["phase"].string ?? "" },
                              "spec.restartPolicy": { $0["spec"]["restartPolicy"].string }, "spec.schedulerName": { $0["spec"]["schedulerName"].string },
                              "spec.serviceAccountName": { $0["spec"]["serviceAccountName"].string }, "status.podIP": { $0["status"]["podIP"].string }],
-            schemaName: "io.k8s.api.core.v1.Pod"),
+            schemaName: "io.k8s.api.core.v1.Pod").returningDeletedObject(),
         ResourceDefinition(group: "", version: "v1", kind: "Service", plural: "services", shortNames: ["svc"], categories: ["all"], hasStatus: true, nameRule: .dns1035Label,
             strategy: .init(defaults: { o in
                 if o["spec"]["type"].isNull { o["spec"]["type"] = "ClusterIP" }
@@ -220,7 +221,7 @@ public enum ScratchResources {
                       }, .age,
                       PrinterColumn("Selector", priority: 1) { o in .string(selector(o, ["spec", "selector"])) }],
             fieldSelectors: ["spec.clusterIP": { $0["spec"]["clusterIP"].string }, "spec.type": { $0["spec"]["type"].string }],
-            schemaName: "io.k8s.api.core.v1.Service"),
+            schemaName: "io.k8s.api.core.v1.Service").returningDeletedObject(),
         simple("", "Endpoints", "endpoints", ["ep"], columns: [PrinterColumn("Endpoints") { o in
             let eps = (o["subsets"].array ?? []).flatMap { s in (s["addresses"].array ?? []).flatMap { a in (s["ports"].array ?? [["port": 0]]).map { "\(a["ip"].string ?? ""):\($0["port"].int ?? 0)" } } }
             return .string(eps.isEmpty ? "<none>" : eps.prefix(3).joined(separator: ",") + (eps.count > 3 ? " + \(eps.count - 3) more..." : ""))
@@ -228,9 +229,9 @@ public enum ScratchResources {
         simple("", "ConfigMap", "configmaps", ["cm"], columns: [PrinterColumn("Data", type: "integer") { .int(Int64(($0["data"].object?.count ?? 0) + ($0["binaryData"].object?.count ?? 0))) }, .age],
                strategy: .init(validate: ConfigValidation.configMap, validateUpdate: ConfigValidation.configMapUpdate)),
         simple("", "Secret", "secrets", columns: [.field("Type", ["type"]), count("Data", ["data"]), .age],
-               fields: ["type": { $0["type"].string }], strategy: .init(defaults: { o in if o["type"].isNull { o["type"] = "Opaque" } },
+               fields: ["type": { $0["type"].string }], strategy: .init(defaults: ConfigValidation.secretDefaults,
                                                                         validate: ConfigValidation.secret, validateUpdate: ConfigValidation.secretUpdate)),
-        simple("", "ServiceAccount", "serviceaccounts", ["sa"], columns: [count("Secrets", ["secrets"]), .age]),
+        simple("", "ServiceAccount", "serviceaccounts", ["sa"], columns: [count("Secrets", ["secrets"]), .age]).returningDeletedObject(),
         Events.coreV1,
         simple("", "Node", "nodes", ["no"], namespaced: false, hasStatus: true, columns: [
             PrinterColumn("Status") { o in
@@ -324,7 +325,9 @@ public enum ScratchResources {
         }),
         workload("DaemonSet", "daemonsets", ["ds"], scale: false, extra: [int("Desired", ["status", "desiredNumberScheduled"]), int("Current", ["status", "currentNumberScheduled"]),
                  int("Ready", ["status", "numberReady"]), int("Up-to-date", ["status", "updatedNumberScheduled"]), int("Available", ["status", "numberAvailable"]),
-                 PrinterColumn("Node Selector") { o in .string(selector(o, ["spec", "template", "spec", "nodeSelector"])) }], defaults: { o in
+                 PrinterColumn("Node Selector") { o in .string(selector(o, ["spec", "template", "spec", "nodeSelector"])) }],
+                 // The status fields upstream always writes (not omitempty): a typed client needs them.
+                 initialStatus: ["currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0], defaults: { o in
             if o["spec"]["updateStrategy"]["type"].isNull { o["spec"]["updateStrategy"]["type"] = "RollingUpdate" }
             if o["spec"]["updateStrategy"]["type"] == "RollingUpdate" {
                 for (k, v) in [("maxUnavailable", JSON.int(1)), ("maxSurge", 0)] where o["spec"]["updateStrategy"]["rollingUpdate"][k].isNull {
@@ -408,7 +411,7 @@ public enum ScratchResources {
             },
             .field("Provisioner", ["provisioner"]), .field("ReclaimPolicy", ["reclaimPolicy"]), .field("VolumeBindingMode", ["volumeBindingMode"]),
             PrinterColumn("AllowVolumeExpansion") { o in .string(o["allowVolumeExpansion"].bool == true ? "true" : "false") }, .age],
-            strategy: .init(defaults: { o in if o["reclaimPolicy"].isNull { o["reclaimPolicy"] = "Delete" }; if o["volumeBindingMode"].isNull { o["volumeBindingMode"] = "Immediate" } })),
+            strategy: .init(defaults: { o in if o["reclaimPolicy"].isNull { o["reclaimPolicy"] = "Delete" }; if o["volumeBindingMode"].isNull { o["volumeBindingMode"] = "Immediate" } })).returningDeletedObject(),
         simple("rbac.authorization.k8s.io", "Role", "roles", columns: [.field("Created At", ["metadata", "creationTimestamp"])], nameRule: .pathSegment),
         simple("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", columns: [PrinterColumn("Role") { o in .string("\(o["roleRef"]["kind"].string ?? "")/\(o["roleRef"]["name"].string ?? "")") }, .age] + subjectsWide, nameRule: .pathSegment),
         simple("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", namespaced: false, columns: [.field("Created At", ["metadata", "creationTimestamp"])], nameRule: .pathSegment),

@@ -152,7 +152,7 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     /// A refused upgrade gets the Status upstream would send, and the connection closes.
     static func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ error: StatusError) async {
-        let body = ByteBuffer(bytes: error.status.serialized())
+        let body = ByteBuffer(bytes: error.encoded)
         try? await http.executeThenClose { _, outbound in
             let head = HTTPResponse(status: .init(code: error.code), headerFields: [
                 .contentType: "application/json", .contentLength: String(body.readableBytes), .connection: "close",

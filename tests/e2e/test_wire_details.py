@@ -1,0 +1,71 @@
+"""Bytes and shapes clients depend on, as a real cluster answers them: Status bodies in upstream's
+field order with the trailing newline, Secret stringData merged into data, the deleted object where
+upstream answers it, and the status fields a fresh DaemonSet always carries (typed clients decode)."""
+import base64
+import json
+
+import pytest
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+
+@pytest.fixture
+def api(cluster):
+    c = config.new_client_from_config(config_file=cluster.kubeconfig)
+    yield c
+    c.close()
+
+
+def test_a_status_reads_byte_for_byte_as_upstream_writes_it(api, ns):
+    core = client.CoreV1Api(api)
+    core.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="twice")))
+    with pytest.raises(ApiException) as e:
+        core.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="twice")))
+    assert e.value.body == ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+                            '"message":"configmaps \\"twice\\" already exists","reason":"AlreadyExists",'
+                            '"details":{"name":"twice","kind":"configmaps"},"code":409}\n')
+    apps = client.AppsV1Api(api)
+    with pytest.raises(ApiException) as e:
+        apps.read_namespaced_deployment("ghost", ns)
+    assert e.value.body == ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+                            '"message":"deployments.apps \\"ghost\\" not found","reason":"NotFound",'
+                            '"details":{"name":"ghost","group":"apps","kind":"deployments"},"code":404}\n')
+    # A finished delete of a config map answers a Success Status, in the same order.
+    gone = core.delete_namespaced_config_map("twice", ns, _preload_content=False)
+    body = json.loads(gone.data)
+    assert list(body)[:4] == ["kind", "apiVersion", "metadata", "status"] and body["status"] == "Success"
+
+
+def test_secret_string_data_is_merged_into_data(cluster, ns):
+    manifest = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": ns},
+                "data": {"user": base64.b64encode(b"old").decode()}, "stringData": {"user": "admin", "pass": "s3cret"}}
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+    secret = json.loads(cluster.kubectl("get", "secret", "creds", "-n", ns, "-o", "json").stdout)
+    assert "stringData" not in secret
+    assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == {"user": "admin", "pass": "s3cret"}
+    cluster.kubectl("patch", "secret", "creds", "-n", ns, "-p", '{"stringData":{"pass":"changed"}}')
+    secret = json.loads(cluster.kubectl("get", "secret", "creds", "-n", ns, "-o", "json").stdout)
+    assert base64.b64decode(secret["data"]["pass"]) == b"changed" and "stringData" not in secret
+
+
+def test_deletes_answer_the_object_where_upstream_does(api, ns):
+    core = client.CoreV1Api(api)
+    core.create_namespaced_service(ns, client.V1Service(metadata=client.V1ObjectMeta(name="web"), spec=client.V1ServiceSpec(
+        ports=[client.V1ServicePort(port=80)], selector={"app": "web"})))
+    deleted = core.delete_namespaced_service("web", ns)
+    assert isinstance(deleted, client.V1Service) and deleted.metadata.name == "web" and deleted.spec.ports[0].port == 80
+    core.create_namespaced_service_account(ns, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="robot")))
+    deleted = core.delete_namespaced_service_account("robot", ns)
+    assert isinstance(deleted, client.V1ServiceAccount) and deleted.metadata.name == "robot"
+
+
+def test_a_fresh_daemon_set_decodes_in_a_typed_client(api, ns):
+    apps = client.AppsV1Api(api)
+    labels = {"app": "agent"}
+    created = apps.create_namespaced_daemon_set(ns, client.V1DaemonSet(
+        metadata=client.V1ObjectMeta(name="agent"),
+        spec=client.V1DaemonSetSpec(selector=client.V1LabelSelector(match_labels=labels), template=client.V1PodTemplateSpec(
+            metadata=client.V1ObjectMeta(labels=labels), spec=client.V1PodSpec(containers=[client.V1Container(name="a", image="busybox")])))))
+    status = created.status
+    assert (status.current_number_scheduled, status.number_misscheduled, status.desired_number_scheduled, status.number_ready) == (0, 0, 0, 0)
+    assert apps.read_namespaced_daemon_set("agent", ns).metadata.name == "agent"
