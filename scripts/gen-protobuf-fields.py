@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates Sources/APIMachinery/Protobuf/ProtobufFields.swift: the field numbers of the
+"""Regenerates Sources/APIMachinery/Protobuf/ProtobufFieldTable.swift: the field numbers of the
 Kubernetes protobuf messages, so the API server can read the protobuf bodies typed clients
 (kubectl create namespace|deployment|..., client-go) send.
 
@@ -9,7 +9,7 @@ fields added since (scripts/protobuf-fields-since-1.20.txt). Run once by a devel
 
     apt-get download kubernetes-client && dpkg-deb -x kubernetes-client_*.deb /tmp/kc
     pip install protobuf
-    python3 scripts/gen-protobuf-fields.py /tmp/kc/usr/bin/kubectl > Sources/APIMachinery/Protobuf/ProtobufFields.swift
+    python3 scripts/gen-protobuf-fields.py /tmp/kc/usr/bin/kubectl > Sources/APIMachinery/Protobuf/ProtobufFieldTable.swift
 """
 import os
 import re
@@ -33,6 +33,7 @@ PACKAGES = {
     "k8s.io.api.authentication.v1": "authentication.v1",
     "k8s.io.api.authorization.v1": "authorization.v1",
     "k8s.io.api.autoscaling.v1": "autoscaling.v1",
+    "k8s.io.api.autoscaling.v2beta2": "autoscaling.v2",  # v2 went GA (1.23) with v2beta2's messages
     "k8s.io.api.networking.v1": "networking.v1",
     "k8s.io.api.policy.v1beta1": "policy.v1",          # Eviction, PodDisruptionBudget
     "k8s.io.api.scheduling.v1": "scheduling.v1",

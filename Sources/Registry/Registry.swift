@@ -169,6 +169,7 @@ public final class Registry: Sendable {
 
         def.strategy.prepareForCreate(&obj)
         def.strategy.defaults(&obj)
+        if let warning = def.storedOnlyWarning { Warnings.record(warning) }
         var request = AdmissionRequest(operation: .create, def: def, object: obj, old: nil, subresource: nil, dryRun: options.dryRun, registry: self)
         try await admit(&request)
         obj = request.object

@@ -34,6 +34,9 @@ public struct ResourceDefinition: Sendable {
     /// Whether a finished delete answers the deleted object rather than a Success Status
     /// (upstream's ReturnDeletedObject: pods, services, service accounts, storage classes).
     public var returnsDeletedObject = false
+    /// For a resource kept but not yet acted on (no webhook called, no autoscaling, no signing):
+    /// the warning each create answers, so nothing pretends to work.
+    public var storedOnlyWarning: String?
 
     public static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 

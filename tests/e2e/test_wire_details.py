@@ -69,3 +69,31 @@ def test_a_fresh_daemon_set_decodes_in_a_typed_client(api, ns):
     status = created.status
     assert (status.current_number_scheduled, status.number_misscheduled, status.desired_number_scheduled, status.number_ready) == (0, 0, 0, 0)
     assert apps.read_namespaced_daemon_set("agent", ns).metadata.name == "agent"
+
+
+# The GA resources of 1.37 served before their behaviour is built: stored, listed with upstream's
+# columns, and a create says plainly what does not happen yet.
+def test_autoscalers_and_stored_only_resources(cluster, ns):
+    cluster.kubectl("create", "deployment", "web", "--image=busybox", "-n", ns)
+    r = cluster.kubectl("autoscale", "deployment", "web", "--max=3", "--cpu=80%", "-n", ns)
+    assert "horizontalpodautoscaler.autoscaling/web autoscaled" in r.stdout
+    assert "Warning: HorizontalPodAutoscaler is stored only: this cluster does not scale workloads by HorizontalPodAutoscalers yet" in r.stderr
+    table = cluster.kubectl("get", "hpa", "web", "-n", ns).stdout.splitlines()
+    assert table[0].split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
+    assert table[1].split()[:7] == ["web", "Deployment/web", "cpu:", "<unknown>/80%", "1", "3", "0"]
+    names = cluster.kubectl("api-resources", "-o", "name").stdout.split()
+    for resource in ["horizontalpodautoscalers.autoscaling", "certificatesigningrequests.certificates.k8s.io",
+                     "validatingwebhookconfigurations.admissionregistration.k8s.io", "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+                     "validatingadmissionpolicies.admissionregistration.k8s.io", "flowschemas.flowcontrol.apiserver.k8s.io",
+                     "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io", "csidrivers.storage.k8s.io", "csinodes.storage.k8s.io",
+                     "volumeattachments.storage.k8s.io", "servicecidrs.networking.k8s.io", "ipaddresses.networking.k8s.io",
+                     "resourceclaims.resource.k8s.io", "deviceclasses.resource.k8s.io"]:
+        assert resource in names, resource
+    csr = {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": f"{ns}-csr"},
+           "spec": {"request": "aGVsbG8=", "signerName": "kubernetes.io/kube-apiserver-client", "usages": ["client auth"], "expirationSeconds": 3600}}
+    r = cluster.kubectl("create", "-f", "-", input=json.dumps(csr))
+    assert "Warning: CertificateSigningRequest is stored only" in r.stderr
+    table = cluster.kubectl("get", "csr", f"{ns}-csr").stdout.splitlines()
+    assert table[0].split() == ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"]
+    assert table[1].split()[2:] == ["kubernetes.io/kube-apiserver-client", "<none>", "60m", "Pending"]
+    cluster.kubectl("delete", "csr", f"{ns}-csr")
