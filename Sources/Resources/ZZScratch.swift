@@ -511,6 +511,14 @@ public enum ScratchResources {
             case "Secret":
                 props["data"] = Schema.map(Schema.string("", format: "byte"), "Data contains the secret data."); props["stringData"] = Schema.stringMap("stringData allows specifying non-binary secret data in string form.")
                 props["type"] = Schema.string("Used to facilitate programmatic handling of secret data."); props["immutable"] = Schema.boolean("Immutable")
+            case "Service":
+                // Ports merge by port number in a strategic merge patch, as upstream's ServiceSpec declares.
+                var spec = Schema.preserveUnknown("Spec defines the behavior of a service.")
+                spec["properties"] = ["ports": Schema.array(Schema.preserveUnknown("ServicePort contains information on service's port."),
+                                                            "The list of ports that are exposed by this service.", mergeKey: "port",
+                                                            listType: "map", mapKeys: ["port", "protocol"])]
+                props["spec"] = spec
+                props["status"] = Schema.preserveUnknown("Most recently observed status of the service.")
             case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController":
                 var spec = Schema.preserveUnknown("Specification of the desired behavior of the \(def.kind).")
                 spec["properties"] = ["template": Schema.ref("io.k8s.api.core.v1.PodTemplateSpec", "Template describes the pods that will be created."),

@@ -97,3 +97,10 @@ def test_autoscalers_and_stored_only_resources(cluster, ns):
     assert table[0].split() == ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"]
     assert table[1].split()[2:] == ["kubernetes.io/kube-apiserver-client", "<none>", "60m", "Pending"]
     cluster.kubectl("delete", "csr", f"{ns}-csr")
+
+
+def test_a_strategic_merge_patch_of_service_ports_merges_by_port(cluster, ns):
+    cluster.kubectl("create", "service", "clusterip", "two", "--tcp=80:80", "--tcp=443:443", "-n", ns)
+    cluster.kubectl("patch", "service", "two", "-n", ns, "-p", '{"spec":{"ports":[{"port":80,"name":"80-80","targetPort":8080}]}}')
+    ports = json.loads(cluster.kubectl("get", "service", "two", "-n", ns, "-o", "jsonpath={.spec.ports}").stdout)
+    assert [(p["port"], p["targetPort"]) for p in ports] == [(80, 8080), (443, 443)]

@@ -34,28 +34,32 @@ package struct SPDYClientSession: Sendable {
             }
         }
         try await outbound.write(out)
+        // Frames other than replies (a port-forward's error can come before the last reply:
+        // the server pairs a port's streams before it answers the second) are kept, in order,
+        // for `run`.
         var unanswered = Set(ids)
         var buffer = ByteBuffer()
-        // The command starts only once every stream is made, so nothing but replies (and pings)
-        // comes before the last reply; what follows it is left for `run`.
+        var kept = ByteBuffer()
         while !unanswered.isEmpty {
-            while !unanswered.isEmpty, let frame = try SPDYFrame.read(from: &buffer) {
+            while !unanswered.isEmpty {
+                let unread = buffer
+                guard let frame = try SPDYFrame.read(from: &buffer) else { break }
                 switch frame {
                 case .synReply(let stream, _): unanswered.remove(stream)
-                case .rstStream(let stream, let status): throw SPDYError.reset(stream: stream, status: status)
-                case .goAway: throw SPDYError.closed
                 case .ping(let id):
                     var pong = ByteBuffer()
                     SPDYFrame.writeControl(.ping, into: &pong) { $0.writeInteger(id) }
                     try await outbound.write(pong)
-                default: break
+                default:
+                    kept.writeImmutableBuffer(unread.getSlice(at: unread.readerIndex, length: buffer.readerIndex - unread.readerIndex) ?? ByteBuffer())
                 }
             }
             if unanswered.isEmpty { break }
             guard var more = try await reader.next() else { throw SPDYError.closed }
             buffer.writeBuffer(&more)
         }
-        reader.pending = buffer
+        kept.writeBuffer(&buffer)
+        reader.pending = kept
         return SPDYClientSession(outbound: outbound, streams: ids)
     }
 
