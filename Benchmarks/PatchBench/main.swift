@@ -65,8 +65,12 @@ report("server-side apply, 200-field object", try measure(2000) {
 
 // 3. The admission chain's cost per create: the same creates through a registry with upstream's
 //    chain and through one with none (both decode types and validate), on SQLite in a temp folder.
+/// The benchmark's scratch folder: its SQLite stores, removed when it ends.
+let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cubby-patch-bench-\(UUID().uuidString)")
+defer { try? FileManager.default.removeItem(at: scratch) }
+
 func registry(_ admission: [any AdmissionPlugin]) async throws -> Registry {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cubby-patch-bench-\(UUID().uuidString)")
+    let dir = scratch.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
     let registry = Registry(store: store, catalog: ResourceCatalog(builtin: ScratchResources.all + SchedulingV1.resources + NodeV1.resources,
