@@ -15,6 +15,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def release_binary(position, name):
+    """The binary a benchmark was given as its `position`-th argument, else the release build's."""
+    return sys.argv[position] if len(sys.argv) > position else str(ROOT / ".build/release" / name)
+
+
 def loopback_resolver(address, answer=None):
     """A DNS server on `address`:53 answering every query with an A record of `answer` (TTL 300, so
     the cluster DNS caches it), or NXDOMAIN when there is none. Close the returned socket to stop it."""

@@ -12,14 +12,11 @@ import os
 import select
 import subprocess
 import statistics
-import sys
 import time
-from pathlib import Path
 
-from benchkit import containerd_profile
+from benchkit import containerd_profile, release_binary
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / ".build/release/cubby")
+BIN = release_binary(1, "cubby")
 LINES = 200
 
 

@@ -14,14 +14,11 @@ the rules exist costs a retry, not TCP's one-second retransmission.
 import json
 import socket
 import statistics
-import sys
 import time
-from pathlib import Path
 
-from benchkit import containerd_profile
+from benchkit import containerd_profile, release_binary
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / ".build/release/cubby")
+BIN = release_binary(1, "cubby")
 ROUNDS = 7
 
 

@@ -14,16 +14,13 @@ import json
 import socket
 import statistics
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
-from benchkit import containerd_profile
+from benchkit import containerd_profile, release_binary
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / ".build/release/cubby")
-CRI_BENCH = sys.argv[2] if len(sys.argv) > 2 else str(ROOT / ".build/release/cubby-cri-bench")
+BIN = release_binary(1, "cubby")
+CRI_BENCH = release_binary(2, "cubby-cri-bench")
 RUNS = 30
 SIZE = 100 * 1024 * 1024
 

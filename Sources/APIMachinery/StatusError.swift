@@ -30,14 +30,16 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
 
     /// Any meta/v1 Status (a Success too) in upstream's bytes.
     public static func encode(_ status: JSON) -> [UInt8] {
-        status.serialized { parent in
+        var bytes = status.serialized { parent in
             switch parent {
             case nil: ["kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"]
             case "details": ["name", "group", "kind", "uid", "causes", "retryAfterSeconds"]
             case "causes": ["reason", "message", "field"]
             default: []
             }
-        } + [0x0A]
+        }
+        bytes.append(0x0A)
+        return bytes
     }
 
     /// "configmaps" or "deployments.apps": how upstream names a group resource in messages.

@@ -125,7 +125,9 @@ struct APIHandler: HTTPResponder {
 
     /// A JSON answer ends with a newline, as Go's encoder ends upstream's.
     static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
-        bytes(value.serialized() + [0x0A], status: status)
+        var body = value.serialized()
+        body.append(0x0A)  // in place: a list's bytes are not copied again
+        return bytes(body, status: status)
     }
 
     static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {

@@ -20,15 +20,10 @@ enum SPDYFrame: Equatable {
     static let version: UInt16 = 3
     static let flagFin: UInt8 = 0x01
     static let headerSize = 8
-    /// The 24-bit length field's limit.
-    static let maxPayload = 0xFF_FFFF
 
     enum ControlType: UInt16 {
         case synStream = 1, synReply, rstStream, settings, noop, ping, goAway, headers, windowUpdate
     }
-
-    /// RST_STREAM status codes used here.
-    static let cancel: UInt32 = 5
 
     /// Takes one whole frame off the front of `buffer`, or nil when more bytes are needed.
     static func read(from buffer: inout ByteBuffer) throws -> SPDYFrame? {
@@ -81,13 +76,11 @@ enum SPDYFrame: Equatable {
 
 enum SPDYError: Error, CustomStringConvertible {
     case protocolError(String)
-    case reset(stream: UInt32, status: UInt32)
     case closed
 
     var description: String {
         switch self {
         case .protocolError(let m): "SPDY protocol error: \(m)"
-        case .reset(let s, let status): "stream \(s) reset by the peer (status \(status))"
         case .closed: "connection closed"
         }
     }

@@ -39,15 +39,9 @@ struct StreamBridge {
         do {
             try await client.executeThenClose { inbound, outbound in
                 try await StreamingBackend.withUpgradedConnection(to: target.url, protocols: [chosen]) { backend in
-                    let toNode = backend.outbound
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for try await chunk in inbound { try await toNode.write(chunk) }
-                            toNode.finish()
-                        }
-                        while let chunk = try await backend.reader.next() { try await outbound.write(chunk) }
-                        group.cancelAll()
-                    }
+                    try await Self.splice(&backend, toNode: { toNode in
+                        for try await chunk in inbound { try await toNode.write(chunk) }
+                    }, toClient: { try await outbound.write($0) })
                 }
             }
         } catch {
@@ -85,17 +79,25 @@ struct StreamBridge {
     /// kubectl's port-forward over WebSocket: its SPDY session rides in binary messages.
     private func tunnel(_ inbound: Inbound, _ outbound: Outbound) async throws {
         try await StreamingBackend.withUpgradedConnection(to: target.url, protocols: [PortForwardProtocol.spdy]) { backend in
-            let toNode = backend.outbound
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await Self.readMessages(inbound, outbound) { try await toNode.write($0) }
-                    toNode.finish()
-                }
-                while let chunk = try await backend.reader.next() {
-                    try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: chunk))
-                }
-                group.cancelAll()
+            try await Self.splice(&backend, toNode: { toNode in
+                try await Self.readMessages(inbound, outbound) { try await toNode.write($0) }
+            }, toClient: { try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: $0)) })
+        }
+    }
+
+    /// Joins a client to the node's streaming server byte for byte, both ways: the client's side
+    /// ending half-closes the node's, and the node's ending ends the stream.
+    private static func splice(_ backend: inout StreamingBackend,
+                               toNode: @escaping @Sendable (NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Void,
+                               toClient: (ByteBuffer) async throws -> Void) async throws {
+        let node = backend.outbound
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await toNode(node)
+                node.finish()
             }
+            while let chunk = try await backend.reader.next() { try await toClient(chunk) }
+            group.cancelAll()
         }
     }
 

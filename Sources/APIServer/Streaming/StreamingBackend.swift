@@ -8,8 +8,6 @@ import NIOPosix
 /// upgrade the connection is a byte stream: spliced as it is to a client that speaks SPDY too,
 /// or driven by `SPDYClientSession` for a client speaking WebSocket channels.
 package struct StreamingBackend {
-    /// The sub-protocol the server chose (X-Stream-Protocol-Version), if it named one.
-    package var streamProtocol: String?
     package var reader: ByteReader
     package var outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
@@ -35,7 +33,7 @@ package struct StreamingBackend {
             for p in protocols { request += "X-Stream-Protocol-Version: \(p)\r\n" }
             request += "\r\n"
             try await outbound.write(ByteBuffer(string: request))
-            var backend = StreamingBackend(streamProtocol: nil, reader: ByteReader(inbound.makeAsyncIterator()), outbound: outbound)
+            var backend = StreamingBackend(reader: ByteReader(inbound.makeAsyncIterator()), outbound: outbound)
             let (status, headers) = try await backend.reader.readResponseHead()
             guard status == 101 else {
                 // The streaming server explains a refusal in its body (an expired token, a container gone).
@@ -44,7 +42,6 @@ package struct StreamingBackend {
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 throw StatusError.internalError("error dialing backend: \(body.isEmpty ? "HTTP \(status)" : body)")
             }
-            backend.streamProtocol = headers["x-stream-protocol-version"]
             return try await body(&backend)
         }
     }
