@@ -4,7 +4,7 @@ import GRPCNIOTransportHTTP2Posix
 /// One gRPC connection to a CRI runtime over its unix socket, with the two services the kubelet
 /// calls: RuntimeService (sandboxes, containers, exec) and ImageService (pull, list, remove).
 public final class RuntimeConnection: Sendable {
-    public typealias Transport = HTTP2ClientTransport.Posix
+    public typealias Transport = RotatingTransport
 
     public let runtime: Runtime_V1_RuntimeService.Client<Transport>
     public let images: Runtime_V1_ImageService.Client<Transport>
@@ -16,8 +16,11 @@ public final class RuntimeConnection: Sendable {
         // A node's list of containers and images can exceed gRPC's 4 MiB default; containerd
         // itself allows 16 MiB.
         config.http2.maxFrameSize = 1 << 20
-        let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socketPath),
-                                                       transportSecurity: .plaintext, config: config, serviceConfig: Self.serviceConfig)
+        // 100 calls stay well under the 200 PINGs a connection may receive (see RotatingTransport).
+        let transport = try RotatingTransport(callsPerConnection: 100) { [config] in
+            try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socketPath),
+                                           transportSecurity: .plaintext, config: config, serviceConfig: Self.serviceConfig)
+        }
         let client = GRPCClient(transport: transport)
         self.client = client
         connections = Task { try? await client.runConnections() }
@@ -26,8 +29,8 @@ public final class RuntimeConnection: Sendable {
     }
 
     /// Calls that change nothing are retried when the connection drops under them (containerd
-    /// may close an HTTP/2 connection at any time; the next call reconnects): reads, and the
-    /// streaming calls, which only hand out a URL.
+    /// may still close one, when it restarts; the next call reconnects): reads, and the streaming
+    /// calls, which only hand out a URL.
     static let serviceConfig: ServiceConfig = {
         let reads = ["ListPodSandbox", "PodSandboxStatus", "ListContainers", "ContainerStatus", "ContainerStats", "ListContainerStats",
                      "Exec", "Attach", "PortForward", "Version", "Status"]

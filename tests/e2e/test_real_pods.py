@@ -134,6 +134,25 @@ def test_readiness_waits_for_the_file_and_liveness_restarts_the_container(node, 
     node.wait("--for=condition=Ready", "pod/probed", "-n", ns, timeout=60)
 
 
+def test_a_busy_node_keeps_its_probes_passing(node, ns):
+    # Ten pods probed every second make the kubelet call containerd over ten times a second.
+    # containerd answers most requests with a PING, and swift-nio-http2 drops a connection that
+    # receives over 200 in 30 s: every probe in flight then failed at once, with
+    # "rpc error: code = Unavailable desc = Stream unexpectedly closed.", and the pods turned unready.
+    deployment = json.loads(node.kubectl("create", "deployment", "busy", "-n", ns, f"--image={BUSYBOX}", "--replicas=10",
+                                         "--dry-run=client", "-o", "json", "--", "sleep", "3600").stdout)
+    deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 0
+    # A generous timeout: a slow exec on a loaded machine is not what this looks for.
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {
+        "exec": {"command": ["true"]}, "periodSeconds": 1, "timeoutSeconds": 20, "failureThreshold": 1}
+    node.kubectl("apply", "-f", "-", input=json.dumps(deployment))
+    node.kubectl("rollout", "status", "deployment/busy", "-n", ns, "--timeout=120s", timeout=150)
+    time.sleep(30)
+    events = node.kubectl("get", "events", "-n", ns, "-o", "jsonpath={range .items[*]}{.reason}: {.message}{'\\n'}{end}").stdout
+    assert "Unhealthy" not in events, events
+    assert node.get("deployment", "busy", "-n", ns)["status"]["readyReplicas"] == 10
+
+
 def test_environment_and_volumes(node, ns, tmp_path):
     node.kubectl("create", "configmap", "settings", "-n", ns, "--from-literal=greeting=hello", "--from-literal=color=blue")
     node.kubectl("create", "secret", "generic", "creds", "-n", ns, "--from-literal=password=s3cret")

@@ -218,7 +218,10 @@ def test_dig_from_the_host_over_udp_and_tcp(node, ns):
 def test_traffic_spreads_over_ready_pods_leaves_unready_ones_and_sticks_with_affinity(node, ns, tmp_path):
     signals = tmp_path / "signals"
     signals.mkdir()
-    probe = {"exec": {"command": ["sh", "-c", "test ! -e /signals/unready-$(hostname)"]}, "periodSeconds": 1, "failureThreshold": 1}
+    # An exec probe is a runc exec; on a busy machine one can outlast the default 1 s timeout, and
+    # every pod failing at once would leave the service without endpoints (refused, as upstream).
+    probe = {"exec": {"command": ["sh", "-c", "test ! -e /signals/unready-$(hostname)"]}, "periodSeconds": 1, "failureThreshold": 1,
+             "timeoutSeconds": 10}
     volumes = ([{"name": "signals", "hostPath": {"path": str(signals)}}], [{"name": "signals", "mountPath": "/signals"}])
     apply(node, deployment("web", ns, probe=probe, volumes=volumes), service("web", ns),
           service("sticky", ns, selector={"app": "web"}, sessionAffinity="ClientIP"))
