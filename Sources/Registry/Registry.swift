@@ -652,10 +652,17 @@ public final class Registry: Sendable {
     }
 
     /// fieldValidation: fields the type's schema does not know are dropped, and Strict refuses
-    /// them, Warn (the default) reports them, Ignore says nothing, with upstream's wording.
+    /// them, Warn (the default) reports them, Ignore says nothing, with upstream's wording. A
+    /// built-in type is held to upstream's definition of it; a custom resource to its CRD's schema.
     func dropUnknownFields(_ obj: inout JSON, _ def: ResourceDefinition, _ options: WriteOptions) throws(StatusError) {
-        guard let prune = def.strategy.pruneUnknownFields else { return }
-        let unknown = prune(&obj)
+        let unknown: [String]
+        if let prune = def.strategy.pruneUnknownFields {
+            unknown = prune(&obj)
+        } else if let name = def.schemaName, let schema = UpstreamSchemas.definitions[name] {
+            unknown = SchemaPruner.prune(&obj, schema, path: "", root: true, definitions: UpstreamSchemas.definitions)
+        } else {
+            return
+        }
         if unknown.isEmpty { return }
         let named = unknown.map { "unknown field \"\($0)\"" }
         switch options.fieldValidation ?? "Warn" {

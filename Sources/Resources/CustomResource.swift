@@ -123,21 +123,32 @@ public enum CustomResource {
 /// Upstream prunes what a structural schema does not specify: members an object's `properties`
 /// do not name (unless `additionalProperties` or x-kubernetes-preserve-unknown-fields allow them)
 /// are dropped, and named for fieldValidation (Strict refuses them, Warn reports them).
-enum SchemaPruner {
-    static func prune(_ value: inout JSON, _ s: JSON, path: String, root: Bool = false) -> [String] {
+public enum SchemaPruner {
+    /// Drops the members a schema does not declare, returning their paths (`spec.bogus`,
+    /// `spec.containers[0].bogus`). With `definitions`, the schema is a built-in type's: references
+    /// are followed, the type's own apiVersion, kind and metadata are checked too, and an object
+    /// type that declares no members (RawExtension, FieldsV1) holds anything, as in upstream's Go types.
+    public static func prune(_ value: inout JSON, _ schema: JSON, path: String, root: Bool = false,
+                             definitions: [String: JSON]? = nil) -> [String] {
+        var s = schema
+        if let definitions, let name = s[Schema.refKey].string {
+            guard let resolved = definitions[name] else { return [] }
+            s = resolved
+        }
         switch value {
         case .object(var o):
             var unknown: [String] = []
             let properties = s["properties"].object ?? [:]
-            let keepsAll = s["x-kubernetes-preserve-unknown-fields"] == true || !s["additionalProperties"].isNull
-            let embedded = root || s["x-kubernetes-embedded-resource"] == true
+            let undeclared = definitions != nil && s["properties"].isNull && s["additionalProperties"].isNull
+            let keepsAll = s["x-kubernetes-preserve-unknown-fields"] == true || !s["additionalProperties"].isNull || undeclared
+            let embedded = definitions == nil && (root || s["x-kubernetes-embedded-resource"] == true)
             value = .null
             for key in o.keys.sorted() {
                 if embedded && typeMetaFields.contains(key) { continue }
                 if let child = properties[key] {
-                    unknown += prune(&o[key]!, child, path: SchemaValidator.child(path, key))
+                    unknown += prune(&o[key]!, child, path: SchemaValidator.child(path, key), definitions: definitions)
                 } else if let additional = s["additionalProperties"].object {
-                    unknown += prune(&o[key]!, .object(additional), path: SchemaValidator.child(path, key))
+                    unknown += prune(&o[key]!, .object(additional), path: SchemaValidator.child(path, key), definitions: definitions)
                 } else if !keepsAll {
                     o[key] = nil
                     unknown.append(SchemaValidator.child(path, key))
@@ -148,7 +159,7 @@ enum SchemaPruner {
         case .array(var a) where s["items"].object != nil:
             var unknown: [String] = []
             value = .null
-            for i in a.indices { unknown += prune(&a[i], s["items"], path: "\(path)[\(i)]") }
+            for i in a.indices { unknown += prune(&a[i], s["items"], path: "\(path)[\(i)]", definitions: definitions) }
             value = .array(a)
             return unknown
         default:

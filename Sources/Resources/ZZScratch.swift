@@ -125,7 +125,8 @@ public enum ScratchResources {
             scale: scale ? ScaleSubresource(labelSelectorPath: ["spec", "selector"]) : nil, tracksGeneration: true,
             strategy: .init(defaults: { o in
                 defaults(&o)
-                if o["spec"]["revisionHistoryLimit"].isNull { o["spec"]["revisionHistoryLimit"] = 10 }
+                // A ReplicaSet keeps no history of its own: upstream's type has no such field.
+                if kind != "ReplicaSet", o["spec"]["revisionHistoryLimit"].isNull { o["spec"]["revisionHistoryLimit"] = 10 }
                 var s = o["spec"]["template"]["spec"]; podDefaults(&s); if !s.isNull { o["spec"]["template"]["spec"] = s }
             }, prepareForCreate: { o in o["status"] = initialStatus },
             validate: { o in

@@ -104,3 +104,48 @@ def test_a_strategic_merge_patch_of_service_ports_merges_by_port(cluster, ns):
     cluster.kubectl("patch", "service", "two", "-n", ns, "-p", '{"spec":{"ports":[{"port":80,"name":"80-80","targetPort":8080}]}}')
     ports = json.loads(cluster.kubectl("get", "service", "two", "-n", ns, "-o", "jsonpath={.spec.ports}").stdout)
     assert [(p["port"], p["targetPort"]) for p in ports] == [(80, 8080), (443, 443)]
+
+
+UNKNOWN = {
+    "Deployment": ({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "strict"},
+                    "spec": {"bogusField": 1, "selector": {"matchLabels": {"app": "strict"}},
+                             "template": {"metadata": {"labels": {"app": "strict"}},
+                                          "spec": {"containers": [{"name": "c", "image": "busybox", "colour": "red"}]}}}},
+                   ['unknown field "spec.bogusField"', 'unknown field "spec.template.spec.containers[0].colour"']),
+    "Service": ({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "strict", "labelz": {}},
+                 "spec": {"ports": [{"port": 80, "bogus": True}], "selector": {"app": "strict"}}},
+                ['unknown field "metadata.labelz"', 'unknown field "spec.ports[0].bogus"']),
+    "Pod": ({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "strict"}, "bogusTop": "x",
+             "spec": {"containers": [{"name": "c", "image": "busybox", "resources": {"limits": {"cpu": "1"}, "extra": {}}}]}},
+            ['unknown field "bogusTop"', 'unknown field "spec.containers[0].resources.extra"']),
+}
+
+
+def test_unknown_fields_of_built_in_types_as_upstream_handles_them(cluster, ns):
+    for kind, (manifest, fields) in UNKNOWN.items():
+        check_unknown_fields(cluster, ns, kind, json.dumps(manifest), fields)
+
+
+def check_unknown_fields(cluster, ns, kind, text, fields):
+    # kubectl's default (--validate=strict): refused, every unknown field named, nothing stored.
+    refused = cluster.kubectl("apply", "-n", ns, "-f", "-", input=text, check=False)
+    assert refused.returncode != 0
+    assert (f'{kind} in version "v1" cannot be handled as a {kind}: strict decoding error: ' + ", ".join(fields)) in refused.stderr
+    assert cluster.kubectl("get", kind.lower(), "strict", "-n", ns, check=False).returncode != 0
+    # --validate=warn: stored without them, each named in a warning.
+    warned = cluster.kubectl("apply", "-n", ns, "-f", "-", "--validate=warn", input=text)
+    for field in fields:
+        assert f"Warning: {field}" in warned.stderr
+    stored = json.loads(cluster.kubectl("get", kind.lower(), "strict", "-n", ns, "-o", "json").stdout)
+    assert "bogusField" not in stored["spec"] and "bogusTop" not in stored and "labelz" not in stored["metadata"]
+    # --validate=false: dropped without a word.
+    cluster.kubectl("delete", kind.lower(), "strict", "-n", ns, "--wait=false")
+    quiet = cluster.kubectl("create", "-n", ns, "-f", "-", "--validate=false", input=text)
+    assert "Warning" not in quiet.stderr
+
+
+def test_kubectl_explain_reads_upstream_descriptions(cluster):
+    out = cluster.kubectl("explain", "deployment.spec.strategy.rollingUpdate.maxSurge").stdout
+    assert "The maximum number of pods that can be scheduled above the desired number of pods." in " ".join(out.split())
+    out = cluster.kubectl("explain", "pod.spec.containers.resizePolicy").stdout
+    assert "Resources resize policy for the container." in " ".join(out.split())
