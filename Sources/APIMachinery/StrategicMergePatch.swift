@@ -3,9 +3,10 @@
 /// directives kubectl sends ($patch, $retainKeys, $setElementOrder, $deleteFromPrimitiveList) apply.
 public struct StrategicMergePatch: Sendable {
     /// OpenAPI definitions by name, where `$ref` members point.
-    public let definitions: [String: JSON]
+    public let definitions: SchemaDefinitions
 
-    public init(definitions: [String: JSON]) { self.definitions = definitions }
+    public init(definitions: SchemaDefinitions) { self.definitions = definitions }
+    public init(definitions: [String: JSON]) { self.definitions = SchemaDefinitions(definitions) }
 
     public func apply(_ patch: JSON, to target: JSON, schemaName: String?) throws(StatusError) -> JSON {
         guard case .object = patch else { throw .badRequest("unable to find api field in struct for the patch: the patch is not a JSON object") }

@@ -35,8 +35,10 @@ final class OpenAPI: Sendable {
 
     func v2() -> [UInt8] {
         document("v2") {
-            ["swagger": "2.0", "info": ["title": "Kubernetes", "version": .string(version)], "paths": .emptyObject,
-             "definitions": .object(catalog.schemas.mapValues { rewrite($0, prefix: "#/definitions/", wrap: false) })]
+            let all = catalog.schemas
+            return ["swagger": "2.0", "info": ["title": "Kubernetes", "version": .string(version)], "paths": .emptyObject,
+                    "definitions": .object(Dictionary(uniqueKeysWithValues: all.names.compactMap { name in
+                        all.uncached(name).map { (name, rewrite($0, prefix: "#/definitions/", wrap: false)) } }))]
         }!
     }
 
@@ -64,15 +66,14 @@ final class OpenAPI: Sendable {
             guard let gv = catalog.groupVersions.first(where: { Self.pathKey($0) == key }) else { return nil }
             let defs = catalog.all.filter { $0.groupVersion == gv }
             let all = catalog.schemas
-            var needed = Set<String>()
             var queue = defs.compactMap(\.schemaName) + defs.compactMap { $0.schemaName.map { $0 + "List" } }
             queue += ["io.k8s.apimachinery.pkg.apis.meta.v1.Status", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"]
-            while let name = queue.popLast() {
-                guard all[name] != nil, needed.insert(name).inserted else { continue }
-                Self.collectRefs(all[name]!, into: &queue)
-            }
             var schemas: [String: JSON] = [:]
-            for name in needed { schemas[name] = rewrite(all[name]!, prefix: "#/components/schemas/", wrap: true) }
+            while let name = queue.popLast() {
+                guard schemas[name] == nil, let schema = all.uncached(name) else { continue }
+                schemas[name] = rewrite(schema, prefix: "#/components/schemas/", wrap: true)
+                Self.collectRefs(schema, into: &queue)
+            }
             var paths: [String: JSON] = [:]
             for d in defs { paths.merge(operations(d)) { a, _ in a } }
             return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": .string(version)],

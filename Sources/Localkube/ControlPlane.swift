@@ -105,11 +105,10 @@ public struct ControlPlane: Sendable {
         let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources + PolicyV1.resources
                                           + SchedulingV1.resources + NodeV1.resources + ApiregistrationV1.resources + MetricsV1beta1.resources
                                           + StoredResources.resources,
-                                      schemas: UpstreamSchemas.definitions.merging(ScratchResources.schemas) { a, _ in a }
-                                          .merging(ApiextensionsV1.schemas) { a, _ in a }
+                                      schemas: UpstreamSchemas.definitions.filling(ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
                                           .merging(ReviewResources.schemas) { a, _ in a }.merging(PolicyV1.schemas) { a, _ in a }
                                           .merging(SchedulingV1.schemas) { a, _ in a }.merging(NodeV1.schemas) { a, _ in a }
-                                          .merging(ApiregistrationV1.schemas) { a, _ in a }.merging(StoredResources.schemas) { a, _ in a })
+                                          .merging(ApiregistrationV1.schemas) { a, _ in a }.merging(StoredResources.schemas) { a, _ in a }))
         let serviceIPs = ServiceIPAllocator(cidr: network.serviceCIDR)
         let registry = Registry(store: store, catalog: catalog, admission: AdmissionChain.standard(serviceIPs: serviceIPs))
         try await bootstrap(registry, serviceIPs)

@@ -173,7 +173,7 @@ public final class Registry: Sendable {
         var request = AdmissionRequest(operation: .create, def: def, object: obj, old: nil, subresource: nil, dryRun: options.dryRun, registry: self)
         try await admit(&request)
         obj = request.object
-        try validate(obj, def)
+        try validateCreate(obj, def)
         try await validateAdmission(request)
         if let manager = options.fieldManager, obj["metadata"]["managedFields"].isNull {
             obj["metadata"]["managedFields"] = try fieldManager.update(old: nil, new: obj, def: def, subresource: nil,
@@ -676,8 +676,8 @@ public final class Registry: Sendable {
 
     var fieldManager: FieldManager { FieldManager(typed: TypedFields(definitions: catalog.schemas)) }
 
-    func validate(_ obj: JSON, _ def: ResourceDefinition) throws(StatusError) {
-        let errors = ObjectMetaRules.validate(obj, def) + def.strategy.validate(obj)
+    func validateCreate(_ obj: JSON, _ def: ResourceDefinition) throws(StatusError) {
+        let errors = ObjectMetaRules.validate(obj, def) + def.strategy.validate(obj) + def.strategy.validateCreate(obj)
         if !errors.isEmpty {
             let meta = obj["metadata"]
             let name = meta["name"].string.flatMap { $0.isEmpty ? nil : $0 } ?? meta["generateName"].string ?? ""

@@ -9,14 +9,21 @@ public final class ResourceCatalog: Sendable {
         var builtin: [ResourceDefinition] = []
         var custom: [String: [ResourceDefinition]] = [:]  // by CRD name
         var customSchemas: [String: [String: JSON]] = [:]
+        /// The built-in schemas with every CRD's merged in, kept rather than merged on each
+        /// write: the built-ins are upstream's 600-odd definitions.
+        var schemas: SchemaDefinitions
         var generation = 0
     }
 
     private let state: Mutex<State>
-    public let builtinSchemas: [String: JSON]
+    public let builtinSchemas: SchemaDefinitions
 
-    public init(builtin: [ResourceDefinition], schemas: [String: JSON]) {
-        state = Mutex(State(builtin: builtin))
+    public convenience init(builtin: [ResourceDefinition], schemas: [String: JSON]) {
+        self.init(builtin: builtin, schemas: SchemaDefinitions(schemas))
+    }
+
+    public init(builtin: [ResourceDefinition], schemas: SchemaDefinitions) {
+        state = Mutex(State(builtin: builtin, schemas: schemas))
         builtinSchemas = schemas
     }
 
@@ -27,13 +34,7 @@ public final class ResourceCatalog: Sendable {
     /// Bumped whenever the set of served resources changes, so cached documents can be rebuilt.
     public var generation: Int { state.withLock { $0.generation } }
 
-    public var schemas: [String: JSON] {
-        state.withLock { s in
-            var all = builtinSchemas
-            for (_, defs) in s.customSchemas { all.merge(defs) { _, new in new } }
-            return all
-        }
-    }
+    public var schemas: SchemaDefinitions { state.withLock { $0.schemas } }
 
     public func lookup(group: String, version: String, plural: String) -> ResourceDefinition? {
         state.withLock { s in
@@ -55,6 +56,7 @@ public final class ResourceCatalog: Sendable {
                 s.custom[crdName] = definitions
                 s.customSchemas[crdName] = schemas
             }
+            s.schemas = builtinSchemas.merging(s.customSchemas.values.reduce(into: [:]) { all, defs in all.merge(defs) { _, new in new } })
             s.generation += 1
         }
     }

@@ -129,7 +129,7 @@ public enum SchemaPruner {
     /// are followed, the type's own apiVersion, kind and metadata are checked too, and an object
     /// type that declares no members (RawExtension, FieldsV1) holds anything, as in upstream's Go types.
     public static func prune(_ value: inout JSON, _ schema: JSON, path: String, root: Bool = false,
-                             definitions: [String: JSON]? = nil) -> [String] {
+                             definitions: SchemaDefinitions? = nil) -> [String] {
         var s = schema
         if let definitions, let name = s[Schema.refKey].string {
             guard let resolved = definitions[name] else { return [] }

@@ -144,6 +144,11 @@ public enum PodValidation {
 }
 
 extension PodValidation {
+    /// Upstream's ValidatePodCreate: ephemeral containers come only through their subresource.
+    public static func create(_ pod: JSON) -> [FieldError] {
+        (pod["spec"]["ephemeralContainers"].array ?? []).isEmpty ? [] : [.forbidden("spec.ephemeralContainers", "cannot be set on create")]
+    }
+
     /// What an ephemeral container may not have: it runs once, for a person, without a place in
     /// the pod's networking or resources (upstream's list).
     static let ephemeralForbidden = ["lifecycle", "livenessProbe", "ports", "readinessProbe", "resizePolicy", "resources",

@@ -154,6 +154,8 @@ public struct ResourceStrategy: Sendable {
     public var validate: @Sendable (JSON) -> [FieldError]
     /// Extra checks on update given the old object (immutable fields).
     public var validateUpdate: @Sendable (_ new: JSON, _ old: JSON) -> [FieldError]
+    /// Extra checks on create alone (fields only a subresource may set later).
+    public var validateCreate: @Sendable (JSON) -> [FieldError]
     /// Drops the fields the schema does not know and names them ("spec.colour"), for types whose
     /// schema is complete (structural CRD schemas); nil keeps every field.
     public var pruneUnknownFields: (@Sendable (inout JSON) -> [String])?
@@ -163,12 +165,14 @@ public struct ResourceStrategy: Sendable {
         prepareForCreate: @escaping @Sendable (inout JSON) -> Void = { _ in },
         validate: @escaping @Sendable (JSON) -> [FieldError] = { _ in [] },
         validateUpdate: @escaping @Sendable (JSON, JSON) -> [FieldError] = { _, _ in [] },
+        validateCreate: @escaping @Sendable (JSON) -> [FieldError] = { _ in [] },
         pruneUnknownFields: (@Sendable (inout JSON) -> [String])? = nil
     ) {
         self.defaults = defaults
         self.prepareForCreate = prepareForCreate
         self.validate = validate
         self.validateUpdate = validateUpdate
+        self.validateCreate = validateCreate
         self.pruneUnknownFields = pruneUnknownFields
     }
 }

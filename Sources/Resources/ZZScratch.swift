@@ -166,7 +166,8 @@ public enum ScratchResources {
         ResourceDefinition(group: "", version: "v1", kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in var s = o["spec"]; podDefaults(&s); if !s.isNull { o["spec"] = s } },
                             prepareForCreate: { o in o["status"] = ["phase": "Pending", "qosClass": .string(PodQOS.qosClass(o["spec"]))] },
-                            validate: { o in PodValidation.spec(o["spec"], "spec") }, validateUpdate: PodValidation.update),
+                            validate: { o in PodValidation.spec(o["spec"], "spec") }, validateUpdate: PodValidation.update,
+                            validateCreate: PodValidation.create),
             columns: [
                 PrinterColumn("Ready") { o in
                     let cs = o["status"]["containerStatuses"].array ?? []

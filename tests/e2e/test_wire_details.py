@@ -149,3 +149,12 @@ def test_kubectl_explain_reads_upstream_descriptions(cluster):
     assert "The maximum number of pods that can be scheduled above the desired number of pods." in " ".join(out.split())
     out = cluster.kubectl("explain", "pod.spec.containers.resizePolicy").stdout
     assert "Resources resize policy for the container." in " ".join(out.split())
+
+
+def test_ephemeral_containers_come_only_through_their_subresource(cluster, ns):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debugged"},
+           "spec": {"containers": [{"name": "c", "image": "busybox"}],
+                    "ephemeralContainers": [{"name": "debugger", "image": "busybox", "targetContainerName": "c"}]}}
+    refused = cluster.kubectl("create", "-n", ns, "-f", "-", input=json.dumps(pod), check=False)
+    assert refused.returncode != 0
+    assert 'The Pod "debugged" is invalid: spec.ephemeralContainers: Forbidden: cannot be set on create' in refused.stderr

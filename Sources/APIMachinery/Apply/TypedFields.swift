@@ -5,9 +5,10 @@
 /// converts them. Without a schema, objects are walked field by field and lists are atomic.
 public struct TypedFields: Sendable {
     /// OpenAPI definitions by name, where `$ref` members point.
-    public let definitions: [String: JSON]
+    public let definitions: SchemaDefinitions
 
-    public init(definitions: [String: JSON]) { self.definitions = definitions }
+    public init(definitions: SchemaDefinitions) { self.definitions = definitions }
+    public init(definitions: [String: JSON]) { self.definitions = SchemaDefinitions(definitions) }
 
     /// Every member path of `object`, with its value for leaves and `.null` for members that are
     /// containers (a map, a keyed list item), whose changes show in their children.
