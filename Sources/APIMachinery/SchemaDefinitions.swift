@@ -1,12 +1,12 @@
 import Synchronization
 
-/// OpenAPI definitions by name, where `$ref` members point: a table of parsed schemas over a
-/// set of definitions kept as JSON text, each parsed when first looked up.
+/// OpenAPI definitions by name, where `$ref` members point: parsed schemas, over definitions
+/// kept as JSON text, each parsed when first looked up.
 ///
-/// Upstream's API is 600-odd definitions, 1.1 MB of text with their descriptions. Parsed all
-/// at start they cost ~17 MB and ~70 ms; a cluster touches a few dozen of them (the types it is
-/// written), so text stays text until a lookup needs it. OpenAPI documents, which read many
-/// once, use `uncached(_:)`.
+/// Upstream's API is 600-odd definitions, 1.1 MB of text with their descriptions. Parsed all at
+/// start they added 2.6 MB to an idle localkube; a cluster touches a few dozen of them (the
+/// types written to it), so text stays text, unread, until a lookup needs it. OpenAPI documents,
+/// which read many once, use `uncached(_:)`.
 public struct SchemaDefinitions: Sendable {
     let texts: SchemaTexts?
     /// Parsed definitions that take precedence over the texts (custom resources' schemas,
@@ -18,18 +18,18 @@ public struct SchemaDefinitions: Sendable {
         self.parsed = parsed
     }
 
-    /// Definitions from text, one per line: `"NAME":{...}`, between a first `{` and a last `}`
-    /// line, as scripts/generate-schemas.py writes them.
-    public init(lines texts: [StaticString]) {
+    /// Definitions as JSON text, by name (what scripts/generate-schemas.py writes).
+    public init(texts: [(String, StaticString)]) {
         self.texts = SchemaTexts(texts)
         parsed = [:]
     }
 
+    /// A definition without its descriptions (validation, patches and apply never read them).
     public subscript(_ name: String) -> JSON? {
         parsed[name] ?? texts?.definition(name, cache: true)
     }
 
-    /// A definition, not kept once parsed (unless it already was).
+    /// A definition with its descriptions, not kept once parsed.
     public func uncached(_ name: String) -> JSON? {
         parsed[name] ?? texts?.definition(name, cache: false)
     }
@@ -43,7 +43,7 @@ public struct SchemaDefinitions: Sendable {
 
     /// These definitions with `extra` under them: only names these do not have are added.
     public func filling(_ extra: [String: JSON]) -> SchemaDefinitions {
-        SchemaDefinitions(texts: texts, parsed: parsed.merging(extra.filter { texts?.names.contains($0.key) != true }) { a, _ in a })
+        SchemaDefinitions(texts: texts, parsed: parsed.merging(extra.filter { texts?.texts[$0.key] == nil }) { a, _ in a })
     }
 
     init(texts: SchemaTexts?, parsed: [String: JSON]) {
@@ -54,45 +54,38 @@ public struct SchemaDefinitions: Sendable {
 
 /// The text of each definition, by name, and the ones parsed so far.
 final class SchemaTexts: Sendable {
-    struct Location: Sendable {
-        let text: Int
-        let range: Range<Int>
-    }
-
-    let texts: [StaticString]
-    let index: [String: Location]
+    let texts: [String: StaticString]
     let cache = Mutex<[String: JSON]>([:])
 
-    var names: Set<String> { Set(index.keys) }
+    var names: Set<String> { Set(texts.keys) }
 
-    init(_ texts: [StaticString]) {
-        self.texts = texts
-        var index: [String: Location] = [:]
-        for (t, text) in texts.enumerated() {
-            let bytes = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-            var start = 0
-            while start < bytes.count {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-                // `"NAME":{...}` with an optional trailing comma.
-                if end - start > 2, bytes[start] == UInt8(ascii: "\""),
-                   let close = bytes[(start + 1)..<end].firstIndex(of: UInt8(ascii: "\"")) {
-                    let name = String(decoding: bytes[(start + 1)..<close], as: UTF8.self)
-                    let valueEnd = bytes[end - 1] == UInt8(ascii: ",") ? end - 1 : end
-                    index[name] = Location(text: t, range: (close + 2)..<valueEnd)
-                }
-                start = end + 1
-            }
-        }
-        self.index = index
+    init(_ texts: [(String, StaticString)]) {
+        self.texts = Dictionary(texts) { a, _ in a }
     }
 
+    /// Kept definitions lose their descriptions (most of the text): only documents show them,
+    /// and those parse the text afresh.
     func definition(_ name: String, cache keep: Bool) -> JSON? {
-        if let hit = cache.withLock({ $0[name] }) { return hit }
-        guard let at = index[name] else { return nil }
-        let text = texts[at.text]
-        let bytes = Array(UnsafeBufferPointer(start: text.utf8Start + at.range.lowerBound, count: at.range.count))
+        if keep, let hit = cache.withLock({ $0[name] }) { return hit }
+        guard let text = texts[name] else { return nil }
+        let bytes = Array(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         guard let schema = try? JSON.parse(bytes) else { preconditionFailure("the definition of \(name) does not parse") }
-        if keep { cache.withLock { $0[name] = schema } }
-        return schema
+        guard keep else { return schema }
+        let kept = Self.withoutDescriptions(schema)
+        cache.withLock { $0[name] = kept }
+        return kept
+    }
+
+    static func withoutDescriptions(_ schema: JSON) -> JSON {
+        switch schema {
+        case .object(var o):
+            // A member named "description" is a schema (an object), not a description (a string).
+            if o["description"]?.string != nil { o["description"] = nil }
+            return .object(o.mapValues(withoutDescriptions))
+        case .array(let a):
+            return .array(a.map(withoutDescriptions))
+        default:
+            return schema
+        }
     }
 }

@@ -7,5 +7,11 @@ import APIMachinery
 /// first looked up, and read by validation of unknown fields, strategic merge patch, server-side
 /// apply and the OpenAPI documents `kubectl explain` reads.
 public enum UpstreamSchemas {
-    public static let definitions = SchemaDefinitions(lines: groups)
+    public static let definitions = SchemaDefinitions(texts: groups.flatMap { zip($0.names, $0.texts) })
+
+    /// One API group's definitions: names and texts in the same order.
+    struct Group {
+        let names: [String]
+        let texts: [StaticString]
+    }
 }
