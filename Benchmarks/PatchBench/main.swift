@@ -2,7 +2,8 @@
 // - strategic merge patch of a 50-container pod (one container's image changed, one added)
 // - server-side apply of a 200-field object (a configmap of 200 keys) by a second manager over
 //   an object the first manager applied, with its managedFields computed and conflicts checked
-// - a create through the admission chain and without it, and the typed decoding check
+// - a create through the admission chain and without it, the typed decoding check and the
+//   unknown-field check of the 50-container pod
 // Prints the median and p99 of repeated runs.
 import APIMachinery
 import Dispatch
@@ -27,7 +28,8 @@ func report(_ name: String, _ r: (median: Double, p99: Double)) {
     print(String(format: "%@: median %.3f ms, p99 %.3f ms", name, r.median, r.p99))
 }
 
-let schemas = ScratchResources.schemas
+// Upstream's definitions, as localkube reads them, with the hand-written ones for what they lack.
+let schemas = UpstreamSchemas.definitions.filling(ScratchResources.schemas)
 
 // 1. Strategic merge patch, 50 containers.
 var containers: [JSON] = []
@@ -111,3 +113,8 @@ for (plural, body) in [("configmaps", configMap), ("pods", smallPod)] {
 }
 let typedPod = pod
 report("typed decoding check of a 50-container pod", measure(2000) { _ = TypedDecoding.firstError(typedPod, message: "core.v1.Pod") })
+let podSchema = UpstreamSchemas.definitions["io.k8s.api.core.v1.Pod"]!
+report("unknown-field check of a 50-container pod (upstream's definitions)", measure(2000) {
+    var copy = typedPod
+    precondition(SchemaPruner.prune(&copy, podSchema, path: "", root: true, definitions: UpstreamSchemas.definitions).isEmpty)
+})
