@@ -659,7 +659,7 @@ public final class Registry: Sendable {
         if let prune = def.strategy.pruneUnknownFields {
             unknown = prune(&obj)
         } else if let name = def.schemaName, let schema = UpstreamSchemas.definitions[name] {
-            unknown = SchemaPruner.prune(&obj, schema, path: "", root: true, definitions: UpstreamSchemas.definitions)
+            unknown = SchemaPruner.prune(&obj, schema, root: true, definitions: UpstreamSchemas.definitions)
         } else {
             return
         }

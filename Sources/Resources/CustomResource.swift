@@ -116,7 +116,7 @@ public enum CustomResource {
         return ResourceStrategy(
             defaults: { obj in SchemaDefaulter.apply(schema, to: &obj, root: true) },
             validate: { obj in SchemaValidator.check(obj, schema, path: "", root: true) },
-            pruneUnknownFields: { obj in SchemaPruner.prune(&obj, schema, path: "", root: true) })
+            pruneUnknownFields: { obj in SchemaPruner.prune(&obj, schema, root: true) })
     }
 }
 
@@ -128,43 +128,80 @@ public enum SchemaPruner {
     /// `spec.containers[0].bogus`). With `definitions`, the schema is a built-in type's: references
     /// are followed, the type's own apiVersion, kind and metadata are checked too, and an object
     /// type that declares no members (RawExtension, FieldsV1) holds anything, as in upstream's Go types.
-    public static func prune(_ value: inout JSON, _ schema: JSON, path: String, root: Bool = false,
-                             definitions: SchemaDefinitions? = nil) -> [String] {
+    /// The object is only read unless something must go, and paths are only spelled out for what
+    /// goes: most writes have nothing unknown.
+    public static func prune(_ value: inout JSON, _ schema: JSON, root: Bool = false, definitions: SchemaDefinitions? = nil) -> [String] {
+        var path: [Component] = [], found: [[Component]] = []
+        find(value, schema, root: root, definitions: definitions, path: &path, into: &found)
+        found.sort { $0.lexicographicallyPrecedes($1) }
+        for unknown in found { remove(unknown[...], from: &value) }
+        return found.map(render)
+    }
+
+    enum Component: Comparable {
+        case key(String)
+        case index(Int)
+    }
+
+    static func find(_ value: JSON, _ schema: JSON, root: Bool = false, definitions: SchemaDefinitions?,
+                     path: inout [Component], into found: inout [[Component]]) {
         var s = schema
         if let definitions, let name = s[Schema.refKey].string {
-            guard let resolved = definitions[name] else { return [] }
+            guard let resolved = definitions[name] else { return }
             s = resolved
         }
         switch value {
-        case .object(var o):
-            var unknown: [String] = []
-            let properties = s["properties"].object ?? [:]
-            let undeclared = definitions != nil && s["properties"].isNull && s["additionalProperties"].isNull
+        case .object(let o):
+            let properties = s["properties"].object
+            let additional = s["additionalProperties"].object
+            let undeclared = definitions != nil && properties == nil && s["additionalProperties"].isNull
             let keepsAll = s["x-kubernetes-preserve-unknown-fields"] == true || !s["additionalProperties"].isNull || undeclared
             let embedded = definitions == nil && (root || s["x-kubernetes-embedded-resource"] == true)
-            value = .null
-            for key in o.keys.sorted() {
+            for (key, member) in o {
                 if embedded && typeMetaFields.contains(key) { continue }
-                if let child = properties[key] {
-                    unknown += prune(&o[key]!, child, path: SchemaValidator.child(path, key), definitions: definitions)
-                } else if let additional = s["additionalProperties"].object {
-                    unknown += prune(&o[key]!, .object(additional), path: SchemaValidator.child(path, key), definitions: definitions)
-                } else if !keepsAll {
-                    o[key] = nil
-                    unknown.append(SchemaValidator.child(path, key))
-                }
+                let child = properties?[key] ?? additional.map(JSON.object)
+                guard child != nil || !keepsAll else { continue }
+                path.append(.key(key))
+                if let child { find(member, child, definitions: definitions, path: &path, into: &found) } else { found.append(path) }
+                path.removeLast()
             }
-            value = .object(o)
-            return unknown
-        case .array(var a) where s["items"].object != nil:
-            var unknown: [String] = []
-            value = .null
-            for i in a.indices { unknown += prune(&a[i], s["items"], path: "\(path)[\(i)]", definitions: definitions) }
-            value = .array(a)
-            return unknown
+        case .array(let a) where s["items"].object != nil:
+            for (i, item) in a.enumerated() {
+                path.append(.index(i))
+                find(item, s["items"], definitions: definitions, path: &path, into: &found)
+                path.removeLast()
+            }
         default:
-            return []
+            break
         }
+    }
+
+    static func remove(_ path: ArraySlice<Component>, from value: inout JSON) {
+        guard let first = path.first else { return }
+        switch (first, value) {
+        case (.key(let key), .object(var o)):
+            value = .null
+            if path.count == 1 { o[key] = nil } else if o[key] != nil { remove(path.dropFirst(), from: &o[key]!) }
+            value = .object(o)
+        case (.index(let i), .array(var a)) where a.indices.contains(i):
+            value = .null
+            remove(path.dropFirst(), from: &a[i])
+            value = .array(a)
+        default:
+            break
+        }
+    }
+
+    /// `spec.containers[0].bogus`, as upstream names a field.
+    static func render(_ path: [Component]) -> String {
+        var out = ""
+        for component in path {
+            switch component {
+            case .key(let key): out += out.isEmpty ? key : "." + key
+            case .index(let i): out += "[\(i)]"
+            }
+        }
+        return out
     }
 }
 

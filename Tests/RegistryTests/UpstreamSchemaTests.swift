@@ -32,14 +32,14 @@ struct UpstreamSchemaTests {
             example["apiVersion"] = .string(d.apiVersion)
             example["kind"] = .string(d.kind)
             var pruned = example
-            let unknown = SchemaPruner.prune(&pruned, schema, path: "", root: true, definitions: definitions)
+            let unknown = SchemaPruner.prune(&pruned, schema, root: true, definitions: definitions)
             #expect(unknown.isEmpty, "\(d.kind): \(unknown)")
             #expect(pruned == example, "\(d.kind) lost fields")
             #expect(try JSON.parse(example.serialized()) == example, "\(d.kind) changed in a JSON round trip")
             // A field the type does not have is found at any depth.
             var extra = example
             extra["metadata"]["bogus"] = "x"
-            #expect(SchemaPruner.prune(&extra, schema, path: "", root: true, definitions: definitions) == ["metadata.bogus"])
+            #expect(SchemaPruner.prune(&extra, schema, root: true, definitions: definitions) == ["metadata.bogus"])
         }
     }
 

@@ -377,7 +377,8 @@ def test_init_containers_hooks_and_deadline(node, ns, tmp_path):
                         "command": ["sh", "-c", "trap 'exit 0' TERM; until [ -e /work/started ]; do sleep 0.1; done; "
                                     "cat /work/log /work/started > /out/seen; grep -q /work /proc/mounts && echo tmpfs >> /out/seen; "
                                     "while true; do sleep 0.2; done"],
-                        "lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "echo hook > /work/started"]}},
+                        # Written aside, then renamed: the main container must not read the file before it holds the line.
+                        "lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "echo hook > /work/.started && mv /work/.started /work/started"]}},
                                       "preStop": {"exec": {"command": ["sh", "-c", "echo stopping > /out/prestop"]}}}}]}}
     node.kubectl("apply", "-f", "-", input=json.dumps(pod))
     node.wait("--for=condition=Ready", "pod/ordered", "-n", ns)
