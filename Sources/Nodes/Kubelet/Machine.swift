@@ -45,6 +45,16 @@ enum Machine {
         return "Linux"
     }
 
+    /// A file of /proc read whole. Foundation's String(contentsOfFile:) stops after about 4 KB of
+    /// a file whose size reads as 0, which is every file there: /proc/mounts on a node with a
+    /// few dozen containers is longer.
+    static func readProc(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func read(_ path: String) -> String? {
         (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -229,9 +229,14 @@ actor VolumeManager {
         #endif
     }
 
+    /// Whether something is mounted at `path`: it sits on another device than its parent. (When
+    /// this read /proc/mounts through Foundation, which stops after 4 KB of it, a busy node's
+    /// Memory emptyDir got a second, empty tmpfs over the first after its init containers had
+    /// written to it.)
     static func isMountPoint(_ path: String) -> Bool {
-        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
-        return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
+        var own = stat(), parent = stat()
+        guard stat(path, &own) == 0, stat(path + "/..", &parent) == 0 else { return false }
+        return own.st_dev != parent.st_dev
     }
 
     /// /etc/hosts of the pod, as the kubelet writes it: localhost, the pod's address and name,
@@ -286,7 +291,7 @@ actor VolumeManager {
     /// Every mount at or under `path`, deepest first, detached.
     static func unmountAll(under path: String) {
         #if os(Linux)
-        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        let mounts = Machine.readProc("/proc/mounts") ?? ""
         let points = mounts.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
             .map { $0.replacingOccurrences(of: "\\040", with: " ") }
             .filter { $0 == path || $0.hasPrefix(path + "/") }
