@@ -24,6 +24,10 @@ VERSION = "1.37.0"
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "Sources" / "Resources" / "Generated"
 DEFINITIONS = f"kubernetes_validate/kubernetes-json-schema/v{VERSION}-local/_definitions.json"
+# Defaults upstream's OpenAPI carries (`+default=` in its Go types) that kubernetes-validate leaves
+# out. Server-side apply needs them: a list-map key field an item leaves out takes its default, so
+# an applied container port without a protocol is the live TCP one, not a second port.
+DEFAULTS = {("io.k8s.api.core.v1.ContainerPort", "protocol"): "TCP", ("io.k8s.api.core.v1.ServicePort", "protocol"): "TCP"}
 
 
 def download():
@@ -129,7 +133,11 @@ def main():
     wanted = closure(defs, [n for n in defs if is_ga(n)])
     by_group = defaultdict(list)
     for name in sorted(wanted):
-        by_group[group_of(name)].append((name, convert(defs[name], name)))
+        schema = convert(defs[name], name)
+        for (owner, field), value in DEFAULTS.items():
+            if owner == name:
+                schema["properties"][field]["default"] = value
+        by_group[group_of(name)].append((name, schema))
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("UpstreamSchemas+*.swift"):
         old.unlink()

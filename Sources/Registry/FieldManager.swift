@@ -75,7 +75,7 @@ public struct FieldManager: Sendable {
     /// are removed when no one else owns them. Returns the object with its new managedFields.
     public func apply(live: JSON?, applied: JSON, def: ResourceDefinition, manager: String, force: Bool, now: String) throws(StatusError) -> JSON {
         let ignored = Self.ignored(def, nil)
-        let appliedMembers = members(applied, def, ignored)
+        let appliedMembers = members(applied, def, ignored, for: .apply)
         let appliedSet = FieldSet(paths: appliedMembers.keys)
         let liveMembers = live.map { members($0, def, ignored) } ?? [:]
         var entries = live?["metadata"]["managedFields"].array ?? []
@@ -152,8 +152,9 @@ public struct FieldManager: Sendable {
                                      "causes": .array(causes)])
     }
 
-    private func members(_ object: JSON, _ def: ResourceDefinition, _ ignored: FieldSet) -> [[String]: JSON] {
-        typed.members(of: object, schemaName: def.schemaName).filter { path, _ in !Self.covered(path, by: ignored) }
+    private func members(_ object: JSON, _ def: ResourceDefinition, _ ignored: FieldSet,
+                         for operation: TypedFields.Operation = .update) -> [[String]: JSON] {
+        typed.members(of: object, schemaName: def.schemaName, for: operation).filter { path, _ in !Self.covered(path, by: ignored) }
     }
 
     /// Whether the path or one of its ancestors is a member of `set`.

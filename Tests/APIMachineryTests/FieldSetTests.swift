@@ -33,6 +33,45 @@ final class FieldSetTests: XCTestCase {
         XCTAssertEqual(try FieldSet(fieldsV1: set.fieldsV1), set, "FieldsV1 round-trips")
     }
 
+    /// The Apply entry of the server-side apply documentation's ConfigMap example: the labels and
+    /// data maps hold their entries, not themselves (no "."), as structured-merge-diff sets them.
+    func testApplySetsHoldLeavesAndMapEntriesAsUpstreamDocumentsThem() throws {
+        let schemas: [String: JSON] = [
+            "ConfigMap": ["type": "object", "properties": [
+                "metadata": ["type": "object", "properties": [
+                    "name": ["type": "string"], "labels": ["type": "object", "additionalProperties": ["type": "string"]]]],
+                "data": ["type": "object", "additionalProperties": ["type": "string"]],
+            ]],
+        ]
+        let typed = TypedFields(definitions: schemas)
+        let applied = try JSON.parse(#"{"metadata":{"name":"test-cm","labels":{"test-label":"test"}},"data":{"key":"some value"}}"#)
+        XCTAssertEqual(FieldSet(paths: typed.members(of: applied, schemaName: "ConfigMap", for: .apply).keys).fieldsV1, try JSON.parse("""
+            {"f:metadata":{"f:name":{},"f:labels":{"f:test-label":{}}},"f:data":{"f:key":{}}}
+            """))
+        // An Update records the maps it made; an applied empty map is owned as a value.
+        XCTAssertEqual(typed.fieldSet(of: applied, schemaName: "ConfigMap").fieldsV1["f:data"], try JSON.parse(#"{".":{},"f:key":{}}"#))
+        XCTAssertEqual(FieldSet(paths: typed.members(of: ["data": .emptyObject], schemaName: "ConfigMap", for: .apply).keys).fieldsV1,
+                       try JSON.parse(#"{"f:data":{}}"#))
+    }
+
+    /// A list-map key field an item leaves out takes its schema default, so an applied port
+    /// without a protocol is the live TCP port, merged into it rather than added beside it.
+    func testListMapKeysTakeTheirDefaults() throws {
+        var schemas = definitions
+        schemas["Container"]?["properties"]["ports"]["items"] = ["type": "object", "properties": [
+            "containerPort": ["type": "integer"], "protocol": ["type": "string", "default": "TCP"], "name": ["type": "string"]]]
+        let typed = TypedFields(definitions: schemas)
+        let live = try JSON.parse(#"{"spec":{"containers":[{"name":"c","ports":[{"containerPort":80,"protocol":"TCP"},{"containerPort":53,"protocol":"UDP"}]}]}}"#)
+        let applied = try JSON.parse(#"{"spec":{"containers":[{"name":"c","ports":[{"containerPort":80,"name":"http"},{"containerPort":53}]}]}}"#)
+        let merged = StructuredMerge(typed: typed).merge(applied, into: live, schemaName: "Pod")
+        XCTAssertEqual(merged["spec"]["containers"][0]["ports"], try JSON.parse("""
+            [{"containerPort":80,"protocol":"TCP","name":"http"},{"containerPort":53,"protocol":"UDP"},{"containerPort":53}]
+            """))
+        let paths = typed.members(of: applied, schemaName: "Pod", for: .apply).keys
+        XCTAssertTrue(paths.contains(["f:spec", "f:containers", #"k:{"name":"c"}"#, "f:ports", #"k:{"containerPort":80,"protocol":"TCP"}"#, "f:name"]))
+        XCTAssertTrue(paths.contains(["f:spec", "f:containers", #"k:{"name":"c"}"#, "f:ports", #"k:{"containerPort":53,"protocol":"TCP"}"#]))
+    }
+
     func testSetOperations() throws {
         let a = FieldSet(paths: [["f:spec", "f:replicas"], ["f:spec", "f:template"], ["f:metadata", "f:labels"]])
         let b = FieldSet(paths: [["f:spec", "f:replicas"], ["f:data"]])

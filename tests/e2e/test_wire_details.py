@@ -106,6 +106,40 @@ def test_a_strategic_merge_patch_of_service_ports_merges_by_port(cluster, ns):
     assert [(p["port"], p["targetPort"]) for p in ports] == [(80, 8080), (443, 443)]
 
 
+
+def managed(cluster, kind, name, ns):
+    obj = json.loads(cluster.kubectl("get", kind, name, "-n", ns, "-o", "json", "--show-managed-fields").stdout)
+    return obj, {(m["manager"], m["operation"]): m["fieldsV1"] for m in obj["metadata"]["managedFields"]}
+
+
+def test_server_side_apply_owns_fields_as_structured_merge_diff_does(cluster, ns):
+    def apply(manager, data, *flags):
+        manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared", "labels": {"team": "apps"}}, "data": data}
+        cluster.kubectl("apply", "--server-side", "--field-manager", manager, *flags, "-n", ns, "-f", "-", input=json.dumps(manifest))
+
+    # An Apply set names a map's entries, never the map itself (upstream's documented example).
+    apply("a", {"x": "1", "y": "2"})
+    _, sets = managed(cluster, "configmap", "shared", ns)
+    assert sets[("a", "Apply")] == {"f:data": {"f:x": {}, "f:y": {}}, "f:metadata": {"f:labels": {"f:team": {}}}}
+    # b takes y by force; a then applies an empty data map: x goes, b's y stays, and nothing conflicts.
+    apply("b", {"y": "3"}, "--force-conflicts")
+    apply("a", {})
+    cm, sets = managed(cluster, "configmap", "shared", ns)
+    assert cm["data"] == {"y": "3"} and sets[("a", "Apply")]["f:data"] == {} and sets[("b", "Apply")]["f:data"] == {"f:y": {}}
+
+    # A port applied without its protocol is the TCP port already there (the protocol's default is a key).
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "ported"}, "spec": {
+        "selector": {"matchLabels": {"app": "ported"}}, "template": {"metadata": {"labels": {"app": "ported"}}, "spec": {
+            "containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 80}]}]}}}}
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=json.dumps(deployment))
+    cluster.kubectl("apply", "--server-side", "-n", ns, "-f", "-", input=json.dumps(deployment))
+    dep, sets = managed(cluster, "deployment", "ported", ns)
+    assert dep["spec"]["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+    assert dep["metadata"]["generation"] == 1
+    container = sets[("kubectl", "Apply")]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']
+    assert container["f:ports"] == {'k:{"containerPort":80,"protocol":"TCP"}': {".": {}, "f:containerPort": {}}}
+
+
 UNKNOWN = {
     "Deployment": ({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "strict"},
                     "spec": {"bogusField": 1, "selector": {"matchLabels": {"app": "strict"}},

@@ -26,8 +26,10 @@ public struct StructuredMerge: Sendable {
             switch s?["x-kubernetes-list-type"].string ?? (mergeKey != nil ? "map" : "atomic") {
             case "map":
                 let keys = s?["x-kubernetes-list-map-keys"].array?.compactMap(\.string) ?? mergeKey.map { [$0] } ?? []
+                let itemSchema = typed.resolve(s?["items"])
                 for item in items {
-                    if let i = result.firstIndex(where: { candidate in keys.allSatisfy { candidate[$0] == item[$0] } }) {
+                    let key = typed.key(of: item, keys, itemSchema: itemSchema)
+                    if let i = result.firstIndex(where: { typed.key(of: $0, keys, itemSchema: itemSchema) == key }) {
                         result[i] = merge(item, into: result[i], schema: s?["items"])
                     } else {
                         result.append(item)

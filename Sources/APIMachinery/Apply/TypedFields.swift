@@ -10,11 +10,18 @@ public struct TypedFields: Sendable {
     public init(definitions: SchemaDefinitions) { self.definitions = definitions }
     public init(definitions: [String: JSON]) { self.definitions = SchemaDefinitions(definitions) }
 
+    /// Which managedFields operation a set is for. An Update's set records the maps a write added
+    /// (`.` in FieldsV1) and empty lists as values; an Apply's set, as structured-merge-diff
+    /// computes it from the applied configuration, holds leaves, empty maps, a map's entries and
+    /// keyed list items, never a struct or a non-empty map of declared fields itself, nor an empty
+    /// keyed list: applying `data: {}` owns `data` alone, not what another manager set under it.
+    public enum Operation: Sendable { case update, apply }
+
     /// Every member path of `object`, with its value for leaves and `.null` for members that are
     /// containers (a map, a keyed list item), whose changes show in their children.
-    public func members(of object: JSON, schemaName: String?) -> [[String]: JSON] {
+    public func members(of object: JSON, schemaName: String?, for operation: Operation = .update) -> [[String]: JSON] {
         var out: [[String]: JSON] = [:]
-        walk(object, schema: schemaName.flatMap { definitions[$0] }, path: [], into: &out)
+        walk(object, schema: schemaName.flatMap { definitions[$0] }, path: [], operation: operation, into: &out)
         out[[]] = nil
         return out
     }
@@ -30,33 +37,50 @@ public struct TypedFields: Sendable {
         return schema
     }
 
-    private func walk(_ value: JSON, schema: JSON?, path: [String], into out: inout [[String]: JSON]) {
+    /// A "map" list item's key: its key fields, those it leaves out taking their schema default as
+    /// structured-merge-diff reads them (a container port without a protocol is the TCP one).
+    func key(of item: JSON, _ keys: [String], itemSchema: JSON?) -> [String: JSON] {
+        var key: [String: JSON] = [:]
+        for k in keys {
+            if !item[k].isNull {
+                key[k] = item[k]
+            } else if let value = itemSchema?["properties"][k]["default"], !value.isNull {
+                key[k] = value
+            }
+        }
+        return key
+    }
+
+    private func walk(_ value: JSON, schema: JSON?, path: [String], operation: Operation, into out: inout [[String]: JSON]) {
         let s = resolve(schema)
         switch value {
         case .object(let members):
             if members.isEmpty || s?["x-kubernetes-map-type"] == "atomic" { out[path] = value; return }
             let isMap = s?["properties"].isNull == true && !(s?["additionalProperties"].isNull ?? true)
-            if isMap { out[path] = .null }
+            if isMap, operation == .update { out[path] = .null }
             for (key, child) in members {
-                let childSchema = isMap ? s?["additionalProperties"] : s?["properties"][key]
-                walk(child, schema: childSchema, path: path + ["f:" + key], into: &out)
+                let declared = isMap ? nil : s?["properties"][key]
+                let childPath = path + ["f:" + key]
+                walk(child, schema: isMap ? s?["additionalProperties"] : declared, path: childPath, operation: operation, into: &out)
+                // structured-merge-diff's Apply set holds a map's own entries (a key no schema
+                // declares) as members, whatever their values, but not a struct's fields.
+                if operation == .apply, declared == nil || declared?.isNull == true, out[childPath] == nil { out[childPath] = .null }
             }
         case .array(let items):
             let mergeKey = s?["x-kubernetes-patch-merge-key"].string
             let listType = s?["x-kubernetes-list-type"].string ?? (mergeKey != nil ? "map" : "atomic")
-            if items.isEmpty { out[path] = value; return }
+            if items.isEmpty {
+                if operation == .update || listType == "atomic" { out[path] = value }
+                return
+            }
             switch listType {
             case "map":
                 let keys = s?["x-kubernetes-list-map-keys"].array?.compactMap(\.string) ?? mergeKey.map { [$0] } ?? []
                 let itemSchema = resolve(s?["items"])
                 for item in items {
-                    var key: [String: JSON] = [:]
-                    for k in keys where !item[k].isNull { key[k] = item[k] }
-                    let element = "k:" + JSON.object(key).jsonString
+                    let element = "k:" + JSON.object(key(of: item, keys, itemSchema: itemSchema)).jsonString
+                    walk(item, schema: itemSchema, path: path + [element], operation: operation, into: &out)
                     out[path + [element]] = .null
-                    for (field, child) in item.object ?? [:] {
-                        walk(child, schema: itemSchema?["properties"][field], path: path + [element, "f:" + field], into: &out)
-                    }
                 }
             case "set":
                 for item in items { out[path + ["v:" + item.jsonString]] = item }

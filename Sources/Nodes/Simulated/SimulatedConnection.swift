@@ -1,4 +1,5 @@
 import APIMachinery
+import Foundation
 import Registry
 
 /// What a simulated node answers for what only a node has. `kubectl logs` of a simulated pod is
@@ -17,9 +18,38 @@ extension SimulatedNodes: NodeConnection {
 }
 
 extension SimulatedNodes {
-    /// Simulated pods use nothing: `kubectl top` says metrics are not available, as it does
-    /// before metrics-server's first scrape.
-    public func usage() async -> [NodeUsage] { [] }
+    /// Simulated usage, as kwok's resource-usage simulation: each running container uses what
+    /// its pod's usage annotations say, else what it requests, else 1m CPU and 1Mi memory; a
+    /// node uses what its pods do. So `kubectl top` and the metrics API (and what reads them)
+    /// have figures a test can steer.
+    public func usage() async -> [NodeUsage] {
+        let now = Date()
+        let running = await pods.list { $0["status"]["phase"].string == "Running" }
+        var byNode: [String: [NodeUsage.Pod]] = [:]
+        for pod in running {
+            guard let node = pod["spec"]["nodeName"].string, indexes[node] != nil else { continue }
+            byNode[node, default: []].append(Self.usage(of: pod))
+        }
+        return nodeNames.map { node in
+            let pods = byNode[node] ?? []
+            let containers = pods.flatMap(\.containers).map(\.usage)
+            let total = ResourceUsage(cpuNanoCores: containers.reduce(0) { $0 + $1.cpuNanoCores },
+                                      memoryBytes: containers.reduce(0) { $0 + $1.memoryBytes })
+            return NodeUsage(node: node, timestamp: now, window: 10, usage: total, pods: pods)
+        }
+    }
+
+    static func usage(of pod: JSON) -> NodeUsage.Pod {
+        let annotations = pod["metadata"]["annotations"]
+        let containers = (pod["spec"]["containers"].array ?? []).map { c in
+            let requests = c["resources"]["requests"]
+            let cpu = annotations[usageCPUAnnotation].string.flatMap(Quantity.parse) ?? requests["cpu"].string.flatMap(Quantity.parse) ?? 0.001
+            let memory = annotations[usageMemoryAnnotation].string.flatMap(Quantity.parse)
+                ?? requests["memory"].string.flatMap(Quantity.parse) ?? 1_048_576
+            return (name: c["name"].string ?? "", usage: ResourceUsage(cpuNanoCores: UInt64(max(0, cpu * 1e9)), memoryBytes: UInt64(max(0, memory))))
+        }
+        return NodeUsage.Pod(namespace: pod["metadata"]["namespace"].string ?? "", name: pod["metadata"]["name"].string ?? "", containers: containers)
+    }
 }
 
 extension SimulatedNodes {

@@ -10,6 +10,7 @@ import Registry
 /// many seconds (default 1) with that code (default 0); as the restart policy says, the pod then
 /// ends Succeeded or Failed, or its containers restart with the kubelet's crash-loop back-off. A
 /// deleted pod stops after its stop-seconds annotation (default 0), within its grace period, and goes.
+/// Running containers use what the usage annotations say (default: their requests), for `kubectl top`.
 ///
 /// A node annotated `cubby.dev/simulated-stopped: "true"` stops: no heartbeats, its pods are
 /// left as they are, so node lifecycle can be exercised.
@@ -20,6 +21,9 @@ public struct SimulatedNodes: NodeAgent, Controller {
     public static let stoppedAnnotation = "cubby.dev/simulated-stopped"
     /// How long a pod's containers take to stop once it is deleted (capped by its grace period).
     public static let stopSecondsAnnotation = "cubby.dev/simulated-stop-seconds"
+    /// What each of the pod's containers uses, for the metrics API (default: its requests).
+    public static let usageCPUAnnotation = "cubby.dev/simulated-usage-cpu"
+    public static let usageMemoryAnnotation = "cubby.dev/simulated-usage-memory"
     /// The kubelet's 10 s, or less when the cluster expects heartbeats sooner.
     let renewInterval: Duration
 
