@@ -33,6 +33,25 @@ extension JSON {
         try parse(Array(string.utf8))
     }
 
+    /// Parses as `parse` does (a repeated key keeps its last value, as Go's decoder does) and
+    /// names each repeated key by its path, as upstream's strict decoding reports them:
+    /// `spec.template.spec.containers[0].image`. Paths are only traced when a key repeats.
+    public static func parseNamingDuplicates(_ bytes: [UInt8]) throws(JSONParseError) -> (json: JSON, duplicates: [String]) {
+        var result: Result<(JSON, [String]), JSONParseError> = .success((.null, []))
+        bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer)
+            do throws(JSONParseError) {
+                let json = try parser.parseDocument()
+                guard parser.sawDuplicate else { result = .success((json, [])); return }
+                var tracer = JSONParser(bytes: buffer)
+                tracer.path = []
+                _ = try tracer.parseDocument()
+                result = .success((json, tracer.duplicates))
+            } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
     /// Compact JSON with object members in sorted order, so output is stable.
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
@@ -58,6 +77,10 @@ struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var i = 0
     var depth = 0
+    var sawDuplicate = false
+    /// The path to the value being parsed, kept only when tracing duplicates (nil otherwise).
+    var path: [String]?
+    var duplicates: [String] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -134,7 +157,12 @@ struct JSONParser {
             }
             i += 1
             skipWhitespace()
-            members[key] = try parseValue()
+            path?.append(key)
+            if members.updateValue(try parseValue(), forKey: key) != nil {
+                sawDuplicate = true
+                if let path { duplicates.append(Self.render(path)) }
+            }
+            path?.removeLast()
             skipWhitespace()
             guard i < bytes.count else { throw fail("unexpected end of JSON input") }
             switch bytes[i] {
@@ -154,7 +182,9 @@ struct JSONParser {
         if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(elements) }
         while true {
             skipWhitespace()
+            path?.append("[\(elements.count)]")
             elements.append(try parseValue())
+            path?.removeLast()
             skipWhitespace()
             guard i < bytes.count else { throw fail("unexpected end of JSON input") }
             switch bytes[i] {
@@ -163,6 +193,16 @@ struct JSONParser {
             default: throw fail("invalid character '\(char(bytes[i]))' after array element")
             }
         }
+    }
+
+    /// `spec.ports[0].name`: keys joined by dots, indexes in brackets.
+    static func render(_ path: [String]) -> String {
+        var out = ""
+        for element in path {
+            if !out.isEmpty, !element.hasPrefix("[") { out += "." }
+            out += element
+        }
+        return out
     }
 
     mutating func parseString() throws(JSONParseError) -> String {

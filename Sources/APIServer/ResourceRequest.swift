@@ -39,8 +39,9 @@ struct ResourceRequest {
                 let obj = try await registry.get(def, namespace: namespace, name: name)
                 return render(obj)
             case .put:
-                let body = try await readBody(&request)
-                let (obj, created) = try await registry.update(def, namespace: namespace, name: name, body: body, options: try writeOptions())
+                let (body, duplicates) = try await readObject(&request)
+                let (obj, created) = try await registry.update(def, namespace: namespace, name: name, body: body,
+                                                               options: try writeOptions(duplicateFields: duplicates))
                 return APIHandler.json(obj, status: created ? .created : .ok)
             case .patch where MediaType(Substring(request.headers[.contentType] ?? "")).type == Self.applyPatch:
                 let body = try await readBody(&request)
@@ -66,8 +67,8 @@ struct ResourceRequest {
             if path.namespace == nil && def.namespaced {
                 throw .methodNotAllowed()
             }
-            let body = try await readBody(&request)
-            let obj = try await registry.create(def, namespace: namespace, body: body, options: try writeOptions())
+            let (body, duplicates) = try await readObject(&request)
+            let obj = try await registry.create(def, namespace: namespace, body: body, options: try writeOptions(duplicateFields: duplicates))
             return APIHandler.json(obj, status: .created)
         case .delete:
             var options = try deleteOptions()
@@ -264,8 +265,9 @@ struct ResourceRequest {
         return o
     }
 
-    func writeOptions() throws(StatusError) -> WriteOptions {
+    func writeOptions(duplicateFields: [String] = []) throws(StatusError) -> WriteOptions {
         var o = WriteOptions(dryRun: try dryRun(), fieldManager: try fieldManager())
+        o.duplicateFields = duplicateFields
         if let v = query["fieldValidation"], !v.isEmpty {
             guard ["Strict", "Warn", "Ignore"].contains(v) else {
                 throw .badRequest("fieldValidation parameter unsupported: \(v)")
@@ -314,6 +316,15 @@ struct ResourceRequest {
         return try decode(buffer, contentType: contentType, allowArray: allowArray)
     }
 
+    /// A created or replaced object, with the keys its JSON repeated (for fieldValidation).
+    func readObject(_ request: inout Request) async throws(StatusError) -> (json: JSON, duplicates: [String]) {
+        let contentType = try bodyType(request)
+        let buffer = try await collect(&request)
+        if buffer.readableBytes == 0 { throw .badRequest("the request body is empty") }
+        guard contentType == MediaType.json else { return (try decode(buffer, contentType: contentType, allowArray: false), []) }
+        return try parse(buffer, allowArray: false)
+    }
+
     /// The body's media type for non-patch requests: JSON, or protobuf from typed clients.
     func bodyType(_ request: Request) throws(StatusError) -> String {
         let type = MediaType(Substring(request.headers[.contentType] ?? MediaType.json)).type
@@ -335,7 +346,7 @@ struct ResourceRequest {
     }
 
     func decode(_ buffer: ByteBuffer, contentType: String, allowArray: Bool) throws(StatusError) -> JSON {
-        guard contentType == KubernetesProtobuf.mediaType else { return try parse(buffer, allowArray: allowArray) }
+        guard contentType == KubernetesProtobuf.mediaType else { return try parse(buffer, allowArray: allowArray).json }
         do {
             return try KubernetesProtobuf.decode(Array(buffer.readableBytesView))
         } catch {
@@ -346,14 +357,14 @@ struct ResourceRequest {
         }
     }
 
-    func parse(_ buffer: ByteBuffer, allowArray: Bool) throws(StatusError) -> JSON {
-        let json: JSON
-        do { json = try JSON.parse(Array(buffer.readableBytesView)) } catch {
+    func parse(_ buffer: ByteBuffer, allowArray: Bool) throws(StatusError) -> (json: JSON, duplicates: [String]) {
+        let parsed: (json: JSON, duplicates: [String])
+        do { parsed = try JSON.parseNamingDuplicates(Array(buffer.readableBytesView)) } catch {
             throw .badRequest("the object provided is unrecognized: couldn't get version/kind; json parse error: \(error.message)")
         }
-        switch json {
-        case .object: return json
-        case .array where allowArray: return json
+        switch parsed.json {
+        case .object: return parsed
+        case .array where allowArray: return parsed
         default: throw .badRequest("the object provided is unrecognized: the body is not a JSON object")
         }
     }

@@ -652,19 +652,18 @@ public final class Registry: Sendable {
     }
 
     /// fieldValidation: fields the type's schema does not know are dropped, and Strict refuses
-    /// them, Warn (the default) reports them, Ignore says nothing, with upstream's wording. A
-    /// built-in type is held to upstream's definition of it; a custom resource to its CRD's schema.
+    /// them (and keys the body repeated), Warn (the default) reports them, Ignore says nothing,
+    /// with upstream's wording. A built-in type is held to upstream's definition of it; a custom
+    /// resource to its CRD's schema.
     func dropUnknownFields(_ obj: inout JSON, _ def: ResourceDefinition, _ options: WriteOptions) throws(StatusError) {
-        let unknown: [String]
+        var unknown: [String] = []
         if let prune = def.strategy.pruneUnknownFields {
             unknown = prune(&obj)
         } else if let name = def.schemaName, let schema = UpstreamSchemas.definitions[name] {
             unknown = SchemaPruner.prune(&obj, schema, root: true, definitions: UpstreamSchemas.definitions)
-        } else {
-            return
         }
-        if unknown.isEmpty { return }
-        let named = unknown.map { "unknown field \"\($0)\"" }
+        let named = options.duplicateFields.map { "duplicate field \"\($0)\"" } + unknown.map { "unknown field \"\($0)\"" }
+        if named.isEmpty { return }
         switch options.fieldValidation ?? "Warn" {
         case "Strict":
             throw .badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): strict decoding error: "

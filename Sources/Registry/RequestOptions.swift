@@ -20,6 +20,8 @@ public struct WriteOptions: Sendable {
     public var dryRun = false
     public var fieldManager: String?
     public var fieldValidation: String?
+    /// Keys the request body repeated, by path: fieldValidation treats them as unknown fields.
+    public var duplicateFields: [String] = []
     public init(dryRun: Bool = false, fieldManager: String? = nil) {
         self.dryRun = dryRun
         self.fieldManager = fieldManager

@@ -19,6 +19,14 @@ final class JSONTests: XCTestCase {
         XCTAssertThrowsError(try JSON.parse(deep))
     }
 
+    func testRepeatedKeysAreNamedByPathAndTheLastValueKept() throws {
+        let text = #"{"a":1,"b":[{"c":1,"c":2},{"d":{"e":1,"e":2}}],"a":3}"#
+        let parsed = try JSON.parseNamingDuplicates(Array(text.utf8))
+        XCTAssertEqual(parsed.json, try JSON.parse(#"{"a":3,"b":[{"c":2},{"d":{"e":2}}]}"#))
+        XCTAssertEqual(parsed.duplicates, ["b[0].c", "b[1].d.e", "a"])
+        XCTAssertEqual(try JSON.parseNamingDuplicates(Array(#"{"a":{"a":1}}"#.utf8)).duplicates, [])
+    }
+
     func testPathAssignmentCreatesObjects() {
         var j = JSON.emptyObject
         j[path: ["metadata", "labels", "app"]] = "web"

@@ -179,6 +179,24 @@ def check_unknown_fields(cluster, ns, kind, text, fields):
     assert "Warning" not in quiet.stderr
 
 
+def test_repeated_keys_in_a_body_are_named_as_upstream_strict_decoding_names_them(cluster, ns):
+    # kubectl parses manifests itself; a raw body reaches the server as written.
+    body = ('{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"twice","name":"twice"},"spec":{'
+            '"selector":{"matchLabels":{"app":"twice"}},"template":{"metadata":{"labels":{"app":"twice"}},'
+            '"spec":{"containers":[{"name":"c","image":"busybox","image":"nginx"}]}}}}')
+    url = f"/apis/apps/v1/namespaces/{ns}/deployments"
+    refused = cluster.kubectl("create", "--raw", url + "?fieldValidation=Strict", "-f", "-", input=body, check=False)
+    assert refused.returncode != 0
+    assert ('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: duplicate field "metadata.name", '
+            'duplicate field "spec.template.spec.containers[0].image"') in refused.stderr
+    warned = cluster.kubectl("create", "--raw", url + "?fieldValidation=Warn", "-f", "-", input=body)
+    assert 'Warning: duplicate field "spec.template.spec.containers[0].image"' in warned.stderr
+    # As Go's decoder does, the last value of a repeated key is the one kept.
+    assert json.loads(warned.stdout)["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx"
+    replaced = cluster.kubectl("replace", "--raw", url + "/twice?fieldValidation=Ignore", "-f", "-", input=body)
+    assert "Warning" not in replaced.stderr
+
+
 def test_kubectl_explain_reads_upstream_descriptions(cluster):
     out = cluster.kubectl("explain", "deployment.spec.strategy.rollingUpdate.maxSurge").stdout
     assert "The maximum number of pods that can be scheduled above the desired number of pods." in " ".join(out.split())
