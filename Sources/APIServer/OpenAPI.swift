@@ -71,7 +71,12 @@ final class OpenAPI: Sendable {
             var schemas: [String: JSON] = [:]
             while let name = queue.popLast() {
                 guard schemas[name] == nil, let schema = all.uncached(name) else { continue }
-                schemas[name] = rewrite(schema, prefix: "#/components/schemas/", wrap: true)
+                var v3 = rewrite(schema, prefix: "#/components/schemas/", wrap: true)
+                if let types = Self.v3OneOf[name] {
+                    v3["type"] = nil
+                    v3["oneOf"] = .array(types.map { ["type": .string($0)] })
+                }
+                schemas[name] = v3
                 Self.collectRefs(schema, into: &queue)
             }
             var paths: [String: JSON] = [:]
@@ -80,6 +85,13 @@ final class OpenAPI: Sendable {
                     "paths": .object(paths), "components": ["schemas": .object(schemas)]]
         }
     }
+
+    /// Types that v3 publishes as a oneOf of JSON types, as kube-openapi does: with no `type` of
+    /// their own, `kubectl explain` names them (`<IntOrString>`, `<map[string]Quantity>`).
+    static let v3OneOf: [String: [String]] = [
+        "io.k8s.apimachinery.pkg.util.intstr.IntOrString": ["integer", "string"],
+        "io.k8s.apimachinery.pkg.api.resource.Quantity": ["string", "number"],
+    ]
 
     static func collectRefs(_ schema: JSON, into queue: inout [String]) {
         switch schema {

@@ -202,6 +202,9 @@ def test_kubectl_explain_reads_upstream_descriptions(cluster):
     assert "The maximum number of pods that can be scheduled above the desired number of pods." in " ".join(out.split())
     out = cluster.kubectl("explain", "pod.spec.containers.resizePolicy").stdout
     assert "Resources resize policy for the container." in " ".join(out.split())
+    # Int-or-string and quantity fields are named by their type, as upstream's v3 document makes kubectl do.
+    assert "FIELD: maxSurge <IntOrString>" in cluster.kubectl("explain", "deployment.spec.strategy.rollingUpdate.maxSurge").stdout
+    assert "limits\t<map[string]Quantity>" in cluster.kubectl("explain", "pod.spec.containers.resources").stdout
 
 
 def test_ephemeral_containers_come_only_through_their_subresource(cluster, ns):
