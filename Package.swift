@@ -103,7 +103,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The controller manager's loops, one file each.
-        .target(name: "Controllers", dependencies: ["APIMachinery", "Registry", "Client", "Scheduler"]),
+        .target(name: "Controllers", dependencies: ["APIMachinery", "Registry", "Client"]),
         // Composition root: builds and runs every component of one cluster.
         .target(name: "Localkube", dependencies: [
             "APIMachinery", "Storage", "Registry", "Resources", "APIServer", "Client", "Controllers", "Scheduler", "Nodes",

@@ -2,7 +2,6 @@ import APIMachinery
 import Client
 import Foundation
 import Registry
-import Scheduler
 
 /// One pod of each DaemonSet on every node it fits (node selector, required affinity, taints),
 /// as upstream's daemonset controller: pods are pinned by node affinity and bound by the
@@ -66,9 +65,9 @@ public struct DaemonSetController: Controller {
     func fits(_ template: JSON, _ node: JSON, running: Bool = false) -> Bool {
         var pod: JSON = ["spec": template["spec"]]
         pod["spec"]["tolerations"] = .array((template["spec"]["tolerations"].array ?? []) + Self.tolerations)
-        guard NodeFilters.matchesSelectorAndAffinity(pod, node) else { return false }
+        guard NodeAffinity.matches(pod, node) else { return false }
         return (node["spec"]["taints"].array ?? []).allSatisfy { taint in
-            taint["effect"] == "PreferNoSchedule" || (running && taint["effect"] == "NoSchedule") || NodeFilters.tolerates(pod, taint)
+            taint["effect"] == "PreferNoSchedule" || (running && taint["effect"] == "NoSchedule") || Taints.podTolerates(pod, taint)
         }
     }
 

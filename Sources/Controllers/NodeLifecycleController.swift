@@ -2,7 +2,6 @@ import APIMachinery
 import Client
 import Foundation
 import Registry
-import Scheduler
 
 /// Watches node heartbeats, as upstream's node lifecycle controller: a node whose lease has not
 /// been renewed within the grace period becomes Unknown (NotReady), gets the unreachable (or,
@@ -128,7 +127,7 @@ public struct NodeLifecycleController: Controller {
             var evictAt: Date?
             for taint in taints {
                 let added = taint["timeAdded"].string.flatMap(APITime.parse) ?? now
-                let matching = (pod["spec"]["tolerations"].array ?? []).filter { NodeFilters.tolerates(["spec": ["tolerations": [$0]]], taint) }
+                let matching = (pod["spec"]["tolerations"].array ?? []).filter { Taints.tolerates($0, taint) }
                 let at: Date? = if matching.isEmpty {
                     now
                 } else if matching.contains(where: { $0["tolerationSeconds"].isNull }) {

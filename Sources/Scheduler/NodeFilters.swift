@@ -9,17 +9,17 @@ public enum NodeFilters {
         let node = info.node
         // NodeUnschedulable
         if node["spec"]["unschedulable"].bool == true,
-           !tolerates(pod, ["key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"]) {
+           !Taints.podTolerates(pod, ["key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"]) {
             return ["node(s) were unschedulable"]
         }
         // TaintToleration
         if let taint = (node["spec"]["taints"].array ?? []).first(where: { t in
-            (t["effect"].string == "NoSchedule" || t["effect"].string == "NoExecute") && !tolerates(pod, t)
+            (t["effect"].string == "NoSchedule" || t["effect"].string == "NoExecute") && !Taints.podTolerates(pod, t)
         }) {
             return ["node(s) had untolerated taint {\(taint["key"].string ?? ""): \(taint["value"].string ?? "")}"]
         }
         // NodeAffinity
-        if !matchesSelectorAndAffinity(pod, node) { return ["node(s) didn't match Pod's node affinity/selector"] }
+        if !NodeAffinity.matches(pod, node) { return ["node(s) didn't match Pod's node affinity/selector"] }
         // NodePorts
         if !requests.hostPorts.isDisjoint(with: info.requested.hostPorts) {
             return ["node(s) didn't have free ports for the requested pod ports"]
@@ -34,48 +34,4 @@ public enum NodeFilters {
 
     /// Reasons preemption could fix (resources); the rest make it "not helpful".
     static let resourceReasons: Set<String> = ["Too many pods", "Insufficient cpu", "Insufficient memory"]
-
-    public static func tolerates(_ pod: JSON, _ taint: JSON) -> Bool {
-        (pod["spec"]["tolerations"].array ?? []).contains { t in
-            let effect = t["effect"].string ?? ""
-            guard effect.isEmpty || effect == taint["effect"].string else { return false }
-            let key = t["key"].string ?? ""
-            if key.isEmpty { return t["operator"].string == "Exists" }
-            guard key == taint["key"].string else { return false }
-            return t["operator"].string == "Exists" || (t["value"].string ?? "") == (taint["value"].string ?? "")
-        }
-    }
-
-    public static func matchesSelectorAndAffinity(_ pod: JSON, _ node: JSON) -> Bool {
-        let selector = pod["spec"]["nodeSelector"].stringMap
-        let terms = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"].array ?? []
-        // Most pods ask for neither: no need to read the node's labels.
-        if selector.isEmpty && terms.isEmpty { return true }
-        let labels = node["metadata"]["labels"].stringMap
-        for (k, v) in selector where labels[k] != v { return false }
-        guard !terms.isEmpty else { return true }
-        // Terms are ORed; the expressions of a term ANDed.
-        return terms.contains { term in
-            let expressions = term["matchExpressions"].array ?? []
-            let fields = term["matchFields"].array ?? []
-            guard !expressions.isEmpty || !fields.isEmpty else { return false }
-            return expressions.allSatisfy { matches($0, labels) }
-                && fields.allSatisfy { matches($0, ["metadata.name": node["metadata"]["name"].string ?? ""]) }
-        }
-    }
-
-    static func matches(_ requirement: JSON, _ labels: [String: String]) -> Bool {
-        let key = requirement["key"].string ?? ""
-        let values = (requirement["values"].array ?? []).compactMap(\.string)
-        let value = labels[key]
-        switch requirement["operator"].string {
-        case "In": return value.map(values.contains) ?? false
-        case "NotIn": return value.map { !values.contains($0) } ?? true
-        case "Exists": return value != nil
-        case "DoesNotExist": return value == nil
-        case "Gt": return value.flatMap { Int64($0) }.map { v in values.first.flatMap { Int64($0) }.map { v > $0 } ?? false } ?? false
-        case "Lt": return value.flatMap { Int64($0) }.map { v in values.first.flatMap { Int64($0) }.map { v < $0 } ?? false } ?? false
-        default: return false
-        }
-    }
 }
