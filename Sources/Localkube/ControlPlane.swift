@@ -117,7 +117,6 @@ public struct ControlPlane: Sendable {
                                                    serviceAccountKeyPEM: pki.serviceAccountKeyPEM)
         let loops = [
             Task { await CustomResourceSync(registry: registry).run() },
-            Task { await ClusterRoleAggregation(registry: registry).run() },
             Task { await Self.compact(store, every: options.compactionInterval) },
         ] + components.tasks
         // Wait for CRDs stored earlier to be served again before taking requests.
@@ -216,6 +215,7 @@ public struct ControlPlane: Sendable {
             TokensController(client: manager, informers: informers, caPEM: caPEM, issue: try Self.secretTokenIssuer(serviceAccountKeyPEM)),
             PVCProtectionController(client: manager, informers: informers),
             PVProtectionController(client: manager, informers: informers),
+            ClusterRoleAggregationController(client: Client(registry: registry, fieldManager: "clusterrole-aggregation-controller"), informers: informers),
             RootCACertPublisher(client: manager, informers: informers, caPEM: caPEM),
             EndpointsController(client: manager, informers: informers),
             EndpointSliceController(client: manager, informers: informers),
