@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The default scheduler: filters, scores, binds.
-        .target(name: "Scheduler", dependencies: ["APIMachinery", "Registry", "Client"]),
+        .target(name: "Scheduler", dependencies: ["APIMachinery", "Client"]),
         // The kubelet's view of a container runtime: CRI messages and client stubs generated from
         // cri-api's api.proto (scripts/gen-cri.sh), and a connection over the runtime's unix socket.
         .target(name: "CRI", dependencies: [
@@ -78,7 +78,7 @@ let package = Package(
         // Node agents behind one protocol: simulated nodes, and the kubelet that runs pods as
         // containers through CRI on a containerd (and CNI bridge) of the cluster's own.
         .target(name: "Nodes", dependencies: [
-            "APIMachinery", "Resources", "Registry", "Client", "CRI",
+            "APIMachinery", "Resources", "Client", "CRI",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -103,7 +103,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The controller manager's loops, one file each.
-        .target(name: "Controllers", dependencies: ["APIMachinery", "Registry", "Client"]),
+        .target(name: "Controllers", dependencies: ["APIMachinery", "Resources", "Client"]),
         // Composition root: builds and runs every component of one cluster.
         .target(name: "Localkube", dependencies: [
             "APIMachinery", "Storage", "Registry", "Resources", "APIServer", "Client", "Controllers", "Scheduler", "Nodes",

@@ -7,7 +7,9 @@ import Resources
 /// registry calls the HTTP layer makes, so every write passes the same defaults, validation and
 /// admission, without HTTP or TLS in between.
 public struct Client: Sendable {
-    public let registry: Registry
+    /// The API layer, reached only through the client's calls: components above it (controllers,
+    /// the scheduler, node agents) neither import nor hold the registry (DESIGN: arrows point down).
+    let registry: Registry
     /// The manager recorded in managedFields for this component's writes.
     public let fieldManager: String
 
@@ -25,6 +27,24 @@ public struct Client: Sendable {
     public var events: ResourceClient { resource("", "v1", "events") }
 
     public var writeOptions: WriteOptions { WriteOptions(fieldManager: fieldManager) }
+
+    /// Every resource the API serves, built-in and custom, as discovery lists them.
+    public var definitions: [ResourceDefinition] { registry.catalog.all }
+
+    public func definition(group: String, version: String, kind: String) -> ResourceDefinition? {
+        registry.catalog.lookup(group: group, version: version, kind: kind)
+    }
+
+    /// Every object of every resource as one stream, the current state first: what the garbage
+    /// collector builds its owner graph from.
+    public func watchCluster() async throws(StatusError) -> ClusterWatch {
+        try await registry.watchCluster()
+    }
+
+    /// Binds a pod to a node through its binding subresource, as the scheduler does.
+    public func bind(namespace: String, pod: String, to node: String) async throws(StatusError) -> JSON {
+        try await registry.bind(try pods.definition(), namespace: namespace, name: pod, node: node, options: writeOptions)
+    }
 }
 
 /// One resource's verbs. Objects are JSON trees; a missing resource type fails as the API would.

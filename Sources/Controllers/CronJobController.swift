@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// Creates a Job from each CronJob at its scheduled times (in its time zone), as upstream's
 /// cronjob controller: honours suspend, startingDeadlineSeconds and concurrencyPolicy (Allow,

@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// One pod of each DaemonSet on every node it fits (node selector, required affinity, taints),
 /// as upstream's daemonset controller: pods are pinned by node affinity and bound by the

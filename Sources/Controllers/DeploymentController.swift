@@ -285,20 +285,16 @@ public struct DeploymentController: Controller {
         let now = APITime.format(Date())
         var conditions = status["conditions"].array ?? []
         func set(_ type: String, _ value: String, _ reason: String, _ message: String, touch: Bool = true) {
-            let old = conditions.firstIndex { $0["type"].string == type }
             var c: JSON = ["type": .string(type), "status": .string(value), "reason": .string(reason), "message": .string(message),
                            "lastUpdateTime": .string(now), "lastTransitionTime": .string(now)]
-            if let i = old {
-                if conditions[i]["status"].string == value { c["lastTransitionTime"] = conditions[i]["lastTransitionTime"] }
-                if !touch || (conditions[i]["reason"].string == reason && conditions[i]["message"].string == message && !createdNew
-                              && before["updatedReplicas"] == status["updatedReplicas"] && before["availableReplicas"] == status["availableReplicas"]
-                              && before["replicas"] == status["replicas"]) {
-                    c["lastUpdateTime"] = conditions[i]["lastUpdateTime"]
-                }
-                conditions[i] = c
-            } else {
-                conditions.append(c)
+            // lastUpdateTime moves only when the condition says something new (or progress was made).
+            if let old = conditions.first(where: { $0["type"].string == type }),
+               !touch || (old["reason"].string == reason && old["message"].string == message && !createdNew
+                          && before["updatedReplicas"] == status["updatedReplicas"] && before["availableReplicas"] == status["availableReplicas"]
+                          && before["replicas"] == status["replicas"]) {
+                c["lastUpdateTime"] = old["lastUpdateTime"]
             }
+            Conditions.set(&conditions, c)
         }
         if available >= desired - maxUnavailable {
             set("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.")

@@ -1,7 +1,7 @@
 import APIMachinery
 import Client
+import Resources
 import Foundation
-import Registry
 import Synchronization
 
 /// Keeps every PodDisruptionBudget's status, as upstream's disruption controller: how many of

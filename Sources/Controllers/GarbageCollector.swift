@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 import Resources
 import Synchronization
 
@@ -54,14 +53,14 @@ public struct GarbageCollector: Controller {
         let (ready, signal) = AsyncStream<Void>.makeStream()
         Task {
             while !Task.isCancelled {
-                guard let watch = try? await client.registry.watchCluster() else {
+                guard let watch = try? await client.watchCluster() else {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
                 var initial = watch.initialEvents
                 if initial == 0 { signal.yield() }
                 for await event in watch.events {
-                    observe(event)
+                    observe(event.type, event.definition, event.object)
                     if initial > 0 {
                         initial -= 1
                         if initial == 0 { signal.yield() }
@@ -75,15 +74,15 @@ public struct GarbageCollector: Controller {
         for uid in state.graph.withLock({ Array($0.nodes.keys) }) { queue.add("d:" + uid) }
     }
 
-    func observe(_ event: ClusterWatch.Event) {
-        let o = event.object, meta = o["metadata"]
+    func observe(_ type: String, _ definition: ResourceDefinition, _ o: JSON) {
+        let meta = o["metadata"]
         guard let uid = meta["uid"].string else { return }
         var enqueue: [String] = []
         state.graph.withLock { g in
             if let old = g.nodes[uid] {
                 for ref in old.owners { g.dependents[ref.uid]?.remove(uid) }
             }
-            if event.type == "DELETED" {
+            if type == "DELETED" {
                 let old = g.nodes.removeValue(forKey: uid)
                 enqueue += (g.dependents[uid] ?? []).map { "d:" + $0 }
                 for ref in old?.owners ?? [] where g.nodes[ref.uid]?.deleting == true { enqueue.append("f:" + ref.uid) }
@@ -95,7 +94,7 @@ public struct GarbageCollector: Controller {
                                 name: r["name"].string ?? "", blocks: r["blockOwnerDeletion"].bool == true)
             }
             let finalizers = (meta["finalizers"].array ?? []).compactMap(\.string)
-            let node = Node(definition: event.definition, namespace: meta["namespace"].string, name: meta["name"].string ?? "",
+            let node = Node(definition: definition, namespace: meta["namespace"].string, name: meta["name"].string ?? "",
                             owners: owners, deleting: !meta["deletionTimestamp"].isNull, finalizers: finalizers)
             g.nodes[uid] = node
             for ref in owners { g.dependents[ref.uid, default: []].insert(uid) }
@@ -126,8 +125,8 @@ public struct GarbageCollector: Controller {
         }
         // The graph may lag a creation: ask the store before calling an owner gone.
         guard let gv = GroupVersion(apiVersion: ref.apiVersion),
-              let def = client.registry.catalog.lookup(group: gv.group, version: gv.version, kind: ref.kind),
-              let owner = try? await client.registry.get(def, namespace: def.namespaced ? namespace : nil, name: ref.name),
+              let def = client.definition(group: gv.group, version: gv.version, kind: ref.kind),
+              let owner = try? await client.resource(def.group, def.version, def.plural).get(def.namespaced ? namespace : nil, ref.name),
               owner["metadata"]["uid"].string == ref.uid else { return .dangling }
         return .solid
     }

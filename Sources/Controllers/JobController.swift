@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// Runs Jobs to completion, as upstream's job controller: keeps up to `parallelism` pods active
 /// until `completions` have succeeded (each index once, in Indexed mode), fails the Job past
@@ -100,9 +99,8 @@ public struct JobController: Controller {
         // Job from the informer loses the write (409) and says nothing twice.
         var news: [(type: String, reason: String, message: String)] = []
         func add(_ type: String, _ reason: String, _ message: String) {
-            conditions.removeAll { $0["type"].string == type }
-            conditions.append(["type": .string(type), "status": "True", "reason": .string(reason), "message": .string(message),
-                               "lastProbeTime": .string(stamp), "lastTransitionTime": .string(stamp)])
+            Conditions.set(&conditions, ["type": .string(type), "status": "True", "reason": .string(reason), "message": .string(message),
+                                         "lastProbeTime": .string(stamp), "lastTransitionTime": .string(stamp)])
         }
         if let failure {
             add("FailureTarget", failure.reason, failure.message)

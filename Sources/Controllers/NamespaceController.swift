@@ -1,5 +1,6 @@
 import APIMachinery
 import Client
+import Resources
 import Foundation
 
 /// Empties a terminating namespace and then lets it go, as upstream's namespace controller does
@@ -54,7 +55,7 @@ public struct NamespaceController: Controller {
         var remaining: [String] = [], finalizers: [String: Int] = [:]
         var failure: String?
         // A resource stored as another (events.k8s.io's events) is emptied with that one.
-        for def in client.registry.catalog.all where def.namespaced && def.verbs.contains("deletecollection") && def.storedAs == nil {
+        for def in client.definitions where def.namespaced && def.verbs.contains("deletecollection") && def.storedAs == nil {
             let resource = client.resource(def.group, def.version, def.plural)
             do throws(StatusError) {
                 try await resource.deleteCollection(key)
@@ -97,10 +98,8 @@ public struct NamespaceController: Controller {
             try await client.resource("", "v1", "namespaces").modify(nil, key, status: true) { ns in
                 let before = ns["status"]["conditions"].array ?? []
                 ns["status"]["conditions"] = .array(wanted.map { type, on, reason, message in
-                    let status = JSON.string(on ? "True" : "False")
-                    let old = before.first { $0["type"].string == type }
-                    return ["type": .string(type), "status": status, "reason": .string(reason), "message": .string(message),
-                            "lastTransitionTime": old?["status"] == status ? old!["lastTransitionTime"] : now]
+                    Conditions.keepingTransitionTime(["type": .string(type), "status": .string(on ? "True" : "False"), "reason": .string(reason),
+                                                      "message": .string(message), "lastTransitionTime": now], from: before)
                 })
             }
         } catch {

@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// Watches node heartbeats, as upstream's node lifecycle controller: a node whose lease has not
 /// been renewed within the grace period becomes Unknown (NotReady), gets the unreachable (or,

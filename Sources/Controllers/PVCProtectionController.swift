@@ -1,6 +1,6 @@
 import APIMachinery
 import Client
-import Registry
+import Resources
 
 /// Upstream's PVC protection controller: a claim being deleted keeps its
 /// `kubernetes.io/pvc-protection` finalizer while a pod that has not ended uses it; once none
@@ -36,7 +36,7 @@ public struct PVCProtectionController: Controller {
 
     public func reconcile(_ key: String) async throws {
         guard let claim = await claims.get(key), !claim["metadata"]["deletionTimestamp"].isNull,
-              (claim["metadata"]["finalizers"].array ?? []).contains(.string(StorageObjectInUseProtection.claimFinalizer)) else { return }
+              (claim["metadata"]["finalizers"].array ?? []).contains(.string(ProtectionFinalizers.claim)) else { return }
         let (namespace, name) = Informer.split(key)
         let inUse = await pods.list(namespace: namespace) { pod in
             let phase = pod["status"]["phase"].string
@@ -46,7 +46,7 @@ public struct PVCProtectionController: Controller {
         guard inUse.isEmpty else { return }
         do throws(StatusError) {
             try await client.resource("", "v1", "persistentvolumeclaims").modify(namespace, name) { c in
-                c["metadata"]["finalizers"] = .array((c["metadata"]["finalizers"].array ?? []).filter { $0 != .string(StorageObjectInUseProtection.claimFinalizer) })
+                c["metadata"]["finalizers"] = .array((c["metadata"]["finalizers"].array ?? []).filter { $0 != .string(ProtectionFinalizers.claim) })
             }
         } catch {
             if error.code != 404 { throw error }

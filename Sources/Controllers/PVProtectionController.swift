@@ -1,6 +1,6 @@
 import APIMachinery
 import Client
-import Registry
+import Resources
 
 /// Upstream's PV protection controller: a volume being deleted keeps its
 /// `kubernetes.io/pv-protection` finalizer while it is bound to a claim.
@@ -25,10 +25,10 @@ public struct PVProtectionController: Controller {
 
     public func reconcile(_ name: String) async throws {
         guard let pv = await volumes.get(name), !pv["metadata"]["deletionTimestamp"].isNull, pv["status"]["phase"] != "Bound",
-              (pv["metadata"]["finalizers"].array ?? []).contains(.string(StorageObjectInUseProtection.volumeFinalizer)) else { return }
+              (pv["metadata"]["finalizers"].array ?? []).contains(.string(ProtectionFinalizers.volume)) else { return }
         do throws(StatusError) {
             try await client.resource("", "v1", "persistentvolumes").modify(nil, name) { v in
-                v["metadata"]["finalizers"] = .array((v["metadata"]["finalizers"].array ?? []).filter { $0 != .string(StorageObjectInUseProtection.volumeFinalizer) })
+                v["metadata"]["finalizers"] = .array((v["metadata"]["finalizers"].array ?? []).filter { $0 != .string(ProtectionFinalizers.volume) })
             }
         } catch {
             if error.code != 404 { throw error }

@@ -123,7 +123,7 @@ public struct PersistentVolumeController: Controller {
     func provision(_ pvc: JSON, _ storageClass: JSON) async throws {
         let uid = pvc["metadata"]["uid"].string ?? ""
         let volumeName = "pvc-\(uid)"
-        // Asked of the registry, not the informer, which may not show a volume just made.
+        // Asked of the API, not the informer, which may not show a volume just made.
         if (try? await volumeClient.get(nil, volumeName)) != nil { return }
         let namespace = pvc["metadata"]["namespace"].string ?? "", claimName = pvc["metadata"]["name"].string ?? ""
         events.normal(pvc, "Provisioning", "External provisioner is provisioning volume for claim \"\(namespace)/\(claimName)\"")

@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 import Resources
 
 /// Upstream's resource quota controller: each ResourceQuota's status says what it limits
@@ -52,7 +51,7 @@ public struct ResourceQuotaController: Controller {
         var objects: [String: (ResourceDefinition, [JSON])] = [:]
         for quota in inNamespace {
             for resource in (quota["spec"]["hard"].object ?? [:]).keys {
-                guard let def = Self.counted(resource, client.registry.catalog), objects[def.plural + "." + def.group] == nil else { continue }
+                guard let def = Self.counted(resource, client.definitions), objects[def.plural + "." + def.group] == nil else { continue }
                 let items = try await client.resource(def.group, def.version, def.plural).list(namespace).items
                 objects[def.plural + "." + def.group] = (def, items)
             }
@@ -83,13 +82,13 @@ public struct ResourceQuotaController: Controller {
     /// The kind of object a quota resource name counts: pods for requests/limits/cpu/memory,
     /// services for their node ports and load balancers, claims for storage, and RESOURCE.GROUP
     /// for `count/...`.
-    static func counted(_ resource: String, _ catalog: ResourceCatalog) -> ResourceDefinition? {
-        func core(_ plural: String) -> ResourceDefinition? { catalog.lookup(group: "", version: "v1", plural: plural) }
+    static func counted(_ resource: String, _ served: [ResourceDefinition]) -> ResourceDefinition? {
+        func core(_ plural: String) -> ResourceDefinition? { served.first { $0.group.isEmpty && $0.version == "v1" && $0.plural == plural } }
         if resource.hasPrefix("count/") {
             let name = resource.dropFirst("count/".count)
             let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
             let group = parts.count > 1 ? parts[1] : ""
-            return catalog.all.first { $0.plural == parts[0] && $0.group == group }
+            return served.first { $0.plural == parts[0] && $0.group == group }
         }
         if resource == "requests.storage" || resource.contains(".storageclass.storage.k8s.io/") { return core("persistentvolumeclaims") }
         if resource == "pods" || resource == "cpu" || resource == "memory" || resource.hasPrefix("requests.") || resource.hasPrefix("limits.") {

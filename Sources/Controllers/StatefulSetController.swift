@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// Runs StatefulSets as upstream's controller: pods with stable names (`web-0`, `web-1`, ...)
 /// and hostnames under the governing service, one PersistentVolumeClaim per volumeClaimTemplate

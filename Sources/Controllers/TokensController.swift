@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// Upstream's service-account tokens controller, for the Secrets people still make by hand: a
 /// Secret of type `kubernetes.io/service-account-token` naming an account in its

@@ -44,10 +44,9 @@ struct NodeHeartbeat: Sendable {
 
     /// A node condition as the kubelet writes it: the transition time kept while the status is.
     static func condition(_ node: JSON, _ type: String, _ value: String, _ reason: String, _ message: String, now: String) -> JSON {
-        let old = node["status"]["conditions"].array?.first { $0["type"].string == type }
-        let since = old?["status"].string == value ? old?["lastTransitionTime"] ?? .string(now) : .string(now)
-        return ["type": .string(type), "status": .string(value), "reason": .string(reason), "message": .string(message),
-                "lastHeartbeatTime": .string(now), "lastTransitionTime": since]
+        Conditions.keepingTransitionTime(["type": .string(type), "status": .string(value), "reason": .string(reason), "message": .string(message),
+                                          "lastHeartbeatTime": .string(now), "lastTransitionTime": .string(now)],
+                                         from: node["status"]["conditions"].array ?? [])
     }
 
     static var arch: String {

@@ -26,27 +26,3 @@ extension Registry {
         return obj
     }
 }
-
-/// Pod status conditions, set the way the kubelet and scheduler set them: lastTransitionTime
-/// moves only when the status changes.
-public enum PodConditions {
-    public static func set(_ pod: inout JSON, type: String, status: String, reason: String? = nil, message: String? = nil,
-                           now: String = APITime.format(Date())) {
-        var conditions = pod["status"]["conditions"].array ?? []
-        var condition: JSON = ["type": .string(type), "status": .string(status), "lastProbeTime": nil,
-                               "lastTransitionTime": .string(now)]
-        if let reason { condition["reason"] = .string(reason) }
-        if let message { condition["message"] = .string(message) }
-        if let i = conditions.firstIndex(where: { $0["type"].string == type }) {
-            if conditions[i]["status"].string == status { condition["lastTransitionTime"] = conditions[i]["lastTransitionTime"] }
-            conditions[i] = condition
-        } else {
-            conditions.append(condition)
-        }
-        pod["status"]["conditions"] = .array(conditions)
-    }
-
-    public static func status(_ pod: JSON, _ type: String) -> String? {
-        pod["status"]["conditions"].array?.first { $0["type"].string == type }?["status"].string
-    }
-}

@@ -80,19 +80,3 @@ extension Registry {
         }
     }
 }
-
-/// The DisruptionAllowed condition, as the eviction subresource and the disruption controller both set it.
-public enum PodDisruptionBudgetStatus {
-    /// SufficientPods or InsufficientPods by default; `reason` and `message` when the sync failed.
-    public static func setAllowedCondition(_ pdb: inout JSON, allowed: Bool, reason: String? = nil, message: String = "",
-                                           now: Date = Date()) {
-        let status: JSON = allowed ? "True" : "False"
-        var conditions = pdb["status"]["conditions"].array ?? []
-        let old = conditions.first { $0["type"] == "DisruptionAllowed" }
-        conditions.removeAll { $0["type"] == "DisruptionAllowed" }
-        conditions.append(["type": "DisruptionAllowed", "status": status, "reason": .string(reason ?? (allowed ? "SufficientPods" : "InsufficientPods")),
-                           "message": .string(message), "observedGeneration": pdb["status"]["observedGeneration"],
-                           "lastTransitionTime": old?["status"] == status ? old!["lastTransitionTime"] : .string(APITime.format(now))])
-        pdb["status"]["conditions"] = .array(conditions)
-    }
-}

@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// Upstream's default preemption (the DefaultPreemption post-filter): when a pod fits no node,
 /// the scheduler looks for a node where evicting pods of lower priority would make room, with

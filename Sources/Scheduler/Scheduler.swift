@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// The default scheduler: takes each pod with no node, filters the nodes it fits on
 /// (NodeFilters), scores those (least allocated, then fewest replicas of the same owner), and
@@ -98,8 +97,7 @@ public struct Scheduler: Controller {
     func bind(_ pod: JSON, key: String, to nodeName: String) async {
         let (namespace, podName) = Informer.split(key)
         do throws(StatusError) {
-            let bound = try await client.registry.bind(try client.pods.definition(), namespace: namespace ?? "", name: podName,
-                                                       node: nodeName, options: client.writeOptions)
+            let bound = try await client.bind(namespace: namespace ?? "", pod: podName, to: nodeName)
             cache.podChanged(key, bound)
             events.normal(pod, "Scheduled", "Successfully assigned \(key) to \(nodeName)")
         } catch {

@@ -1,6 +1,5 @@
 import APIMachinery
 import Foundation
-import Registry
 import Subprocess
 
 /// `kubectl exec -i` without a terminal, through containerd's task API (`ctr tasks exec`, the

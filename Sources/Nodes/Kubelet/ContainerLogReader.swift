@@ -1,6 +1,5 @@
 import APIMachinery
 import Foundation
-import Registry
 
 #if canImport(Glibc)
 import Glibc

@@ -3,7 +3,6 @@ import CRI
 import Client
 import Foundation
 import Logging
-import Registry
 
 /// The node agent that runs pods for real (DESIGN rule 6): each pod bound to its node becomes a
 /// CRI sandbox with containers in the cluster's containerd, on the cluster's bridge. As upstream's

@@ -1,7 +1,6 @@
 import APIMachinery
 import CRI
 import Foundation
-import Registry
 
 /// What the API server asks of the kubelet. `kubectl logs`: which instance of the container is
 /// meant (the current one, or with `previous` the one before it), refused in upstream's words

@@ -2,7 +2,6 @@ import APIMachinery
 import CRI
 import Client
 import Foundation
-import Registry
 import Resources
 
 /// The status the kubelet writes for a pod, from what the runtime holds, as upstream's

@@ -3,7 +3,6 @@ import CRI
 import Client
 import Foundation
 import GRPCCore
-import Registry
 
 /// One sync of a running pod, as upstream's SyncPod: volumes ready, a sandbox with its network,
 /// init containers one at a time in order, then every container started (or restarted as the

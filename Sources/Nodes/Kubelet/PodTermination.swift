@@ -3,7 +3,6 @@ import CRI
 import Client
 import Foundation
 import GRPCCore
-import Registry
 
 /// How pods end on a node: a deleted pod's containers get their preStop hooks and SIGTERM, then
 /// SIGKILL when the grace period runs out; the sandbox and its network are torn down, volumes

@@ -1,6 +1,6 @@
 import CRI
 import Foundation
-import Registry
+import APIMachinery
 import Synchronization
 
 /// The kubelet's resource metrics, as metrics-server reads them from a kubelet: every `interval`

@@ -1,6 +1,5 @@
 import APIMachinery
 import Foundation
-import Registry
 
 /// What a simulated node answers for what only a node has. `kubectl logs` of a simulated pod is
 /// one plain line saying why there is nothing more (the pod runs no process), rather than an

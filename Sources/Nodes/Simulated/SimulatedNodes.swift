@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// Nodes whose pods run no processes, as kwok's: each node registers with its capacity, labels
 /// and pod CIDR and renews its lease; a pod bound to one goes Pending (ContainerCreating), then

@@ -1,7 +1,6 @@
 import APIMachinery
 import Client
 import Foundation
-import Registry
 
 /// What a simulated node does with one of its pods, each step a status write the kubelet would
 /// make: ContainerCreating, Running (with an IP), Ready after the probe delay, an exit after the

@@ -5,8 +5,8 @@ import Resources
 /// `kubernetes.io/pvc-protection` finalizer and every new volume `kubernetes.io/pv-protection`,
 /// so neither disappears while in use; the PVC and PV protection controllers lift them.
 public struct StorageObjectInUseProtection: AdmissionPlugin {
-    public static let claimFinalizer = "kubernetes.io/pvc-protection"
-    public static let volumeFinalizer = "kubernetes.io/pv-protection"
+    public static let claimFinalizer = ProtectionFinalizers.claim
+    public static let volumeFinalizer = ProtectionFinalizers.volume
 
     public init() {}
 

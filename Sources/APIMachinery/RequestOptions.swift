@@ -1,5 +1,7 @@
-import APIMachinery
 import Foundation
+
+// The options of requests as meta/v1 defines them (ListOptions, the write options, DeleteOptions),
+// parsed once by the transport and passed by in-process clients as they are.
 
 /// The query parameters of a list or watch, parsed once by the transport.
 public struct ListOptions: Sendable {
@@ -44,24 +46,5 @@ public struct DeleteOptions: Sendable {
         if let rv = body["preconditions"]["resourceVersion"].string { preconditionResourceVersion = rv }
         if let d = body["dryRun"].array, d.contains(.string("All")) { dryRun = true }
         if body["orphanDependents"].bool == true, propagationPolicy == nil { propagationPolicy = "Orphan" }
-    }
-}
-
-/// A list page's continue token: the revision the first page was read at and the key to resume
-/// after, so later pages read the same snapshot.
-struct ContinueToken: Equatable {
-    var revision: Int64
-    var startAfter: String
-
-    func encoded() -> String {
-        let json: JSON = ["v": "meta.k8s.io/v1", "rv": .int(revision), "start": .string(startAfter)]
-        return Data(json.serialized()).base64EncodedString()
-    }
-
-    static func decode(_ token: String) throws(StatusError) -> ContinueToken {
-        guard let data = Data(base64Encoded: token), let json = try? JSON.parse(data),
-              let rv = json["rv"].int, let start = json["start"].string, json["v"].string == "meta.k8s.io/v1"
-        else { throw StatusError.badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)") }
-        return ContinueToken(revision: rv, startAfter: start)
     }
 }

@@ -1,4 +1,3 @@
-import APIMachinery
 import Foundation
 import Synchronization
 

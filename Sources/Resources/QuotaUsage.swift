@@ -1,6 +1,5 @@
 import APIMachinery
 import Foundation
-import Resources
 
 /// What an object counts against a ResourceQuota, by the quota's resource names, as upstream's
 /// quota evaluators count it: a pod its `pods` and its containers' requests and limits (the
@@ -50,7 +49,7 @@ public enum QuotaUsage {
 
     /// A pod's requests or limits per resource: the sum over its containers, or the largest init
     /// container's if that is more, plus the pod's overhead.
-    static func podTotals(_ spec: JSON, _ kind: String) -> [String: Double] {
+    public static func podTotals(_ spec: JSON, _ kind: String) -> [String: Double] {
         var totals: [String: Double] = [:]
         for c in spec["containers"].array ?? [] {
             for (r, q) in c["resources"][kind].object ?? [:] { totals[r, default: 0] += Quantity.value(q) }
