@@ -29,7 +29,7 @@ func report(_ name: String, _ r: (median: Double, p99: Double)) {
 }
 
 // Upstream's definitions, as localkube reads them, with the hand-written ones for what they lack.
-let schemas = UpstreamSchemas.definitions.filling(ScratchResources.schemas)
+let schemas = BuiltinResources.schemas
 
 // 1. Strategic merge patch, 50 containers.
 var containers: [JSON] = []
@@ -49,7 +49,7 @@ precondition(patched["spec"]["containers"].array?.count == 51 && patched["spec"]
 report("strategic merge patch, 50-container pod", try measure(2000) { _ = try smp.apply(patch, to: pod, schemaName: "io.k8s.api.core.v1.Pod") })
 
 // 2. Server-side apply, 200 fields.
-guard let configMaps = ScratchResources.all.first(where: { $0.group.isEmpty && $0.plural == "configmaps" }) else { fatalError("no configmaps") }
+guard let configMaps = BuiltinResources.all.first(where: { $0.group.isEmpty && $0.plural == "configmaps" }) else { fatalError("no configmaps") }
 var data: [String: JSON] = [:]
 for i in 0..<200 { data["key-\(i)"] = .string("value-\(i)") }
 let applied: JSON = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "wide", "namespace": "default"], "data": .object(data)]
@@ -75,7 +75,7 @@ func registry(_ admission: [any AdmissionPlugin]) async throws -> Registry {
     let dir = scratch.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
-    let registry = Registry(store: store, catalog: ResourceCatalog(builtin: ScratchResources.all + SchedulingV1.resources + NodeV1.resources,
+    let registry = Registry(store: store, catalog: ResourceCatalog(builtin: BuiltinResources.all,
                                                                     schemas: schemas), admission: admission)
     let core = { (plural: String) in registry.catalog.lookup(group: "", version: "v1", plural: plural)! }
     _ = try await registry.create(core("namespaces"), namespace: nil, body: ["metadata": ["name": "default"]])

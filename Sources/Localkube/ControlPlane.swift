@@ -102,13 +102,7 @@ public struct ControlPlane: Sendable {
         let token = try Self.loadOrCreateToken(dir.appendingPathComponent("token"))
         let users = try LocalCredentials.loadOrCreate(in: dir, adminToken: token)
 
-        let catalog = ResourceCatalog(builtin: ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources + PolicyV1.resources
-                                          + SchedulingV1.resources + NodeV1.resources + ApiregistrationV1.resources + MetricsV1beta1.resources
-                                          + StoredResources.resources,
-                                      schemas: UpstreamSchemas.definitions.filling(ScratchResources.schemas.merging(ApiextensionsV1.schemas) { a, _ in a }
-                                          .merging(ReviewResources.schemas) { a, _ in a }.merging(PolicyV1.schemas) { a, _ in a }
-                                          .merging(SchedulingV1.schemas) { a, _ in a }.merging(NodeV1.schemas) { a, _ in a }
-                                          .merging(ApiregistrationV1.schemas) { a, _ in a }.merging(StoredResources.schemas) { a, _ in a }))
+        let catalog = ResourceCatalog(builtin: BuiltinResources.all, schemas: BuiltinResources.schemas)
         let serviceIPs = ServiceIPAllocator(cidr: network.serviceCIDR)
         let registry = Registry(store: store, catalog: catalog, admission: AdmissionChain.standard(serviceIPs: serviceIPs))
         try await bootstrap(registry, serviceIPs)

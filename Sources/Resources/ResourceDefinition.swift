@@ -224,3 +224,16 @@ public struct PrinterColumn: Sendable {
         }
     }
 }
+
+extension ResourceDefinition {
+    /// A v1 built-in resource of `group` whose schema is upstream's definition of the kind.
+    static func v1(_ group: String, _ kind: String, _ plural: String, _ short: [String] = [], namespaced: Bool = true,
+                   hasStatus: Bool = false, columns: [PrinterColumn] = [.age], nameRule: NameRule = .dns1123Subdomain,
+                   fields: [String: @Sendable (JSON) -> String?] = [:], strategy: ResourceStrategy = .init()) -> ResourceDefinition {
+        let version = "v1"
+        let pkg = group.isEmpty ? "core" : group.split(separator: ".").first.map(String.init)!
+        return ResourceDefinition(group: group, version: version, kind: kind, plural: plural, shortNames: short, namespaced: namespaced,
+            hasStatus: hasStatus, nameRule: nameRule, strategy: strategy, columns: columns, fieldSelectors: fields,
+            schemaName: "io.k8s.api.\(pkg).\(version).\(kind)")
+    }
+}

@@ -14,7 +14,7 @@ final class GenerateNameTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
-        let registry = Registry(store: store, catalog: ResourceCatalog(builtin: ScratchResources.all, schemas: ScratchResources.schemas))
+        let registry = Registry(store: store, catalog: ResourceCatalog(builtin: BuiltinResources.all, schemas: BuiltinResources.schemas))
         let namespaces = try XCTUnwrap(registry.catalog.lookup(group: "", version: "v1", plural: "namespaces"))
         let configMaps = try XCTUnwrap(registry.catalog.lookup(group: "", version: "v1", plural: "configmaps"))
         _ = try await registry.create(namespaces, namespace: nil, body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "default"]])

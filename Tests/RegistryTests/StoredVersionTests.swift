@@ -13,7 +13,7 @@ final class StoredVersionTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let registry = Registry(store: try SQLiteStore(path: dir.appendingPathComponent("state.db").path),
-                                catalog: ResourceCatalog(builtin: ScratchResources.all, schemas: ScratchResources.schemas))
+                                catalog: ResourceCatalog(builtin: BuiltinResources.all, schemas: BuiltinResources.schemas))
         let core = try XCTUnwrap(registry.catalog.lookup(group: "", version: "v1", plural: "events"))
         let eventsV1 = try XCTUnwrap(registry.catalog.lookup(group: "events.k8s.io", version: "v1", plural: "events"))
         let written: JSON = [

@@ -6,8 +6,7 @@ import Testing
 /// served kind of the group has its definition, every reference resolves, and an object with
 /// every field of the kind set comes through unknown-field pruning and serialization whole.
 struct UpstreamSchemaTests {
-    static let served = ScratchResources.all + ApiextensionsV1.resources + ReviewResources.resources + PolicyV1.resources
-        + SchedulingV1.resources + NodeV1.resources + ApiregistrationV1.resources + StoredResources.resources
+    static let served = BuiltinResources.all
 
     /// API groups as the generated files name them (core for the legacy group).
     static let groups = Array(Set(served.filter { $0.schemaName?.hasPrefix("io.k8s.") == true }.map(group))).sorted()
