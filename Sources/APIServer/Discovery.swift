@@ -50,21 +50,7 @@ struct Discovery {
         var subs: [(String, GroupVersionKind, JSON)] = []
         if d.hasStatus { subs.append(("status", GroupVersionKind(group: d.group, version: d.version, kind: d.kind), subresourceVerbs)) }
         if d.scale != nil { subs.append(("scale", GroupVersionKind(group: "autoscaling", version: "v1", kind: "Scale"), subresourceVerbs)) }
-        if d.group.isEmpty && d.plural == "pods" {
-            subs.append(("binding", GroupVersionKind(group: "", version: "v1", kind: "Binding"), ["create"]))
-            subs.append(("ephemeralcontainers", GroupVersionKind(group: "", version: "v1", kind: "Pod"), ["get", "patch", "update"]))
-            subs.append(("eviction", GroupVersionKind(group: "policy", version: "v1", kind: "Eviction"), ["create"]))
-            subs.append(("log", GroupVersionKind(group: "", version: "v1", kind: "Pod"), ["get"]))
-            subs.append(("exec", GroupVersionKind(group: "", version: "v1", kind: "PodExecOptions"), ["create", "get"]))
-            subs.append(("attach", GroupVersionKind(group: "", version: "v1", kind: "PodAttachOptions"), ["create", "get"]))
-            subs.append(("portforward", GroupVersionKind(group: "", version: "v1", kind: "PodPortForwardOptions"), ["create", "get"]))
-        }
-        if d.group.isEmpty && d.plural == "serviceaccounts" {
-            subs.append(("token", GroupVersionKind(group: "authentication.k8s.io", version: "v1", kind: "TokenRequest"), ["create"]))
-        }
-        if d.group.isEmpty && d.plural == "namespaces" {
-            subs.append(("finalize", GroupVersionKind(group: "", version: "v1", kind: "Namespace"), ["update"]))
-        }
+        for s in d.subresources { subs.append((s.name, s.kind, .array(s.verbs.map { .string($0) }))) }
         return subs
     }
 

@@ -103,7 +103,7 @@ struct ResourceRequest {
             case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .scale))
             default: throw .methodNotAllowed()
             }
-        case ("ephemeralcontainers", _) where def.group.isEmpty && def.plural == "pods":
+        case ("ephemeralcontainers", _) where def.serves(sub):
             switch request.method {
             case .get: return render(try await registry.get(def, namespace: namespace, name: name))
             case .put:
@@ -114,25 +114,25 @@ struct ResourceRequest {
             case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .ephemeralContainers))
             default: throw .methodNotAllowed()
             }
-        case ("binding", .post) where def.group.isEmpty && def.plural == "pods":
+        case ("binding", .post) where def.serves(sub):
             let binding = try await readBody(&request)
             _ = try await registry.bind(def, namespace: namespace ?? "", name: name, node: binding["target"]["name"].string ?? "",
                                         options: try writeOptions())
             return Self.created
-        case ("eviction", .post) where def.group.isEmpty && def.plural == "pods":
+        case ("eviction", .post) where def.serves(sub):
             let eviction = try await readBody(&request)
             try await registry.evict(def, namespace: namespace ?? "", name: name, eviction: eviction, options: try writeOptions())
             return Self.created
-        case ("log", .get) where def.group.isEmpty && def.plural == "pods":
+        case ("log", .get) where def.serves(sub):
             return try await servePodLog(name)
-        case (_, .get) where def.group.isEmpty && def.plural == "pods" && APIHandler.streamSubresources.contains(sub),
-             (_, .post) where def.group.isEmpty && def.plural == "pods" && APIHandler.streamSubresources.contains(sub):
+        case (_, .get) where def.serves(sub) && APIHandler.streamSubresources.contains(sub),
+             (_, .post) where def.serves(sub) && APIHandler.streamSubresources.contains(sub):
             // Streams open only by an upgrade (StreamingHTTPChannel); a plain request is told so.
             _ = try await registry.get(def, namespace: namespace, name: name)
             throw .badRequest("Upgrade request required")
-        case ("token", .post) where def.group.isEmpty && def.plural == "serviceaccounts":
+        case ("token", .post) where def.serves(sub):
             return try await serveTokenRequest(&request, serviceAccount: name)
-        case ("finalize", .put) where def.group.isEmpty && def.plural == "namespaces":
+        case ("finalize", .put) where def.serves(sub):
             let body = try await readBody(&request)
             let finalizers = body["spec"]["finalizers"]
             let obj = try await registry.patch(def, namespace: nil, name: name, options: try writeOptions()) { ns throws(StatusError) in

@@ -11,7 +11,8 @@ public enum CoreV1 {
             strategy: .init(defaults: { o in
                 // Upstream labels every namespace with its own name, so selectors can pick namespaces.
                 if let name = o["metadata"]["name"].string { o["metadata"]["labels"]["kubernetes.io/metadata.name"] = .string(name) }
-            }, prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } })),
+            }, prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } }))
+            .with([Subresource("finalize", GroupVersionKind(group: "", version: "v1", kind: "Namespace"), ["update"])]),
         ResourceDefinition(group: "", version: "v1", kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in var s = o["spec"]; PodDefaults.apply(to: &s); if !s.isNull { o["spec"] = s } },
                             prepareForCreate: { o in o["status"] = ["phase": "Pending", "qosClass": .string(PodQOS.qosClass(o["spec"]))] },
@@ -39,7 +40,15 @@ public enum CoreV1 {
             fieldSelectors: ["spec.nodeName": { $0["spec"]["nodeName"].string ?? "" }, "status.phase": { $0["status"]["phase"].string ?? "" },
                              "spec.restartPolicy": { $0["spec"]["restartPolicy"].string }, "spec.schedulerName": { $0["spec"]["schedulerName"].string },
                              "spec.serviceAccountName": { $0["spec"]["serviceAccountName"].string }, "status.podIP": { $0["status"]["podIP"].string }],
-            schemaName: "io.k8s.api.core.v1.Pod").returningDeletedObject(),
+            schemaName: "io.k8s.api.core.v1.Pod").returningDeletedObject().with([
+                Subresource("binding", GroupVersionKind(group: "", version: "v1", kind: "Binding"), ["create"]),
+                Subresource("ephemeralcontainers", GroupVersionKind(group: "", version: "v1", kind: "Pod"), ["get", "patch", "update"]),
+                Subresource("eviction", GroupVersionKind(group: "policy", version: "v1", kind: "Eviction"), ["create"]),
+                Subresource("log", GroupVersionKind(group: "", version: "v1", kind: "Pod"), ["get"]),
+                Subresource("exec", GroupVersionKind(group: "", version: "v1", kind: "PodExecOptions"), ["create", "get"]),
+                Subresource("attach", GroupVersionKind(group: "", version: "v1", kind: "PodAttachOptions"), ["create", "get"]),
+                Subresource("portforward", GroupVersionKind(group: "", version: "v1", kind: "PodPortForwardOptions"), ["create", "get"]),
+            ]),
         ResourceDefinition(group: "", version: "v1", kind: "Service", plural: "services", shortNames: ["svc"], categories: ["all"], hasStatus: true, nameRule: .dns1035Label,
             strategy: .init(defaults: { o in
                 if o["spec"]["type"].isNull { o["spec"]["type"] = "ClusterIP" }
@@ -82,7 +91,8 @@ public enum CoreV1 {
         .v1("", "Secret", "secrets", columns: [.field("Type", ["type"]), .count("Data", ["data"]), .age],
             fields: ["type": { $0["type"].string }], strategy: .init(defaults: ConfigValidation.secretDefaults,
                                                                      validate: ConfigValidation.secret, validateUpdate: ConfigValidation.secretUpdate)),
-        .v1("", "ServiceAccount", "serviceaccounts", ["sa"], columns: [.count("Secrets", ["secrets"]), .age]).returningDeletedObject(),
+        .v1("", "ServiceAccount", "serviceaccounts", ["sa"], columns: [.count("Secrets", ["secrets"]), .age]).returningDeletedObject()
+            .with([Subresource("token", GroupVersionKind(group: "authentication.k8s.io", version: "v1", kind: "TokenRequest"), ["create"])]),
         Events.coreV1,
         .v1("", "Node", "nodes", ["no"], namespaced: false, hasStatus: true, columns: [
             PrinterColumn("Status") { o in

@@ -37,6 +37,9 @@ public struct ResourceDefinition: Sendable {
     /// For a resource kept but not yet acted on (no webhook called, no autoscaling, no signing):
     /// the warning each create answers, so nothing pretends to work.
     public var storedOnlyWarning: String?
+    /// Subresources beyond status and scale (a pod's binding, eviction, log, exec, ...), as
+    /// discovery lists them; the API server serves each by its name, for the resources declaring it.
+    public var subresources: [Subresource] = []
 
     public static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -67,6 +70,15 @@ public struct ResourceDefinition: Sendable {
         self.schemaName = schemaName
         self.deprecationWarning = deprecationWarning
         self.storedAs = storedAs
+    }
+
+    public func serves(_ subresource: String) -> Bool { subresources.contains { $0.name == subresource } }
+
+    /// The same resource, with these subresources.
+    public func with(_ subresources: [Subresource]) -> ResourceDefinition {
+        var d = self
+        d.subresources = subresources
+        return d
     }
 
     /// The same resource, answering a delete with the deleted object.
@@ -174,6 +186,19 @@ public struct ResourceStrategy: Sendable {
         self.validateUpdate = validateUpdate
         self.validateCreate = validateCreate
         self.pruneUnknownFields = pruneUnknownFields
+    }
+}
+
+/// A subresource as discovery lists it: its name, the kind it takes or answers, its verbs.
+public struct Subresource: Sendable {
+    public var name: String
+    public var kind: GroupVersionKind
+    public var verbs: [String]
+
+    public init(_ name: String, _ kind: GroupVersionKind, _ verbs: [String]) {
+        self.name = name
+        self.kind = kind
+        self.verbs = verbs
     }
 }
 

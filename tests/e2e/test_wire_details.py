@@ -214,3 +214,20 @@ def test_ephemeral_containers_come_only_through_their_subresource(cluster, ns):
     refused = cluster.kubectl("create", "-n", ns, "-f", "-", input=json.dumps(pod), check=False)
     assert refused.returncode != 0
     assert 'The Pod "debugged" is invalid: spec.ephemeralContainers: Forbidden: cannot be set on create' in refused.stderr
+
+
+def test_subresources_are_listed_and_served_as_their_resources_declare_them(cluster, ns):
+    core = json.loads(cluster.kubectl("get", "--raw", "/api/v1").stdout)["resources"]
+    subs = {r["name"]: (r.get("group", ""), r["kind"], sorted(r["verbs"])) for r in core if "/" in r["name"]}
+    assert subs["pods/eviction"] == ("policy", "Eviction", ["create"])
+    assert subs["pods/binding"] == ("", "Binding", ["create"])
+    assert subs["pods/exec"] == ("", "PodExecOptions", ["create", "get"])
+    assert subs["pods/log"] == ("", "Pod", ["get"])
+    assert subs["serviceaccounts/token"] == ("authentication.k8s.io", "TokenRequest", ["create"])
+    assert subs["namespaces/finalize"] == ("", "Namespace", ["update"])
+    assert not any(name.startswith("services/") and name != "services/status" for name in subs)
+    # A subresource the resource does not declare is not there, as on a real cluster.
+    cluster.kubectl("create", "service", "clusterip", "web", "--tcp=80:80", "-n", ns)
+    missing = cluster.kubectl("create", "--raw", f"/api/v1/namespaces/{ns}/services/web/binding", "-f", "-",
+                              input='{"apiVersion":"v1","kind":"Binding","metadata":{"name":"web"},"target":{"name":"n"}}', check=False)
+    assert missing.returncode != 0 and "Error from server (NotFound): the server could not find the requested resource" in missing.stderr

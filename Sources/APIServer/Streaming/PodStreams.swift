@@ -23,9 +23,8 @@ extension APIHandler {
         let certificate = headers[.authorization] == nil ? await APIRequestContext.clientCertificate(channel) : nil
         _ = try await authorize(HTTPRequest.Method(head.method.rawValue) ?? .get, path: path, resourcePath: resourcePath, query: query,
                                 headers: headers, clientCertificate: certificate)
-        guard let rp = resourcePath, rp.group.isEmpty, rp.version == "v1", rp.resource == "pods", let namespace = rp.namespace,
-              let name = rp.name, let sub = rp.subresource, Self.streamSubresources.contains(sub),
-              let def = registry.catalog.lookup(group: "", version: "v1", plural: "pods") else { throw .notFoundPath() }
+        guard let rp = resourcePath, let namespace = rp.namespace, let name = rp.name, let sub = rp.subresource, Self.streamSubresources.contains(sub),
+              let def = registry.catalog.lookup(group: rp.group, version: rp.version, plural: rp.resource), def.serves(sub) else { throw .notFoundPath() }
         let pod = try await registry.get(def, namespace: namespace, name: name)
         let request = try Self.streamRequest(sub, pod: pod, query: query)
         guard let node = pod["spec"]["nodeName"].string, !node.isEmpty else {
