@@ -24,6 +24,8 @@ public struct WriteOptions: Sendable {
     public var fieldValidation: String?
     /// Keys the request body repeated, by path: fieldValidation treats them as unknown fields.
     public var duplicateFields: [String] = []
+    /// Who asks: the authenticated user of an API request; nil for the in-process components.
+    public var user: UserInfo?
     public init(dryRun: Bool = false, fieldManager: String? = nil) {
         self.dryRun = dryRun
         self.fieldManager = fieldManager

@@ -31,6 +31,7 @@ struct ResourceRequest {
         }
         if isReview { return try await serveReview(&request) }
         if isResourceMetrics { return try await serveResourceMetrics(request.method) }
+        if isComponentStatus { return try await serveComponentStatuses(request.method) }
         if let sub = path.subresource { return try await serveSubresource(sub, &request) }
         let method = request.method
         if let name = path.name {
@@ -268,6 +269,7 @@ struct ResourceRequest {
     func writeOptions(duplicateFields: [String] = []) throws(StatusError) -> WriteOptions {
         var o = WriteOptions(dryRun: try dryRun(), fieldManager: try fieldManager())
         o.duplicateFields = duplicateFields
+        o.user = user
         if let v = query["fieldValidation"], !v.isEmpty {
             guard ["Strict", "Warn", "Ignore"].contains(v) else {
                 throw .badRequest("fieldValidation parameter unsupported: \(v)")

@@ -244,7 +244,25 @@ public struct ControlPlane: Sendable {
         let (dns, dnsPort) = try await startDNS(informers: informers, network: network, node: node)
         let log = logger
         var tasks = informers.start()
-        tasks += controllers.map { c in Task { await c.run(logger: log) } }
+        // kubectl get componentstatuses: each loop is healthy while it runs.
+        registry.components.running("scheduler")
+        registry.components.running("controller-manager")
+        tasks += controllers.map { c in
+            Task {
+                await c.run(logger: log)
+                registry.components.stopped(c is Scheduler ? "scheduler" : "controller-manager", "\(c.name) stopped")
+            }
+        }
+        // The store is healthy while it answers a read, as upstream's etcd check reads a key.
+        let store = registry.store
+        registry.components.probe("sqlite-0") {
+            do {
+                _ = try await store.get("health")
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
         let agentTasks = agents.map { a in Task { await a.run() } }
         let proxyTask = proxy.map { p in Task { await p.run() } }
         return Components(tasks: tasks + agentTasks + (proxyTask.map { [$0] } ?? []), kubelet: kubelet,

@@ -1,3 +1,4 @@
+import APIMachinery
 import APIServer
 import Foundation
 

@@ -14,6 +14,8 @@ public final class Registry: Sendable {
     let decoded = DecodedObjects()
     /// The node agents, for what only a node has (logs, exec, port-forward).
     public let nodes = NodeConnections()
+    /// What `kubectl get componentstatuses` reports: the control plane's loops and its store.
+    public let components = ComponentHealth()
 
     public init(store: any Store, catalog: ResourceCatalog, admission: [any AdmissionPlugin] = []) {
         self.store = store
@@ -168,6 +170,7 @@ public final class Registry: Sendable {
         let name = meta["name"].string ?? ""
 
         def.strategy.prepareForCreate(&obj)
+        def.strategy.recordRequester?(&obj, options.user)
         def.strategy.defaults(&obj)
         if let warning = def.storedOnlyWarning { Warnings.record(warning) }
         var request = AdmissionRequest(operation: .create, def: def, object: obj, old: nil, subresource: nil, dryRun: options.dryRun, registry: self)

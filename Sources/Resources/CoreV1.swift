@@ -159,6 +159,13 @@ public enum CoreV1 {
         .v1("", "LimitRange", "limitranges", ["limits"], columns: [.field("Created At", ["metadata", "creationTimestamp"])],
             strategy: .init(defaults: limitRangeDefaults)),
         .v1("", "PodTemplate", "podtemplates"),
+        // Answered from the components' health, not stored; deprecated upstream, and still served.
+        ResourceDefinition(group: "", version: "v1", kind: "ComponentStatus", plural: "componentstatuses", shortNames: ["cs"], namespaced: false,
+                           verbs: ["get", "list"],
+                           columns: [PrinterColumn("Status") { o in .string(o["conditions"][0]["status"] == "True" ? "Healthy" : "Unhealthy") },
+                                     PrinterColumn("Message") { o in .string(o["conditions"][0]["message"].string ?? "") },
+                                     PrinterColumn("Error") { o in .string(o["conditions"][0]["error"].string ?? "") }],
+                           schemaName: "io.k8s.api.core.v1.ComponentStatus", deprecationWarning: "v1 ComponentStatus is deprecated in v1.19+"),
     ]
 
     static let podStatus = PrinterColumn("Status") { o in

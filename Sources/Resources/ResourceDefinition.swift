@@ -171,6 +171,9 @@ public struct ResourceStrategy: Sendable {
     /// Drops the fields the schema does not know and names them ("spec.colour"), for types whose
     /// schema is complete (structural CRD schemas); nil keeps every field.
     public var pruneUnknownFields: (@Sendable (inout JSON) -> [String])?
+    /// Records on create who asked for the object (a CertificateSigningRequest's requestor), as
+    /// upstream's strategies read the request's user; given the API request's user, if any.
+    public var recordRequester: (@Sendable (inout JSON, UserInfo?) -> Void)?
 
     public init(
         defaults: @escaping @Sendable (inout JSON) -> Void = { _ in },

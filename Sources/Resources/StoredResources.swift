@@ -16,6 +16,7 @@ public struct StoredResource: Sendable {
     var fields: [String] = ["spec"]
     /// What is not acted on yet, completing "stored only: ...".
     var notYet: String
+    var recordRequester: (@Sendable (inout JSON, UserInfo?) -> Void)? = nil
 
     var schemaName: String {
         let package = group.isEmpty ? "core" : String(group.split(separator: ".").first!)
@@ -27,6 +28,7 @@ public struct StoredResource: Sendable {
                                      categories: categories, namespaced: namespaced, hasStatus: hasStatus,
                                      columns: columns.contains { $0.name == "Age" } ? columns : columns + [.age], schemaName: schemaName)
         def.storedOnlyWarning = "\(kind) is stored only: \(notYet)"
+        def.strategy.recordRequester = recordRequester
         return def
     }
 
@@ -92,7 +94,17 @@ public enum StoredResources {
                             let types = (o["status"]["conditions"].array ?? []).compactMap { $0["type"].string }
                             return .string(types.isEmpty ? "Pending" : types.joined(separator: ","))
                         }],
-              notYet: "this cluster does not approve or sign CertificateSigningRequests yet"),
+              notYet: "this cluster does not approve or sign CertificateSigningRequests yet",
+              // As upstream: the requestor is whoever created it, whatever the body claimed.
+              recordRequester: { csr, user in
+                  for field in ["username", "uid", "groups", "extra"] { csr["spec"][field] = nil }
+                  guard let user else { return }
+                  let info = user.json
+                  csr["spec"]["username"] = info["username"]
+                  csr["spec"]["uid"] = info["uid"]
+                  csr["spec"]["groups"] = info["groups"]
+                  csr["spec"]["extra"] = info["extra"]
+              }),
         .init(group: "certificates.k8s.io", version: "v1", kind: "ClusterTrustBundle", plural: "clustertrustbundles",
               columns: [.field("SignerName", ["spec", "signerName"])], notYet: "no kubelet of this cluster projects ClusterTrustBundles yet"),
         .init(group: "certificates.k8s.io", version: "v1", kind: "PodCertificateRequest", plural: "podcertificaterequests", namespaced: true,

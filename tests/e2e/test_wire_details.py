@@ -89,13 +89,18 @@ def test_autoscalers_and_stored_only_resources(cluster, ns):
                      "volumeattachments.storage.k8s.io", "servicecidrs.networking.k8s.io", "ipaddresses.networking.k8s.io",
                      "resourceclaims.resource.k8s.io", "deviceclasses.resource.k8s.io"]:
         assert resource in names, resource
+    # The requestor is whoever created it, whatever the body claims, as upstream records it.
     csr = {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": f"{ns}-csr"},
-           "spec": {"request": "aGVsbG8=", "signerName": "kubernetes.io/kube-apiserver-client", "usages": ["client auth"], "expirationSeconds": 3600}}
+           "spec": {"request": "aGVsbG8=", "signerName": "kubernetes.io/kube-apiserver-client", "usages": ["client auth"], "expirationSeconds": 3600,
+                    "username": "someone-else", "groups": ["system:masters"]}}
     r = cluster.kubectl("create", "-f", "-", input=json.dumps(csr))
     assert "Warning: CertificateSigningRequest is stored only" in r.stderr
+    me = json.loads(cluster.kubectl("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
     table = cluster.kubectl("get", "csr", f"{ns}-csr").stdout.splitlines()
     assert table[0].split() == ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"]
-    assert table[1].split()[2:] == ["kubernetes.io/kube-apiserver-client", "<none>", "60m", "Pending"]
+    assert table[1].split()[2:] == ["kubernetes.io/kube-apiserver-client", me["username"], "60m", "Pending"]
+    spec = json.loads(cluster.kubectl("get", "csr", f"{ns}-csr", "-o", "json").stdout)["spec"]
+    assert (spec["username"], spec["groups"]) == (me["username"], me["groups"])
     cluster.kubectl("delete", "csr", f"{ns}-csr")
 
 
@@ -231,3 +236,15 @@ def test_subresources_are_listed_and_served_as_their_resources_declare_them(clus
     missing = cluster.kubectl("create", "--raw", f"/api/v1/namespaces/{ns}/services/web/binding", "-f", "-",
                               input='{"apiVersion":"v1","kind":"Binding","metadata":{"name":"web"},"target":{"name":"n"}}', check=False)
     assert missing.returncode != 0 and "Error from server (NotFound): the server could not find the requested resource" in missing.stderr
+
+
+def test_component_statuses_report_the_control_plane(cluster, api):
+    got = cluster.kubectl("get", "componentstatuses")
+    assert "Warning: v1 ComponentStatus is deprecated in v1.19+" in got.stderr
+    rows = [line.split() for line in got.stdout.splitlines()]
+    assert rows[0] == ["NAME", "STATUS", "MESSAGE", "ERROR"]
+    assert rows[1:] == [["scheduler", "Healthy", "ok"], ["controller-manager", "Healthy", "ok"], ["sqlite-0", "Healthy", "ok"]]
+    statuses = client.CoreV1Api(api).list_component_status().items
+    assert {s.metadata.name: (s.conditions[0].type, s.conditions[0].status) for s in statuses}["scheduler"] == ("Healthy", "True")
+    assert client.CoreV1Api(api).read_component_status("sqlite-0").conditions[0].message == "ok"
+    assert "cs" in cluster.kubectl("api-resources", "--api-group=").stdout.split()

@@ -1,3 +1,4 @@
+import APIMachinery
 import Foundation
 
 /// The static users upstream reads from --token-auth-file and --basic-auth-file: CSV lines

@@ -1,19 +1,6 @@
 import APIMachinery
 
-/// Who is asking, as upstream's authenticators decide it (user.Info).
-public struct UserInfo: Sendable, Equatable {
-    public var name: String
-    public var uid: String
-    public var groups: [String]
-    public var extra: [String: [String]]
-
-    public init(name: String, uid: String = "", groups: [String], extra: [String: [String]] = [:]) {
-        self.name = name
-        self.uid = uid
-        self.groups = groups
-        self.extra = extra
-    }
-
+extension UserInfo {
     /// Upstream adds system:authenticated to everyone an authenticator recognised.
     func authenticated() -> UserInfo {
         var user = self
@@ -32,13 +19,5 @@ public struct UserInfo: Sendable, Equatable {
         let parts = name.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "system", parts[1] == "serviceaccount", !parts[2].isEmpty, !parts[3].isEmpty else { return nil }
         return (String(parts[2]), String(parts[3]))
-    }
-
-    /// authentication.k8s.io/v1 UserInfo, as TokenReview and SelfSubjectReview show it.
-    var json: JSON {
-        var o: JSON = ["username": .string(name), "groups": .array(groups.map { .string($0) })]
-        if !uid.isEmpty { o["uid"] = .string(uid) }
-        if !extra.isEmpty { o["extra"] = .object(extra.mapValues { .array($0.map { .string($0) }) }) }
-        return o
     }
 }
