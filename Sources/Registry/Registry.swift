@@ -564,7 +564,7 @@ public final class Registry: Sendable {
                 var marked = obj
                 marked["metadata"]["deletionTimestamp"] = .string(APITime.format(Date().addingTimeInterval(Double(grace))))
                 marked["metadata"]["deletionGracePeriodSeconds"] = .int(grace)
-                if def.group.isEmpty && def.plural == "namespaces" { marked["status"]["phase"] = "Terminating" }
+                def.strategy.markForDeletion?(&marked)
                 if options.dryRun { return .pending(marked) }
                 let prepared = marked
                 do {
@@ -586,22 +586,14 @@ public final class Registry: Sendable {
 
     static let propagationFinalizers = ["Foreground": "foregroundDeletion", "Orphan": "orphan"]
 
-    /// Whether something still has to finish the object's deletion: metadata finalizers, or for a
-    /// namespace its spec finalizers (the namespace controller's "kubernetes").
+    /// Whether something still has to finish the object's deletion: metadata finalizers, or what
+    /// the resource's strategy says (a namespace's spec finalizers).
     static func hasFinalizers(_ def: ResourceDefinition, _ obj: JSON) -> Bool {
-        if !(obj["metadata"]["finalizers"].array ?? []).isEmpty { return true }
-        return def.group.isEmpty && def.plural == "namespaces" && !(obj["spec"]["finalizers"].array ?? []).isEmpty
+        !(obj["metadata"]["finalizers"].array ?? []).isEmpty || def.strategy.hasPendingFinalizers?(obj) == true
     }
 
-    /// Pods on a node get their grace period (the node agent kills them, then deletes); everything
-    /// else, and pods never scheduled, go at once.
     func gracePeriod(_ def: ResourceDefinition, _ obj: JSON, _ options: DeleteOptions) -> Int64 {
-        if def.group.isEmpty && def.plural == "namespaces" { return 0 }
-        guard def.group.isEmpty, def.plural == "pods" else { return 0 }
-        if (obj["spec"]["nodeName"].string ?? "").isEmpty { return 0 }
-        let phase = obj["status"]["phase"].string
-        if phase == "Succeeded" || phase == "Failed" { return 0 }
-        return options.gracePeriodSeconds ?? obj["spec"]["terminationGracePeriodSeconds"].int ?? 30
+        def.strategy.gracePeriod?(obj, options.gracePeriodSeconds) ?? 0
     }
 
     public func deleteCollection(_ def: ResourceDefinition, namespace: String?, listOptions: ListOptions,

@@ -11,13 +11,21 @@ public enum CoreV1 {
             strategy: .init(defaults: { o in
                 // Upstream labels every namespace with its own name, so selectors can pick namespaces.
                 if let name = o["metadata"]["name"].string { o["metadata"]["labels"]["kubernetes.io/metadata.name"] = .string(name) }
-            }, prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } }))
+            }, prepareForCreate: { o in o["status"] = ["phase": "Active"]; if o["spec"]["finalizers"].isNull { o["spec"]["finalizers"] = ["kubernetes"] } },
+            hasPendingFinalizers: { ns in !(ns["spec"]["finalizers"].array ?? []).isEmpty },
+            markForDeletion: { ns in ns["status"]["phase"] = "Terminating" }))
             .with([Subresource("finalize", GroupVersionKind(group: "", version: "v1", kind: "Namespace"), ["update"])]),
         ResourceDefinition(group: "", version: "v1", kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], hasStatus: true, tracksGeneration: true,
             strategy: .init(defaults: { o in var s = o["spec"]; PodDefaults.apply(to: &s); if !s.isNull { o["spec"] = s } },
                             prepareForCreate: { o in o["status"] = ["phase": "Pending", "qosClass": .string(PodQOS.qosClass(o["spec"]))] },
                             validate: { o in PodValidation.spec(o["spec"], "spec") }, validateUpdate: PodValidation.update,
-                            validateCreate: PodValidation.create),
+                            validateCreate: PodValidation.create,
+                            gracePeriod: { pod, requested in
+                                // A pod never scheduled, or finished, has nothing to stop: it goes at once.
+                                let phase = pod["status"]["phase"].string
+                                if (pod["spec"]["nodeName"].string ?? "").isEmpty || phase == "Succeeded" || phase == "Failed" { return 0 }
+                                return requested ?? pod["spec"]["terminationGracePeriodSeconds"].int ?? 30
+                            }),
             columns: [
                 PrinterColumn("Ready") { o in
                     let cs = o["status"]["containerStatuses"].array ?? []

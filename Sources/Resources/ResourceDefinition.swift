@@ -174,6 +174,16 @@ public struct ResourceStrategy: Sendable {
     /// Records on create who asked for the object (a CertificateSigningRequest's requestor), as
     /// upstream's strategies read the request's user; given the API request's user, if any.
     public var recordRequester: (@Sendable (inout JSON, UserInfo?) -> Void)?
+    /// The seconds a deleted object is given before it goes, from the delete's own request (nil when
+    /// it asked none), as upstream's CheckGracefulDelete: a pod on a node gets its grace period,
+    /// for its node agent to stop it. Without one, objects go at once.
+    public var gracePeriod: (@Sendable (_ object: JSON, _ requested: Int64?) -> Int64)?
+    /// Whether something besides metadata.finalizers has to finish the deletion (a namespace's
+    /// spec.finalizers, which the namespace controller empties).
+    public var hasPendingFinalizers: (@Sendable (JSON) -> Bool)?
+    /// What marking the object for deletion sets besides its deletionTimestamp (a namespace's
+    /// phase Terminating).
+    public var markForDeletion: (@Sendable (inout JSON) -> Void)?
 
     public init(
         defaults: @escaping @Sendable (inout JSON) -> Void = { _ in },
@@ -181,7 +191,10 @@ public struct ResourceStrategy: Sendable {
         validate: @escaping @Sendable (JSON) -> [FieldError] = { _ in [] },
         validateUpdate: @escaping @Sendable (JSON, JSON) -> [FieldError] = { _, _ in [] },
         validateCreate: @escaping @Sendable (JSON) -> [FieldError] = { _ in [] },
-        pruneUnknownFields: (@Sendable (inout JSON) -> [String])? = nil
+        pruneUnknownFields: (@Sendable (inout JSON) -> [String])? = nil,
+        gracePeriod: (@Sendable (JSON, Int64?) -> Int64)? = nil,
+        hasPendingFinalizers: (@Sendable (JSON) -> Bool)? = nil,
+        markForDeletion: (@Sendable (inout JSON) -> Void)? = nil
     ) {
         self.defaults = defaults
         self.prepareForCreate = prepareForCreate
@@ -189,6 +202,9 @@ public struct ResourceStrategy: Sendable {
         self.validateUpdate = validateUpdate
         self.validateCreate = validateCreate
         self.pruneUnknownFields = pruneUnknownFields
+        self.gracePeriod = gracePeriod
+        self.hasPendingFinalizers = hasPendingFinalizers
+        self.markForDeletion = markForDeletion
     }
 }
 
