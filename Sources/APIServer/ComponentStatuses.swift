@@ -15,17 +15,8 @@ extension ResourceRequest {
         let items: [JSON] = await registry.components.statuses().map { name, error in
             var condition: JSON = ["type": "Healthy", "status": error == nil ? "True" : "False"]
             if let error { condition["error"] = .string(error) } else { condition["message"] = "ok" }
-            return ["kind": .string(def.kind), "apiVersion": .string(def.apiVersion), "metadata": ["name": .string(name)],
-                    "conditions": [condition]]
+            return ["metadata": ["name": .string(name)], "conditions": [condition]]
         }
-        if let name = path.name {
-            guard let item = items.first(where: { $0["metadata"]["name"].string == name }) else {
-                throw .notFound(GroupResource(group: def.group, resource: def.plural), name)
-            }
-            return render(item)
-        }
-        let meta: JSON = ["resourceVersion": ""]
-        if wantsTable { return APIHandler.json(TableConvertor.table(items, def, includeObject: query["includeObject"], metadata: meta)) }
-        return APIHandler.json(["kind": .string(def.listKind), "apiVersion": .string(def.apiVersion), "metadata": meta, "items": .array(items)])
+        return try answer(computed: items)
     }
 }

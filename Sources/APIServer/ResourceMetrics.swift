@@ -16,7 +16,7 @@ extension ResourceRequest {
         guard !query.bool("watch") else { throw .methodNotAllowed() }
         let usage = await registry.nodes.usage()
         let options = try listOptions()
-        var items: [JSON]
+        let items: [JSON]
         if def.plural == "nodes" {
             let nodes = try await labelled("nodes", namespace: nil, options)
             items = usage.compactMap { u in
@@ -37,7 +37,13 @@ extension ResourceRequest {
                 }
             }
         }
-        items = items.map { item in
+        return try answer(computed: items)
+    }
+
+    /// The answer for a resource made when asked (nothing stored, no resourceVersion): the item
+    /// the path names, or them all as a list or a Table.
+    func answer(computed items: [JSON]) throws(StatusError) -> Response {
+        let items = items.map { item in
             var o = item
             o["kind"] = .string(def.kind)
             o["apiVersion"] = .string(def.apiVersion)
