@@ -52,31 +52,4 @@ public enum ApiregistrationV1 {
         return errors
     }
 
-    public static let schemas: [String: JSON] = [
-        schemaName: Schema.kind("apiregistration.k8s.io", "v1", "APIService",
-            "APIService represents a server for a particular GroupVersion. Name must be \"version.group\".", Schema.withTypeMeta([
-                "spec": Schema.object("Spec contains information for locating and communicating with a server", [
-                    "service": Schema.object("Service is a reference to the service for this API server. It must communicate on port 443. If the Service is nil, that means the handling for the API groupversion is handled locally on this server.", [
-                        "namespace": Schema.string("Namespace is the namespace of the service"),
-                        "name": Schema.string("Name is the name of the service"),
-                        "port": Schema.integer("If specified, the port on the service that hosting webhook."),
-                    ]),
-                    "group": Schema.string("Group is the API group name this server hosts"),
-                    "version": Schema.string("Version is the API version this server hosts.  For example, \"v1\""),
-                    "insecureSkipTLSVerify": Schema.boolean("InsecureSkipTLSVerify disables TLS certificate verification when communicating with this server."),
-                    "caBundle": Schema.string("CABundle is a PEM encoded CA bundle which will be used to validate an API server's serving certificate.", format: "byte"),
-                    "groupPriorityMinimum": Schema.integer("GroupPriorityMinimum is the priority this group should have at least."),
-                    "versionPriority": Schema.integer("VersionPriority controls the ordering of this API version inside of its group."),
-                ]),
-                "status": Schema.object("Status contains derived information about an API server", [
-                    "conditions": Schema.array(Schema.object("APIServiceCondition describes the state of an APIService at a particular point", [
-                        "type": Schema.string("Type is the type of the condition."),
-                        "status": Schema.string("Status is the status of the condition. Can be True, False, Unknown."),
-                        "lastTransitionTime": Schema.time("Last time the condition transitioned from one status to another."),
-                        "reason": Schema.string("Unique, one-word, CamelCase reason for the condition's last transition."),
-                        "message": Schema.string("Human-readable message indicating details about last transition."),
-                    ]), "Current service state of apiService.", mergeKey: "type", strategy: "merge", listType: "map", mapKeys: ["type"]),
-                ]),
-            ])),
-    ]
 }

@@ -12,13 +12,4 @@ public enum NodeV1 {
             columns: [.field("Handler", ["handler"], none: ""), .age], schemaName: schemaName),
     ]
 
-    public static let schemas: [String: JSON] = [
-        schemaName: Schema.kind("node.k8s.io", "v1", "RuntimeClass",
-            "RuntimeClass defines a class of container runtime supported in the cluster.", required: ["handler"], Schema.withTypeMeta([
-                "handler": Schema.string("handler specifies the underlying runtime and configuration that the CRI implementation will use to handle pods of this class."),
-                "overhead": Schema.preserveUnknown("overhead represents the resource overhead associated with running a pod for a given RuntimeClass."),
-                "scheduling": Schema.preserveUnknown("scheduling holds the scheduling constraints to ensure that pods running with this RuntimeClass are scheduled to nodes that support it."),
-            ])),
-        schemaName + "List": Schema.list("node.k8s.io", "v1", "RuntimeClass", items: schemaName),
-    ]
 }

@@ -44,17 +44,4 @@ public enum PolicyV1 {
         return errors
     }
 
-    public static let schemas: [String: JSON] = [
-        pdbSchema: Schema.kind("policy", "v1", "PodDisruptionBudget",
-            "PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods", Schema.withTypeMeta([
-                "spec": Schema.object("PodDisruptionBudgetSpec is a description of a PodDisruptionBudget.", [
-                    "minAvailable": Schema.intOrString("An eviction is allowed if at least \"minAvailable\" pods selected by \"selector\" will still be available after the eviction, i.e. even in the absence of the evicted pod."),
-                    "maxUnavailable": Schema.intOrString("An eviction is allowed if at most \"maxUnavailable\" pods selected by \"selector\" are unavailable after the eviction, i.e. even in absence of the evicted pod."),
-                    "selector": Schema.preserveUnknown("Label query over pods whose evictions are managed by the disruption budget. A null selector will match no pods, while an empty ({}) selector will select all pods within the namespace."),
-                    "unhealthyPodEvictionPolicy": Schema.string("UnhealthyPodEvictionPolicy defines the criteria for when unhealthy pods should be considered for eviction.", enum: ["AlwaysAllow", "IfHealthyBudget"]),
-                ]),
-                "status": Schema.preserveUnknown("Most recently observed status of the PodDisruptionBudget."),
-            ])),
-        pdbSchema + "List": Schema.list("policy", "v1", "PodDisruptionBudget", items: pdbSchema),
-    ]
 }

@@ -23,23 +23,4 @@ public enum ReviewResources {
         review("authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews", namespaced: true),
     ]
 
-    /// Their schemas, and TokenRequest's (the serviceaccounts/token subresource), as kinds kubectl
-    /// can find; fields are free-form, the server reads what it needs.
-    public static let schemas: [String: JSON] = {
-        var s: [String: JSON] = [:]
-        for d in resources {
-            s[schemaName(d.group, d.kind)] = Schema.kind(d.group, "v1", d.kind, "\(d.kind) asks the API server a question; the answer is in its status.", [
-                "apiVersion": Schema.apiVersion, "kind": Schema.kindField, "metadata": Schema.objectMeta,
-                "spec": ["type": "object", "description": "The question.", "x-kubernetes-preserve-unknown-fields": true],
-                "status": ["type": "object", "description": "The answer, filled in by the server.", "x-kubernetes-preserve-unknown-fields": true],
-            ])
-        }
-        s[schemaName("authentication.k8s.io", "TokenRequest")] = Schema.kind(
-            "authentication.k8s.io", "v1", "TokenRequest", "TokenRequest requests a token for a given service account.", [
-                "apiVersion": Schema.apiVersion, "kind": Schema.kindField, "metadata": Schema.objectMeta,
-                "spec": ["type": "object", "description": "Spec holds information about the request being evaluated", "x-kubernetes-preserve-unknown-fields": true],
-                "status": ["type": "object", "description": "Status is filled in by the server and indicates whether the token can be authenticated.", "x-kubernetes-preserve-unknown-fields": true],
-            ])
-        return s
-    }()
 }

@@ -49,15 +49,4 @@ public enum SchedulingV1 {
         return errors
     }
 
-    public static let schemas: [String: JSON] = [
-        schemaName: Schema.kind("scheduling.k8s.io", "v1", "PriorityClass",
-            "PriorityClass defines mapping from a priority class name to the priority integer value. The value can be any valid integer.",
-            required: ["value"], Schema.withTypeMeta([
-                "value": Schema.integer("value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec."),
-                "globalDefault": Schema.boolean("globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`."),
-                "description": Schema.string("description is an arbitrary string that usually provides guidelines on when this priority class should be used."),
-                "preemptionPolicy": Schema.string("preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.", enum: ["Never", "PreemptLowerPriority"]),
-            ])),
-        schemaName + "List": Schema.list("scheduling.k8s.io", "v1", "PriorityClass", items: schemaName),
-    ]
 }

@@ -1,10 +1,9 @@
 import APIMachinery
 
-/// OpenAPI schemas as JSON values, written with a few constructors so a type's schema reads like
-/// its Go struct. References are written as `ref("io.k8s.api.core.v1.Container")` and resolved by
-/// the OpenAPI documents (v2 `#/definitions/`, v3 `#/components/schemas/`). Merge keys and list
-/// types (x-kubernetes-patch-merge-key, x-kubernetes-list-type, ...) live here too: strategic merge
-/// patch and server-side apply read them.
+/// OpenAPI schemas Cubby writes itself, as JSON values: the kinds and lists of custom resources
+/// around their CRDs' schemas (built-in types have upstream's, Generated/). References are written
+/// as `ref("io.k8s.api.core.v1.Container")` and resolved by the OpenAPI documents (v2
+/// `#/definitions/`, v3 `#/components/schemas/`).
 public enum Schema {
     /// The marker a reference carries until a document renders it.
     public static let refKey = "$ref"
@@ -39,18 +38,6 @@ public enum Schema {
         return s
     }
 
-    public static func integer(_ description: String, format: String = "int32") -> JSON {
-        ["type": "integer", "format": .string(format), "description": .string(description)]
-    }
-
-    public static func number(_ description: String) -> JSON {
-        ["type": "number", "format": "double", "description": .string(description)]
-    }
-
-    public static func boolean(_ description: String) -> JSON {
-        ["type": "boolean", "description": .string(description)]
-    }
-
     public static func ref(_ name: String, _ description: String = "") -> JSON {
         var s: JSON = [refKey: .string(name)]
         if !description.isEmpty { s["description"] = .string(description) }
@@ -72,25 +59,6 @@ public enum Schema {
         if !mapKeys.isEmpty { s["x-kubernetes-list-map-keys"] = .array(mapKeys.map { .string($0) }) }
         return s
     }
-
-    public static func stringList(_ description: String, listType: String = "atomic") -> JSON {
-        array(string(""), description, listType: listType)
-    }
-
-    public static func map(_ values: JSON, _ description: String) -> JSON {
-        ["type": "object", "description": .string(description), "additionalProperties": values]
-    }
-
-    public static func stringMap(_ description: String) -> JSON { map(string(""), description) }
-
-    /// Free-form content kept as sent (RawExtension, JSON fields of CRDs).
-    public static func preserveUnknown(_ description: String) -> JSON {
-        ["type": "object", "description": .string(description), "x-kubernetes-preserve-unknown-fields": true]
-    }
-
-    public static func quantity(_ description: String) -> JSON { ref("io.k8s.apimachinery.pkg.api.resource.Quantity", description) }
-    public static func time(_ description: String) -> JSON { ref("io.k8s.apimachinery.pkg.apis.meta.v1.Time", description) }
-    public static func intOrString(_ description: String) -> JSON { ref("io.k8s.apimachinery.pkg.util.intstr.IntOrString", description) }
 
     public static let apiVersion = string("APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources")
     public static let kindField = string("Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds")

@@ -12,8 +12,6 @@ public struct StoredResource: Sendable {
     var namespaced = false
     var hasStatus = false
     var columns: [PrinterColumn] = []
-    /// Top-level fields besides apiVersion, kind and metadata (spec and status unless named).
-    var fields: [String] = ["spec"]
     /// What is not acted on yet, completing "stored only: ...".
     var notYet: String
     var recordRequester: (@Sendable (inout JSON, UserInfo?) -> Void)? = nil
@@ -32,13 +30,6 @@ public struct StoredResource: Sendable {
         return def
     }
 
-    /// Preserve-unknown schemas of the top-level fields, until the generated ones land.
-    public var schemas: [String: JSON] {
-        var properties: [String: JSON] = [:]
-        for field in fields + (hasStatus ? ["status"] : []) { properties[field] = Schema.preserveUnknown(field) }
-        return [schemaName: Schema.kind(group, version, kind, "\(kind) as stored by this cluster.", Schema.withTypeMeta(properties)),
-                schemaName + "List": Schema.list(group, version, kind, items: schemaName)]
-    }
 }
 
 public enum StoredResources {
@@ -59,9 +50,9 @@ public enum StoredResources {
     public static let all: [StoredResource] = [
         // admissionregistration.k8s.io/v1
         .init(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingWebhookConfiguration", plural: "validatingwebhookconfigurations",
-              categories: ["api-extensions"], columns: [count("Webhooks", ["webhooks"])], fields: ["webhooks"], notYet: webhooks),
+              categories: ["api-extensions"], columns: [count("Webhooks", ["webhooks"])], notYet: webhooks),
         .init(group: "admissionregistration.k8s.io", version: "v1", kind: "MutatingWebhookConfiguration", plural: "mutatingwebhookconfigurations",
-              categories: ["api-extensions"], columns: [count("Webhooks", ["webhooks"])], fields: ["webhooks"], notYet: webhooks),
+              categories: ["api-extensions"], columns: [count("Webhooks", ["webhooks"])], notYet: webhooks),
         .init(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingAdmissionPolicy", plural: "validatingadmissionpolicies",
               categories: ["api-extensions"], hasStatus: true,
               columns: [count("Validations", ["spec", "validations"]), .field("ParamKind", ["spec", "paramKind", "kind"])], notYet: policies),
@@ -150,14 +141,14 @@ public enum StoredResources {
               columns: [count("Drivers", ["spec", "drivers"])], notYet: "this cluster runs no CSI drivers yet"),
         .init(group: "storage.k8s.io", version: "v1", kind: "CSIStorageCapacity", plural: "csistoragecapacities", namespaced: true,
               columns: [.field("StorageClassName", ["storageClassName"]), .field("Capacity", ["capacity"])],
-              fields: ["storageClassName", "capacity", "maximumVolumeSize", "nodeTopology"], notYet: "this cluster runs no CSI drivers yet"),
+              notYet: "this cluster runs no CSI drivers yet"),
         .init(group: "storage.k8s.io", version: "v1", kind: "VolumeAttachment", plural: "volumeattachments", hasStatus: true,
               columns: [.field("Attacher", ["spec", "attacher"]), .field("PV", ["spec", "source", "persistentVolumeName"], none: ""),
                         .field("Node", ["spec", "nodeName"]),
                         PrinterColumn("Attached") { .string($0["status"]["attached"].bool == true ? "true" : "false") }],
               notYet: "this cluster runs no CSI drivers yet"),
         .init(group: "storage.k8s.io", version: "v1", kind: "VolumeAttributesClass", plural: "volumeattributesclasses", shortNames: ["vac"],
-              columns: [.field("DriverName", ["driverName"])], fields: ["driverName", "parameters"], notYet: "this cluster runs no CSI drivers yet"),
+              columns: [.field("DriverName", ["driverName"])], notYet: "this cluster runs no CSI drivers yet"),
         // storagemigration.k8s.io/v1
         .init(group: "storagemigration.k8s.io", version: "v1", kind: "StorageVersionMigration", plural: "storageversionmigrations", hasStatus: true,
               notYet: "this cluster does not migrate stored versions yet"),
@@ -182,5 +173,4 @@ public enum StoredResources {
 
     public static var resources: [ResourceDefinition] { all.map(\.definition) }
 
-    public static var schemas: [String: JSON] { all.reduce(into: [:]) { s, r in s.merge(r.schemas) { a, _ in a } } }
 }

@@ -199,7 +199,7 @@ final class CustomResourceTests: XCTestCase {
         XCTAssertFalse(crdDef.namespaced)
         XCTAssertEqual(crdDef.columns.map(\.name), ["Created At"])
         XCTAssertEqual(crdDef.columns[0].cell(["metadata": ["creationTimestamp": "2024-01-02T03:04:05Z"]]), "2024-01-02T03:04:05Z")
-        XCTAssertNotNil(ApiextensionsV1.schemas[try XCTUnwrap(crdDef.schemaName)])
+        XCTAssertNotNil(UpstreamSchemas.definitions[try XCTUnwrap(crdDef.schemaName)])
     }
 
     func testCRDDefaultsAndStatus() {
