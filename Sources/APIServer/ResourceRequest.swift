@@ -32,6 +32,15 @@ struct ResourceRequest {
         if isReview { return try await serveReview(&request) }
         if isResourceMetrics { return try await serveResourceMetrics(request.method) }
         if isComponentStatus { return try await serveComponentStatuses(request.method) }
+        if def.group.isEmpty && def.kind == "Binding" {
+            // POST bindings names its pod in the body; otherwise it is pods/binding.
+            guard request.method == .post, path.name == nil, let namespace else { throw .methodNotAllowed() }
+            let binding = try await readBody(&request)
+            guard let pods = registry.catalog.lookup(group: "", version: "v1", plural: "pods") else { throw .notFoundPath() }
+            _ = try await registry.bind(pods, namespace: namespace, name: binding["metadata"]["name"].string ?? "",
+                                        node: binding["target"]["name"].string ?? "", options: try writeOptions())
+            return Self.created
+        }
         if let sub = path.subresource { return try await serveSubresource(sub, &request) }
         let method = request.method
         if let name = path.name {

@@ -167,6 +167,8 @@ public enum CoreV1 {
         .v1("", "LimitRange", "limitranges", ["limits"], columns: [.field("Created At", ["metadata", "creationTimestamp"])],
             strategy: .init(defaults: limitRangeDefaults)),
         .v1("", "PodTemplate", "podtemplates"),
+        // The older way to bind a pod (the scheduler's is pods/binding): create-only, never stored.
+        ResourceDefinition(group: "", version: "v1", kind: "Binding", plural: "bindings", verbs: ["create"], schemaName: "io.k8s.api.core.v1.Binding"),
         // Answered from the components' health, not stored; deprecated upstream, and still served.
         ResourceDefinition(group: "", version: "v1", kind: "ComponentStatus", plural: "componentstatuses", shortNames: ["cs"], namespaced: false,
                            verbs: ["get", "list"],

@@ -248,3 +248,57 @@ def test_component_statuses_report_the_control_plane(cluster, api):
     assert {s.metadata.name: (s.conditions[0].type, s.conditions[0].status) for s in statuses}["scheduler"] == ("Healthy", "True")
     assert client.CoreV1Api(api).read_component_status("sqlite-0").conditions[0].message == "ok"
     assert "cs" in cluster.kubectl("api-resources", "--api-group=").stdout.split()
+
+
+# Every GA resource kubectl api-resources lists on a 1.37 cluster (its -o name form), nothing else
+# but the metrics API's two.
+GA_1_37 = """
+bindings componentstatuses configmaps endpoints events limitranges namespaces nodes persistentvolumeclaims persistentvolumes pods
+podtemplates replicationcontrollers resourcequotas secrets serviceaccounts services
+mutatingadmissionpolicies.admissionregistration.k8s.io mutatingadmissionpolicybindings.admissionregistration.k8s.io
+mutatingwebhookconfigurations.admissionregistration.k8s.io validatingadmissionpolicies.admissionregistration.k8s.io
+validatingadmissionpolicybindings.admissionregistration.k8s.io validatingwebhookconfigurations.admissionregistration.k8s.io
+customresourcedefinitions.apiextensions.k8s.io apiservices.apiregistration.k8s.io
+controllerrevisions.apps daemonsets.apps deployments.apps replicasets.apps statefulsets.apps
+selfsubjectreviews.authentication.k8s.io tokenreviews.authentication.k8s.io localsubjectaccessreviews.authorization.k8s.io
+selfsubjectaccessreviews.authorization.k8s.io selfsubjectrulesreviews.authorization.k8s.io subjectaccessreviews.authorization.k8s.io
+horizontalpodautoscalers.autoscaling cronjobs.batch jobs.batch
+certificatesigningrequests.certificates.k8s.io clustertrustbundles.certificates.k8s.io podcertificaterequests.certificates.k8s.io
+leases.coordination.k8s.io endpointslices.discovery.k8s.io events.events.k8s.io
+flowschemas.flowcontrol.apiserver.k8s.io prioritylevelconfigurations.flowcontrol.apiserver.k8s.io
+ingressclasses.networking.k8s.io ingresses.networking.k8s.io ipaddresses.networking.k8s.io networkpolicies.networking.k8s.io
+servicecidrs.networking.k8s.io runtimeclasses.node.k8s.io poddisruptionbudgets.policy
+clusterrolebindings.rbac.authorization.k8s.io clusterroles.rbac.authorization.k8s.io rolebindings.rbac.authorization.k8s.io
+roles.rbac.authorization.k8s.io deviceclasses.resource.k8s.io devicetaintrules.resource.k8s.io resourceclaims.resource.k8s.io
+resourceclaimtemplates.resource.k8s.io resourceslices.resource.k8s.io priorityclasses.scheduling.k8s.io
+csidrivers.storage.k8s.io csinodes.storage.k8s.io csistoragecapacities.storage.k8s.io storageclasses.storage.k8s.io
+volumeattachments.storage.k8s.io volumeattributesclasses.storage.k8s.io storageversionmigrations.storagemigration.k8s.io
+""".split()
+
+
+def test_api_resources_lists_every_ga_resource_of_1_37(cluster):
+    names = cluster.kubectl("api-resources", "-o", "name").stdout.split()
+    assert sorted(names) == sorted(GA_1_37 + ["nodes.metrics.k8s.io", "pods.metrics.k8s.io"])
+
+
+def test_bindings_and_stored_only_kinds_through_the_typed_client(cluster, api, ns):
+    core = client.CoreV1Api(api)
+    node = core.list_node().items[0].metadata.name
+    # A pod no scheduler may take (another scheduler's), bound through POST bindings as older tools do.
+    core.create_namespaced_pod(ns, {"metadata": {"name": "bound"}, "spec": {"schedulerName": "elsewhere",
+                                                                          "containers": [{"name": "c", "image": "busybox"}]}})
+    core.create_namespaced_binding(ns, {"metadata": {"name": "bound"}, "target": {"kind": "Node", "name": node}}, _preload_content=False)
+    assert core.read_namespaced_pod("bound", ns).spec.node_name == node
+    # Stored-only kinds decode in their typed models.
+    hpa = {"metadata": {"name": "web"}, "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                                                  "maxReplicas": 3}}
+    client.AutoscalingV2Api(api).create_namespaced_horizontal_pod_autoscaler(ns, hpa)
+    read = client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler("web", ns)
+    assert isinstance(read, client.V2HorizontalPodAutoscaler) and read.spec.max_replicas == 3
+    csr = client.CertificatesV1Api(api).create_certificate_signing_request(
+        {"metadata": {"name": f"{ns}-typed"}, "spec": {"request": "aGVsbG8=", "signerName": "kubernetes.io/kube-apiserver-client",
+                                                       "usages": ["client auth"]}})
+    try:
+        assert isinstance(csr, client.V1CertificateSigningRequest) and csr.spec.username
+    finally:
+        client.CertificatesV1Api(api).delete_certificate_signing_request(f"{ns}-typed")
