@@ -1,5 +1,5 @@
 /// The fields an object sets, read through its OpenAPI schema the way server-side apply reads
-/// them: structs by field, maps by key (the map itself a member), lists by their
+/// them: structs by field, maps by key (the map itself a member of an Update's set), lists by their
 /// x-kubernetes-list-type (items of "map" lists by their keys, "set" lists by value, "atomic"
 /// lists whole). Lists with a strategic merge key and no list type are keyed by it, as upstream
 /// converts them. Without a schema, objects are walked field by field and lists are atomic.
