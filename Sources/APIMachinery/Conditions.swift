@@ -47,6 +47,4 @@ public enum PodConditions {
         if let message { condition["message"] = .string(message) }
         Conditions.set(&pod, condition)
     }
-
-    public static func status(_ pod: JSON, _ type: String) -> String? { Conditions.status(pod, type) }
 }

@@ -33,13 +33,9 @@ struct ResourceRequest {
         if isResourceMetrics { return try await serveResourceMetrics(request.method) }
         if isComponentStatus { return try await serveComponentStatuses(request.method) }
         if def.group.isEmpty && def.kind == "Binding" {
-            // POST bindings names its pod in the body; otherwise it is pods/binding.
-            guard request.method == .post, path.name == nil, let namespace else { throw .methodNotAllowed() }
-            let binding = try await readBody(&request)
-            guard let pods = registry.catalog.lookup(group: "", version: "v1", plural: "pods") else { throw .notFoundPath() }
-            _ = try await registry.bind(pods, namespace: namespace, name: binding["metadata"]["name"].string ?? "",
-                                        node: binding["target"]["name"].string ?? "", options: try writeOptions())
-            return Self.created
+            // The older form of pods/binding: the pod is named in the body.
+            guard request.method == .post, path.name == nil else { throw .methodNotAllowed() }
+            return try await bind(&request, pod: nil)
         }
         if let sub = path.subresource { return try await serveSubresource(sub, &request) }
         let method = request.method
@@ -125,10 +121,7 @@ struct ResourceRequest {
             default: throw .methodNotAllowed()
             }
         case ("binding", .post) where def.serves(sub):
-            let binding = try await readBody(&request)
-            _ = try await registry.bind(def, namespace: namespace ?? "", name: name, node: binding["target"]["name"].string ?? "",
-                                        options: try writeOptions())
-            return Self.created
+            return try await bind(&request, pod: name)
         case ("eviction", .post) where def.serves(sub):
             let eviction = try await readBody(&request)
             try await registry.evict(def, namespace: namespace ?? "", name: name, eviction: eviction, options: try writeOptions())
@@ -154,6 +147,15 @@ struct ResourceRequest {
         default:
             throw .notFoundPath()
         }
+    }
+
+    /// A Binding's pod (the path's, else the one the body names) put on the body's target node.
+    func bind(_ request: inout Request, pod: String?) async throws(StatusError) -> Response {
+        let binding = try await readBody(&request)
+        guard let pods = registry.catalog.lookup(group: "", version: "v1", plural: "pods") else { throw .notFoundPath() }
+        _ = try await registry.bind(pods, namespace: path.namespace ?? "", name: pod ?? binding["metadata"]["name"].string ?? "",
+                                    node: binding["target"]["name"].string ?? "", options: try writeOptions())
+        return Self.created
     }
 
     /// What a create-only subresource (binding, eviction) answers: a Status of Success, 201.

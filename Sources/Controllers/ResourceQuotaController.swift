@@ -49,9 +49,10 @@ public struct ResourceQuotaController: Controller {
         guard !inNamespace.isEmpty else { return }
         // Every object of each kind a quota of the namespace counts, read once.
         var objects: [String: (ResourceDefinition, [JSON])] = [:]
+        let served = client.definitions
         for quota in inNamespace {
             for resource in (quota["spec"]["hard"].object ?? [:]).keys {
-                guard let def = Self.counted(resource, client.definitions), objects[def.plural + "." + def.group] == nil else { continue }
+                guard let def = Self.counted(resource, served), objects[def.plural + "." + def.group] == nil else { continue }
                 let items = try await client.resource(def.group, def.version, def.plural).list(namespace).items
                 objects[def.plural + "." + def.group] = (def, items)
             }

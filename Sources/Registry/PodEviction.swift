@@ -38,7 +38,7 @@ extension Registry {
             throw .internalError("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.")
         }
         if let budget = budgets.first, let budgetName = budget["metadata"]["name"].string {
-            let ready = PodConditions.status(pod, "Ready") == "True"
+            let ready = Conditions.status(pod, "Ready") == "True"
             let status = budget["status"]
             // An unready pod adds nothing to the budget's health: it may go while the budget is
             // met (IfHealthyBudget, the default), or always (AlwaysAllow).

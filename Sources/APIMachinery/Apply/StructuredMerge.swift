@@ -27,12 +27,15 @@ public struct StructuredMerge: Sendable {
             case "map":
                 let keys = s?["x-kubernetes-list-map-keys"].array?.compactMap(\.string) ?? mergeKey.map { [$0] } ?? []
                 let itemSchema = typed.resolve(s?["items"])
+                // Each live item's key is worked out once, not once per applied item.
+                var liveKeys = result.map { typed.key(of: $0, keys, itemSchema: itemSchema) }
                 for item in items {
                     let key = typed.key(of: item, keys, itemSchema: itemSchema)
-                    if let i = result.firstIndex(where: { typed.key(of: $0, keys, itemSchema: itemSchema) == key }) {
+                    if let i = liveKeys.firstIndex(of: key) {
                         result[i] = merge(item, into: result[i], schema: s?["items"])
                     } else {
                         result.append(item)
+                        liveKeys.append(key)
                     }
                 }
                 return .array(result)

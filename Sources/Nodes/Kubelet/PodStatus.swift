@@ -128,14 +128,14 @@ struct StatusView: Sendable {
         }
         let unready = statuses.filter { $0["ready"].bool != true }.compactMap { $0["name"].string }
         let gates = (spec["readinessGates"].array ?? []).compactMap { $0["conditionType"].string }
-        let gatesOpen = gates.allSatisfy { PodConditions.status(pod, $0) == "True" }
+        let gatesOpen = gates.allSatisfy { Conditions.status(pod, $0) == "True" }
         if unready.isEmpty && !done {
             PodConditions.set(&pod, type: "ContainersReady", status: "True", now: now)
             if gatesOpen {
                 PodConditions.set(&pod, type: "Ready", status: "True", now: now)
             } else {
                 PodConditions.set(&pod, type: "Ready", status: "False", reason: "ReadinessGatesNotReady",
-                                  message: "corresponding condition of pod readiness gate \"\(gates.first { PodConditions.status(pod, $0) != "True" } ?? "")\" does not exist.", now: now)
+                                  message: "corresponding condition of pod readiness gate \"\(gates.first { Conditions.status(pod, $0) != "True" } ?? "")\" does not exist.", now: now)
             }
         } else {
             let reason = done ? doneReason : "ContainersNotReady"

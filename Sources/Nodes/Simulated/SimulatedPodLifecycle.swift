@@ -94,7 +94,7 @@ extension SimulatedNodes {
             queue.add(key, after: .milliseconds(Int64(finishAt.timeIntervalSince(now) * 1000) + 1))
         }
         let readyAt = Self.readyAt(pod, started: startedAt)
-        let isReady = PodConditions.status(pod, "Ready") == "True"
+        let isReady = Conditions.status(pod, "Ready") == "True"
         if !isReady {
             if readyAt <= now {
                 try await writeStatus(namespace, name) { p in

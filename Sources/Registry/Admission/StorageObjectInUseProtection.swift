@@ -5,16 +5,14 @@ import Resources
 /// `kubernetes.io/pvc-protection` finalizer and every new volume `kubernetes.io/pv-protection`,
 /// so neither disappears while in use; the PVC and PV protection controllers lift them.
 public struct StorageObjectInUseProtection: AdmissionPlugin {
-    public static let claimFinalizer = ProtectionFinalizers.claim
-    public static let volumeFinalizer = ProtectionFinalizers.volume
 
     public init() {}
 
     public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
         guard request.operation == .create else { return }
         let finalizer: String
-        if request.isResource("persistentvolumeclaims") { finalizer = Self.claimFinalizer }
-        else if request.isResource("persistentvolumes") { finalizer = Self.volumeFinalizer }
+        if request.isResource("persistentvolumeclaims") { finalizer = ProtectionFinalizers.claim }
+        else if request.isResource("persistentvolumes") { finalizer = ProtectionFinalizers.volume }
         else { return }
         var finalizers = request.object["metadata"]["finalizers"].array ?? []
         if !finalizers.contains(.string(finalizer)) { finalizers.append(.string(finalizer)) }
