@@ -31,10 +31,20 @@ let package = Package(
     targets: [
         // JSON trees, object meta, selectors, Status errors: no dependencies.
         .target(name: "APIMachinery"),
-        // The revision log behind a protocol; SQLite through GRDB.
+        // The revision log behind a protocol: SQLite through GRDB, or etcd through its v3 gRPC API
+        // (messages and stubs generated from etcd's protos by scripts/gen-etcd.sh).
         .target(name: "Storage", dependencies: [
-            "APIMachinery",
+            "APIMachinery", "GRPCTransport",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // gRPC connections to grpc-go servers (containerd, etcd) that survive their PINGs.
+        .target(name: "GRPCTransport", dependencies: [
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         ]),
         // Built-in resource declarations, one file per API group.
         .target(name: "Resources", dependencies: ["APIMachinery"]),
@@ -70,6 +80,7 @@ let package = Package(
         // The kubelet's view of a container runtime: CRI messages and client stubs generated from
         // cri-api's api.proto (scripts/gen-cri.sh), and a connection over the runtime's unix socket.
         .target(name: "CRI", dependencies: [
+            "GRPCTransport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -124,7 +135,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(name: "cubby", dependencies: [
-            "Localkube", "Cluster", "Nodes",
+            "Localkube", "Cluster", "Nodes", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Prints the figures docs/benchmarks.md records (run: make bench).

@@ -5,24 +5,11 @@
 #
 #   scripts/gen-cri.sh path/to/cri-api/pkg/apis/runtime/v1/api.proto
 #
-# protoc comes from Debian's protobuf-compiler; the two Swift plugins are built once, from the
-# packages Package.swift already names, into .build-protoc/ (a few minutes the first time).
+# protoc and its two Swift plugins: see scripts/protoc-plugins.sh.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 proto="${1:?usage: $0 path/to/api.proto}"
-command -v protoc >/dev/null || apt-get install -y -qq protobuf-compiler
-plugins="$root/.build-protoc"
-mkdir -p "$plugins"
-cat > "$plugins/Package.swift" <<'SWIFT'
-// swift-tools-version:6.1
-import PackageDescription
-let package = Package(name: "protoc-plugins", dependencies: [
-    .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
-    .package(url: "https://github.com/grpc/grpc-swift-protobuf", exact: "2.4.1"),
-])
-SWIFT
-(cd "$plugins" && swift build -c release --product protoc-gen-swift && swift build -c release --product protoc-gen-grpc-swift-2)
-bin="$(cd "$plugins" && swift build -c release --show-bin-path)"
+bin="$("$root/scripts/protoc-plugins.sh")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # The proto sits at its import path so the generated names match upstream's (runtime.v1).

@@ -1,5 +1,6 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+import GRPCTransport
 
 /// One gRPC connection to a CRI runtime over its unix socket, with the two services the kubelet
 /// calls: RuntimeService (sandboxes, containers, exec) and ImageService (pull, list, remove).

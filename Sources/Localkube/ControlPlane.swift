@@ -34,6 +34,16 @@ public struct ControlPlane: Sendable {
         /// The resolv.conf whose nameservers the cluster DNS forwards other names to.
         public var resolvConf: String
 
+        /// Where the cluster's objects live.
+        public var store: StoreChoice
+
+        public enum StoreChoice: Sendable, Equatable {
+            /// state.db in the data folder (the default).
+            case sqlite
+            /// An etcd cluster, shared by every localkube given the same servers and prefix.
+            case etcd(EtcdConfiguration)
+        }
+
         public enum Driver: String, Sendable, CaseIterable {
             /// One node, the host: pods run as containers through the cluster's own containerd.
             case containerd
@@ -46,7 +56,9 @@ public struct ControlPlane: Sendable {
         public init(dataDirectory: URL, port: Int = 8443, bindAddress: String = "127.0.0.1",
                     compactionInterval: Duration = .seconds(300), clusterName: String = "cubby",
                     nodes: Int = 1, driver: Driver = .simulated, nodeMonitorGracePeriod: Duration = .seconds(40),
-                    sandboxImage: String = SandboxImage.standard, dnsPort: Int? = nil, resolvConf: String = "/etc/resolv.conf") {
+                    sandboxImage: String = SandboxImage.standard, dnsPort: Int? = nil, resolvConf: String = "/etc/resolv.conf",
+                    store: StoreChoice = .sqlite) {
+            self.store = store
             self.sandboxImage = sandboxImage
             self.dnsPort = dnsPort
             self.resolvConf = resolvConf
@@ -78,7 +90,10 @@ public struct ControlPlane: Sendable {
         let dir = options.dataDirectory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // A store this cubby cannot open is refused before anything touches the machine.
-        let store = try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
+        let store: any Store = switch options.store {
+        case .sqlite: try SQLiteStore(path: dir.appendingPathComponent("state.db").path)
+        case .etcd(let configuration): try await EtcdStore(configuration: configuration)
+        }
         // Real pods: the node's network and containerd come first, since the API server also
         // listens on the bridge (pods reach it there) and its certificate names that address.
         let node: ContainerdNode? = options.driver == .containerd
@@ -95,7 +110,7 @@ public struct ControlPlane: Sendable {
         }
     }
 
-    func serve(_ store: SQLiteStore, node: ContainerdNode?, network: ClusterNetwork, nodeAddress: String?) async throws {
+    func serve(_ store: any Store, node: ContainerdNode?, network: ClusterNetwork, nodeAddress: String?) async throws {
         let dir = options.dataDirectory
         let pki = try SelfSignedPKI.loadOrCreate(in: dir.appendingPathComponent("pki"),
                                                  addresses: [network.kubernetesServiceIP] + (nodeAddress.map { [$0] } ?? []))
@@ -186,13 +201,16 @@ public struct ControlPlane: Sendable {
     /// CoreDNS's Prometheus port, which the kube-dns Service names `metrics`.
     static let dnsMetricsPort = 9153
 
-    /// The controller manager, scheduler and node agent: each a loop over shared informers, all
-    /// writing through the in-process client.
+    /// The controller manager, scheduler and node agent: each a loop over informers, all writing
+    /// through the in-process client. On etcd, where other localkubes may share the cluster, each
+    /// of the three runs only while this process holds its Lease (upstream's leader election),
+    /// on informers of its own that start with each term.
     func startComponents(_ registry: Registry, caPEM: String, node: ContainerdNode?, network: ClusterNetwork,
                          serviceAccountKeyPEM: String?) async throws -> Components {
         let informers = InformerFactory(client: Client(registry: registry, fieldManager: "kube-controller-manager"))
         let manager = Client(registry: registry, fieldManager: "kube-controller-manager")
-        let controllers: [any Controller] = [
+        let options = self.options, issueSecretToken = try Self.secretTokenIssuer(serviceAccountKeyPEM)
+        let controllers: @Sendable (InformerFactory) -> [any Controller] = { informers in [
             ReplicaSetController.replicaSets(client: manager, informers: informers),
             ReplicaSetController.replicationControllers(client: manager, informers: informers),
             DeploymentController(client: manager, informers: informers),
@@ -206,7 +224,7 @@ public struct ControlPlane: Sendable {
             NamespaceController(client: manager, informers: informers),
             ServiceAccountsController(client: manager, informers: informers),
             ResourceQuotaController(client: manager, informers: informers),
-            TokensController(client: manager, informers: informers, caPEM: caPEM, issue: try Self.secretTokenIssuer(serviceAccountKeyPEM)),
+            TokensController(client: manager, informers: informers, caPEM: caPEM, issue: issueSecretToken),
             PVCProtectionController(client: manager, informers: informers),
             PVProtectionController(client: manager, informers: informers),
             ClusterRoleAggregationController(client: Client(registry: registry, fieldManager: "clusterrole-aggregation-controller"), informers: informers),
@@ -215,11 +233,14 @@ public struct ControlPlane: Sendable {
             EndpointSliceController(client: manager, informers: informers),
             ServiceLoadBalancerController(client: manager, informers: informers),
             PersistentVolumeController(client: manager, informers: informers, directory: options.dataDirectory.appendingPathComponent("volumes")),
-            Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers),
-        ]
+        ] }
+        let scheduler: @Sendable (InformerFactory) -> [any Controller] = { informers in
+            [Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers)]
+        }
         let kubeletClient = Client(registry: registry, fieldManager: "kubelet")
         var agents: [any NodeAgent] = []
         var kubelet: Kubelet?
+        var simulated: (@Sendable (InformerFactory) -> SimulatedNodes)?
         if let node, let keyPEM = serviceAccountKeyPEM {
             let made = node.kubelet(client: kubeletClient, informers: informers, nodeName: options.clusterName, kubeletVersion: Self.kubeletVersion,
                                     tokens: try Self.tokenIssuer(registry, keyPEM: keyPEM), logger: logger)
@@ -228,10 +249,12 @@ public struct ControlPlane: Sendable {
             registry.nodes.register(made, for: [options.clusterName])
         } else if options.driver == .simulated && options.nodes > 0 {
             let names = Self.nodeNames(options.clusterName, count: options.nodes)
-            let simulated = SimulatedNodes(client: kubeletClient, informers: informers, names: names, kubeletVersion: Self.kubeletVersion,
+            simulated = { informers in
+                let agent = SimulatedNodes(client: kubeletClient, informers: informers, names: names, kubeletVersion: Self.kubeletVersion,
                                            renewInterval: min(.seconds(10), options.nodeMonitorGracePeriod / 4))
-            agents.append(simulated)
-            registry.nodes.register(simulated, for: names)
+                registry.nodes.register(agent, for: names)
+                return agent
+            }
         }
         // kube-proxy's part: the node's kernel serves the services of real pods.
         var proxy: ServiceProxy?
@@ -243,25 +266,49 @@ public struct ControlPlane: Sendable {
         }
         let (dns, dnsPort) = try await startDNS(informers: informers, network: network, node: node)
         let log = logger
-        var tasks = informers.start()
         // kubectl get componentstatuses: each loop is healthy while it runs.
         registry.components.running("scheduler")
         registry.components.running("controller-manager")
-        tasks += controllers.map { c in
-            Task {
-                await c.run(logger: log)
-                registry.components.stopped(c is Scheduler ? "scheduler" : "controller-manager", "\(c.name) stopped")
+        @Sendable func running(_ controllers: [any Controller]) -> [Task<Void, Never>] {
+            controllers.map { c in
+                Task {
+                    await c.run(logger: log)
+                    registry.components.stopped(c is Scheduler ? "scheduler" : "controller-manager", "\(c.name) stopped")
+                }
             }
         }
-        // The store is healthy while it answers a read, as upstream's etcd check reads a key.
-        let store = registry.store
-        registry.components.probe("sqlite-0") {
-            do {
-                _ = try await store.get("health")
-                return nil
-            } catch {
-                return "\(error)"
+        var tasks: [Task<Void, Never>]
+        if case .etcd = options.store {
+            let identity = LeaderElection.identity()
+            let elect = { (lease: String, build: @escaping @Sendable (InformerFactory) -> [Task<Void, Never>]) -> Task<Void, Never> in
+                let election = LeaderElection(client: Client(registry: registry, fieldManager: lease),
+                                              configuration: .init(name: lease, identity: identity), logger: log)
+                return Task {
+                    await election.run {
+                        let informers = InformerFactory(client: Client(registry: registry, fieldManager: lease))
+                        let work = build(informers)
+                        let all = informers.start() + work
+                        await withTaskCancellationHandler {
+                            for task in all { await task.value }
+                        } onCancel: {
+                            for task in all { task.cancel() }
+                        }
+                    }
+                }
             }
+            tasks = informers.start()
+            tasks.append(elect("kube-controller-manager") { running(controllers($0)) })
+            tasks.append(elect("kube-scheduler") { running(scheduler($0)) })
+            if let simulated {
+                tasks.append(elect(Self.nodeAgentLease) { informers in
+                    let agent = simulated(informers)
+                    return [Task { await agent.run() }]
+                })
+            }
+        } else {
+            let all = controllers(informers) + scheduler(informers)
+            if let simulated { agents.append(simulated(informers)) }
+            tasks = informers.start() + running(all)
         }
         let agentTasks = agents.map { a in Task { await a.run() } }
         let proxyTask = proxy.map { p in Task { await p.run() } }
@@ -286,6 +333,9 @@ public struct ControlPlane: Sendable {
     }
 
     static let kubeletVersion = "v1.37.0"
+
+    /// The Lease of the simulated nodes' agent: one localkube at a time heartbeats them and runs their pods.
+    static let nodeAgentLease = "cubby-node-agent"
 
     /// Tokens for `kubernetes.io/service-account-token` Secrets: bound to the Secret, and as
     /// long-lived as the Secret (a hundred years), as legacy token Secrets are.
@@ -397,7 +447,7 @@ public struct ControlPlane: Sendable {
 
     /// Each tick compacts history up to the revision current at the tick before, so a window of
     /// one interval stays watchable (as upstream's apiserver compacts etcd).
-    static func compact(_ store: SQLiteStore, every interval: Duration) async {
+    static func compact(_ store: any Store, every interval: Duration) async {
         var previous = await store.currentRevision()
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)

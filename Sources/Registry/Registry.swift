@@ -618,11 +618,11 @@ public final class Registry: Sendable {
     // MARK: checks
 
     /// The bytes to store for an object at the revision the write takes: its resourceVersion.
-    static func stamped(_ obj: JSON, _ def: ResourceDefinition) -> @Sendable (Int64) -> Data {
+    static func stamped(_ obj: JSON, _ def: ResourceDefinition) -> @Sendable (Int64?) -> Data {
         let stored = def.storedAs.map { $0.toStorage(obj) } ?? obj
         return { rev in
             var o = stored
-            o["metadata"]["resourceVersion"] = .string(String(rev))
+            o["metadata"]["resourceVersion"] = rev.map { .string(String($0)) } ?? .null
             return o.data()
         }
     }
@@ -709,6 +709,7 @@ public final class Registry: Sendable {
         case .unsupportedFormat(let found, let supported):
             return .internalError("store format \(found) is newer than this server's \(supported)")
         case .io(let message): return .internalError(message)
+        case .timeout: return StatusError(code: 504, reason: "Timeout", message: "Timeout: request did not complete within requested timeout - context deadline exceeded")
         }
     }
 }

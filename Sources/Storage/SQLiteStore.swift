@@ -147,7 +147,7 @@ public actor SQLiteStore: Store {
         }
     }
 
-    public func create(_ key: String, encode: @Sendable (Int64) throws -> Data) throws -> StoredObject {
+    public func create(_ key: String, encode: @Sendable (Int64?) throws -> Data) throws -> StoredObject {
         if current[key] != nil { throw StorageError.keyExists(key) }
         let rev = revision + 1
         let value = try encode(rev)
@@ -159,7 +159,7 @@ public actor SQLiteStore: Store {
         return object
     }
 
-    public func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64) throws -> Data) throws -> StoredObject {
+    public func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64?) throws -> Data) throws -> StoredObject {
         guard let old = current[key] else { throw StorageError.notFound(key) }
         guard old.revision == expectedRevision else { throw StorageError.conflict(key: key, current: old.revision) }
         let rev = revision + 1

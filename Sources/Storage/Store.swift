@@ -47,6 +47,8 @@ public enum StorageError: Error, Sendable, Equatable {
     /// The data directory holds a store written by a newer format than this binary knows.
     case unsupportedFormat(found: Int, supported: Int)
     case io(String)
+    /// The store did not answer in time (an etcd cluster without a quorum).
+    case timeout(String)
 }
 
 extension StorageError: CustomStringConvertible {
@@ -59,7 +61,7 @@ extension StorageError: CustomStringConvertible {
         case .futureRevision(let requested, let current): return "revision \(requested) is newer than the store's \(current)"
         case .unsupportedFormat(let found, let supported):
             return "the store was written by a newer cubby (format \(found); this cubby reads up to \(supported))"
-        case .io(let message): return message
+        case .io(let message), .timeout(let message): return message
         }
     }
 }
@@ -92,8 +94,7 @@ public struct StorageWatch: Sendable {
     }
 }
 
-/// The revision log every object lives in (DESIGN rule 4). SQLite serves by default; the protocol
-/// is what an etcd-backed store would implement instead.
+/// The revision log every object lives in (DESIGN rule 4): SQLite by default, or an etcd cluster.
 public protocol Store: Sendable {
     /// The newest revision written.
     func currentRevision() async -> Int64
@@ -110,11 +111,13 @@ public protocol Store: Sendable {
     func count(prefix: String, after: String?) async -> Int
 
     /// Writes a new key. `encode` receives the revision the write takes, so the stored bytes can
-    /// carry it as their resourceVersion.
-    func create(_ key: String, encode: @Sendable (Int64) throws -> Data) async throws -> StoredObject
+    /// carry it as their resourceVersion; or nil, from a store that learns the revision only from
+    /// the write itself (etcd): the bytes then carry none, and the store puts it into every
+    /// object it reads, as upstream's etcd3 store does.
+    func create(_ key: String, encode: @Sendable (Int64?) throws -> Data) async throws -> StoredObject
 
     /// Replaces a key's value if its current revision is `expectedRevision`.
-    func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64) throws -> Data) async throws -> StoredObject
+    func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64?) throws -> Data) async throws -> StoredObject
 
     /// Deletes a key if its current revision is `expectedRevision` (nil: whatever it is).
     /// Returns the deletion event's object: the last state, with the deletion revision.

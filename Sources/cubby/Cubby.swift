@@ -52,7 +52,10 @@ struct LocalkubeCommand: AsyncParsableCommand {
     @Option(name: .customLong("resolv-conf"), help: "The resolv.conf whose nameservers the cluster DNS forwards names outside the cluster to.")
     var resolvConf: String = "/etc/resolv.conf"
 
+    @OptionGroup var store: StoreOptions
+
     func validate() throws {
+        try store.validate()
         guard (0...1000).contains(nodes) else { throw ValidationError("--nodes must be between 0 and 1000") }
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
@@ -69,7 +72,7 @@ struct LocalkubeCommand: AsyncParsableCommand {
                 dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), port: port, bindAddress: bind,
                 compactionInterval: .milliseconds(Int64(compactionInterval * 1000)), clusterName: name, nodes: nodes, driver: choice.driver,
                 nodeMonitorGracePeriod: .milliseconds(Int64(nodeMonitorGracePeriod * 1000)), sandboxImage: sandboxImage,
-                dnsPort: dnsPort, resolvConf: resolvConf)
+                dnsPort: dnsPort, resolvConf: resolvConf, store: try store.choice())
             try await ControlPlane(options: options).run()
         } catch {
             FileHandle.standardError.write(Data("localkube: \(error)\n".utf8))

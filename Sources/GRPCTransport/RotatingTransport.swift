@@ -4,16 +4,17 @@ import Synchronization
 
 /// An HTTP/2 client transport that moves to a fresh connection after a number of calls.
 ///
-/// containerd's gRPC server (grpc-go) sends a bandwidth-estimation PING after most requests it
+/// grpc-go servers (containerd's, etcd's) send a bandwidth-estimation PING after most requests it
 /// reads, and swift-nio-http2 closes a connection that receives more than 200 PING or SETTINGS
 /// frames in 30 seconds, taking every call in flight with it ("Stream unexpectedly closed"). A
 /// kubelet with a dozen probed pods makes that many calls, so a busy node lost its runtime
 /// connection every half minute: probes failed together (services without endpoints) and a
-/// StartContainer could fail. Neither side can be configured, so no connection carries more than
+/// StartContainer could fail; an etcd client writing thousands of objects a second would lose its
+/// connection every few hundred writes. Neither side can be configured, so no connection carries more than
 /// `callsPerConnection` calls; a retired one closes once its last call has finished.
 public final class RotatingTransport: ClientTransport {
     public typealias Bytes = HTTP2ClientTransport.Posix.Bytes
-    typealias Inner = HTTP2ClientTransport.Posix
+    public typealias Inner = HTTP2ClientTransport.Posix
 
     struct Generation {
         let transport: Inner
@@ -34,7 +35,7 @@ public final class RotatingTransport: ClientTransport {
     let started: AsyncStream<Inner>
     let start: AsyncStream<Inner>.Continuation
 
-    init(callsPerConnection: Int, make: @escaping @Sendable () throws -> Inner) throws {
+    public init(callsPerConnection: Int, make: @escaping @Sendable () throws -> Inner) throws {
         self.make = make
         self.callsPerConnection = callsPerConnection
         (started, start) = AsyncStream.makeStream()

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Localkube
+import Storage
+
+/// Where a cluster keeps its objects: the flags of `cubby start` and `cubby localkube`, named as
+/// kube-apiserver names its etcd flags.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Where the cluster's objects live: sqlite (one file in the profile) or etcd.")
+    var store: String = "sqlite"
+
+    @Option(name: .customLong("etcd-servers"), help: "The etcd cluster's members, comma-separated (https://127.0.0.1:2379,...).")
+    var etcdServers: String?
+
+    @Option(name: .customLong("etcd-cafile"), help: "The CA that signed the etcd members' certificates.")
+    var etcdCAFile: String?
+
+    @Option(name: .customLong("etcd-certfile"), help: "The client certificate presented to etcd.")
+    var etcdCertFile: String?
+
+    @Option(name: .customLong("etcd-keyfile"), help: "The key of the client certificate presented to etcd.")
+    var etcdKeyFile: String?
+
+    @Option(name: .customLong("etcd-prefix"), help: "The prefix of every key in etcd.")
+    var etcdPrefix: String = EtcdConfiguration.defaultPrefix
+
+    func validate() throws {
+        guard ["sqlite", "etcd"].contains(store) else { throw ValidationError("--store must be sqlite or etcd") }
+        if store == "sqlite", etcdServers != nil { throw ValidationError("--etcd-servers needs --store etcd") }
+    }
+
+    /// The store of a localkube: etcd needs its servers (cubby start runs one when none are given).
+    func choice() throws -> ControlPlane.Options.StoreChoice {
+        guard store == "etcd" else { return .sqlite }
+        guard let servers = etcdServers else { throw ValidationError("--store etcd needs --etcd-servers") }
+        return .etcd(try EtcdConfiguration(servers: servers, caFile: etcdCAFile, certFile: etcdCertFile, keyFile: etcdKeyFile, prefix: etcdPrefix))
+    }
+}
