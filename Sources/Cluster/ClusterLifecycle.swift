@@ -39,12 +39,26 @@ public struct ClusterLifecycle: Sendable {
 
     // MARK: start
 
+    /// What `cubby start` was asked about the store: nil fields keep the profile's.
+    public struct StoreRequest: Sendable {
+        public var store: String?
+        public var etcd: Profile.EtcdSettings?
+        public var controlPlanes: Int?
+        public init(store: String? = nil, etcd: Profile.EtcdSettings? = nil, controlPlanes: Int? = nil) {
+            self.store = store
+            self.etcd = etcd
+            self.controlPlanes = controlPlanes
+        }
+    }
+
     public func start(name: String, port requested: Int?, nodes: Int? = nil, driver: String? = nil, sandboxImage: String? = nil,
-                      resolvConf: String? = nil) async throws(ClusterError) {
+                      resolvConf: String? = nil, store: StoreRequest = StoreRequest()) async throws(ClusterError) {
         let profile = try Profile(name: name, home: home)
         let process = LocalkubeProcess(profile: profile)
         if profile.exists, process.runningPID != nil {
             let config = try profile.loadConfig()
+            var asked = config
+            try choose(store, &asked, creating: false)
             try configureKubectl(profile, config)
             say("✅  Cluster \"\(name)\" is already running on https://127.0.0.1:\(config.port)")
             return
@@ -52,8 +66,6 @@ public struct ClusterLifecycle: Sendable {
         // A kubeconfig we could not update later is refused before anything starts.
         _ = try kubeconfig.load()
         say("😄  cubby \(ControlPlane.version) on \(Self.platform)")
-        // So is a store this cubby cannot open: nothing of the profile has been written yet.
-        let olderFormat = try checkStore(profile)
         var config: Profile.Config
         let creating = !profile.exists
         if creating {
@@ -62,14 +74,30 @@ public struct ClusterLifecycle: Sendable {
             config = try profile.loadConfig()
             if let requested { config.port = requested }
         }
+        try choose(store, &config, creating: creating)
+        // So is a store this cubby cannot open: nothing of the profile has been written yet.
+        let olderFormat = config.usesEtcd ? nil : try checkStore(profile)
         if let nodes { config.nodes = nodes }
         if let sandboxImage { config.sandboxImage = sandboxImage }
         if let resolvConf { config.resolvConf = URL(fileURLWithPath: resolvConf).standardizedFileURL.path }
         // `auto` (asked for, or a new profile's default) is decided once and recorded; a driver
         // this machine cannot run is refused before anything of the profile is written.
-        let choice: DriverChoice.Choice
-        do { choice = try DriverChoice.resolve(driver ?? (creating ? "auto" : config.driverName), nodes: config.nodeCount) } catch {
-            throw ClusterError(error.description)
+        var choice: DriverChoice.Choice
+        do {
+            let asked = driver ?? (creating ? "auto" : config.driverName)
+            // One node agent runs at a time among several control planes; the kubelet of real pods
+            // is one per machine, so several control planes run simulated nodes.
+            if config.controlPlaneCount > 1 {
+                if asked == "containerd" { throw ClusterError("--control-planes above 1 runs simulated nodes; choose --driver simulated") }
+                choice = try DriverChoice.resolve(asked == "auto" ? "simulated" : asked, nodes: config.nodeCount)
+                if asked == "auto" { choice.reason = "\(config.controlPlaneCount) control planes share simulated nodes" }
+            } else {
+                choice = try DriverChoice.resolve(asked, nodes: config.nodeCount)
+            }
+        } catch let error as ClusterError {
+            throw error
+        } catch {
+            throw ClusterError("\(error)")
         }
         config.driver = choice.driver.rawValue
         if creating { say("✨  Creating profile \"\(name)\" in \(profile.directory.path)") }
@@ -77,6 +105,38 @@ public struct ClusterLifecycle: Sendable {
         try choosePort(&config, requested: requested != nil)
         try await launch(profile, config, migratingFrom: olderFormat)
         say("🏄  Done! kubectl is now configured to use \"\(name)\" cluster and \"default\" namespace by default")
+    }
+
+    /// The store of a new profile, or changes to an existing one's etcd settings; a profile's kind
+    /// of store never changes (its objects would stay behind).
+    func choose(_ request: StoreRequest, _ config: inout Profile.Config, creating: Bool) throws(ClusterError) {
+        let kind = request.store ?? (creating ? "sqlite" : (config.store ?? "sqlite"))
+        if !creating, kind != (config.store ?? "sqlite") {
+            throw ClusterError("profile \"\(config.name)\" keeps its objects in \(config.store ?? "sqlite"); "
+                               + "its store cannot change (cubby delete -p \(config.name) first)")
+        }
+        if kind == "etcd" {
+            config.store = "etcd"
+            var etcd = config.etcd ?? Profile.EtcdSettings()
+            if let asked = request.etcd {
+                etcd.servers = asked.servers ?? etcd.servers
+                etcd.caFile = asked.caFile ?? etcd.caFile
+                etcd.certFile = asked.certFile ?? etcd.certFile
+                etcd.keyFile = asked.keyFile ?? etcd.keyFile
+                etcd.prefix = asked.prefix ?? etcd.prefix
+            }
+            if etcd.ownServer, etcd.clientPort == nil {
+                // etcd's own ports when free, as a kubeadm node has them.
+                guard let client = PortCheck.isFree(2379) ? 2379 : PortCheck.nextFree(after: 2379),
+                      let peer = PortCheck.nextFree(after: client) else { throw ClusterError("no free ports for etcd above 2379") }
+                etcd.clientPort = client
+                etcd.peerPort = peer
+            }
+            config.etcd = etcd
+        } else if request.etcd != nil || (request.controlPlanes ?? 1) > 1 {
+            throw ClusterError("--etcd-* and --control-planes need --store etcd")
+        }
+        if let n = request.controlPlanes { config.controlPlanes = n == 1 ? nil : n }
     }
 
     /// The recorded port if it is free; else a requested one is refused, and a remembered one
@@ -118,15 +178,38 @@ public struct ClusterLifecycle: Sendable {
         config.cubbyVersion = ControlPlane.version
         try profile.save(config)
 
+        if config.usesEtcd, let etcd = config.etcd {
+            if etcd.ownServer {
+                let process = EtcdProcess(profile: profile)
+                if process.runningPID == nil {
+                    say("🗄️   Starting etcd on https://127.0.0.1:\(etcd.clientPort ?? 2379) (data in \(profile.etcdDirectory.path)) ...")
+                    try await process.start(etcd)
+                }
+            } else {
+                say("🗄️   Store: etcd at \(etcd.servers ?? "")")
+            }
+        }
         say("🔥  Starting control plane (localkube) on https://127.0.0.1:\(config.port) ...")
         switch ControlPlane.Options.Driver(rawValue: config.driverName) {
         case .simulated?: say("🖥️   Nodes: \(config.nodeCount) simulated (pods run no processes)")
         case .containerd?: say("📦  Node: this machine; pods run as containers in the cluster's own containerd")
         default: break
         }
-        let pid = try LocalkubeProcess(profile: profile).start(executable: executable, config: config)
+        let first = LocalkubeProcess(profile: profile)
+        let pid = try first.start(executable: executable, config: config, port: config.port)
         say("⌛  Waiting for the API server to be ready ...")
-        try await waitUntilReady(profile, config, pid: pid)
+        try await waitUntilReady(profile, first, port: config.port, pid: pid)
+        // Further control planes: the first one's credentials, ports after its own.
+        var port = config.port
+        for n in stride(from: 2, through: config.controlPlaneCount, by: 1) {
+            let process = LocalkubeProcess(profile: profile, instance: n)
+            guard let free = PortCheck.nextFree(after: port) else { throw ClusterError("no free port above \(port)") }
+            port = free
+            try process.copyCredentials()
+            say("🔥  Starting control plane \(n) of \(config.controlPlaneCount) on https://127.0.0.1:\(port) ...")
+            let pid = try process.start(executable: executable, config: config, port: port)
+            try await waitUntilReady(profile, process, port: port, pid: pid)
+        }
         try configureKubectl(profile, config)
         say("🔗  Configured kubectl: context \"\(profile.name)\" in \(kubeconfig.url.path)")
     }
@@ -144,17 +227,16 @@ public struct ClusterLifecycle: Sendable {
             throw ClusterError("profile \"\(name)\" was last run by cubby v\(from), newer than this cubby (v\(to)); "
                                + "install cubby v\(from) or later")
         }
-        let olderFormat = try checkStore(profile)
+        let olderFormat = config.usesEtcd ? nil : try checkStore(profile)
         _ = try kubeconfig.load()
         if from == to {
             say("🔄  Restarting \"\(name)\" on cubby v\(to) (it already runs this version)")
         } else {
             say("🔄  Upgrading \"\(name)\" from v\(from) to v\(to)")
         }
-        let process = LocalkubeProcess(profile: profile)
-        if process.runningPID != nil {
+        if LocalkubeProcess(profile: profile).runningPID != nil {
             say("✋  Stopping \"\(name)\" ...")
-            _ = await process.stop()
+            _ = await stopProcesses(profile)
         }
         var restart = config
         try choosePort(&restart, requested: false)
@@ -175,20 +257,20 @@ public struct ClusterLifecycle: Sendable {
         return 0
     }
 
-    func waitUntilReady(_ profile: Profile, _ config: Profile.Config, pid: pid_t) async throws(ClusterError) {
+    func waitUntilReady(_ profile: Profile, _ process: LocalkubeProcess, port: Int, pid: pid_t) async throws(ClusterError) {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if LocalkubeProcess.hasExited(pid) {
-                try? FileManager.default.removeItem(at: profile.pidURL)
-                throw ClusterError("localkube exited: \(Self.lastLine(of: profile.logURL)) (log: \(profile.logURL.path))")
+                try? FileManager.default.removeItem(at: process.pidURL)
+                throw ClusterError("localkube exited: \(Self.lastLine(of: process.logURL)) (log: \(process.logURL.path))")
             }
             if let ca = try? String(contentsOf: profile.caURL, encoding: .utf8),
-               await ReadinessProbe.isReady(port: config.port, caPEM: ca) {
+               await ReadinessProbe.isReady(port: port, caPEM: ca) {
                 return
             }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        throw ClusterError("the API server was not ready within 30 s (log: \(profile.logURL.path))")
+        throw ClusterError("the API server was not ready within 30 s (log: \(process.logURL.path))")
     }
 
     func configureKubectl(_ profile: Profile, _ config: Profile.Config) throws(ClusterError) {
@@ -213,7 +295,7 @@ public struct ClusterLifecycle: Sendable {
     public func stop(name: String) async throws(ClusterError) {
         let profile = try existing(name)
         say("✋  Stopping \"\(name)\" ...")
-        if await LocalkubeProcess(profile: profile).stop() {
+        if await stopProcesses(profile) {
             let nodes = (try? profile.loadConfig())?.nodeCount ?? 1
             say("🛑  \(nodes) node\(nodes == 1 ? "" : "s") stopped.")
         } else {
@@ -224,7 +306,7 @@ public struct ClusterLifecycle: Sendable {
     public func delete(name: String) async throws(ClusterError) {
         let profile = try existing(name)
         say("🔥  Deleting \"\(name)\" ...")
-        _ = await LocalkubeProcess(profile: profile).stop()
+        _ = await stopProcesses(profile)
         // Whatever real pods left in the machine (a crash may have left containers running).
         await ContainerdNode.tearDown(RuntimeLayout(name: profile.name, dataDirectory: profile.directory), logger: Logger(label: "cubby"))
         try kubeconfig.remove(name: name)
@@ -232,6 +314,18 @@ public struct ClusterLifecycle: Sendable {
             throw ClusterError("cannot remove \(profile.directory.path): \(error.localizedDescription)")
         }
         say("💀  Removed all traces of the \"\(name)\" cluster.")
+    }
+
+    /// Every localkube of the profile (the further control planes first), then its own etcd;
+    /// true when localkube was running.
+    func stopProcesses(_ profile: Profile) async -> Bool {
+        let count = (try? profile.loadConfig())?.controlPlaneCount ?? 1
+        var stopped = false
+        for n in stride(from: max(count, 1), through: 1, by: -1) {
+            if await LocalkubeProcess(profile: profile, instance: n).stop() { stopped = true }
+        }
+        _ = await EtcdProcess(profile: profile).stop()
+        return stopped
     }
 
     public func deleteAll() async throws(ClusterError) {

@@ -7,83 +7,59 @@ import Glibc
 import Darwin
 #endif
 
-/// The background localkube of a profile: started detached from the terminal (its own session,
-/// stdin from /dev/null, output appended to the profile's log), known by its pid file.
+/// A background localkube of a profile, known by the pid file in its data folder. Control plane 1
+/// runs in the profile's folder; on etcd, control planes 2, 3, ... each in a folder of their own
+/// (`control-plane-N`) holding copies of the cluster's credentials.
 public struct LocalkubeProcess: Sendable {
     public let profile: Profile
+    public let instance: Int
 
-    public init(profile: Profile) { self.profile = profile }
-
-    /// The pid of a localkube that is alive, if the pid file names one.
-    public var runningPID: pid_t? {
-        guard let text = try? String(contentsOf: profile.pidURL, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return nil }
-        return Self.hasExited(pid) ? nil : pid
+    public init(profile: Profile, instance: Int = 1) {
+        self.profile = profile
+        self.instance = instance
     }
 
-    /// Spawns `executable localkube --data-dir PROFILE --port PORT` in a new session.
-    public func start(executable: String, config: Profile.Config) throws(ClusterError) -> pid_t {
-        var args = [executable, "localkube", "--data-dir", profile.directory.path, "--port", String(config.port),
+    var directory: URL { profile.controlPlaneDirectory(instance) }
+    var pidURL: URL { directory.appendingPathComponent("localkube.pid") }
+    public var logURL: URL { directory.appendingPathComponent("localkube.log") }
+
+    /// The pid of a localkube that is alive, if the pid file names one.
+    public var runningPID: pid_t? { Daemon.runningPID(pidURL) }
+
+    /// Spawns `executable localkube --data-dir DIR --port PORT ...` in a new session.
+    public func start(executable: String, config: Profile.Config, port: Int) throws(ClusterError) -> pid_t {
+        var args = [executable, "localkube", "--data-dir", directory.path, "--port", String(port),
                     "--nodes", String(config.nodeCount), "--driver", config.driverName, "--name", profile.name]
         if let image = config.sandboxImage { args += ["--sandbox-image", image] }
         if let resolvConf = config.resolvConf { args += ["--resolv-conf", resolvConf] }
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
-        defer {
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
+        if config.usesEtcd, let etcd = config.etcd {
+            args += ["--store", "etcd"] + EtcdProcess(profile: profile).clientFlags(etcd)
         }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, profile.logURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        #if canImport(Glibc)
-        // POSIX_SPAWN_SETSID: the child leads its own session, so closing the terminal spares it.
-        posix_spawnattr_setflags(&attributes, Int16(0x80))
-        #endif
-        var pid: pid_t = 0
-        let cArgs = args.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, cArgs, environ)
-        guard rc == 0 else { throw ClusterError("cannot start localkube (\(executable)): \(String(cString: strerror(rc)))") }
-        do {
-            try AtomicFile.write("\(pid)\n", to: profile.pidURL, mode: 0o600)
-        } catch {
-            kill(pid, SIGTERM)
-            throw ClusterError("cannot write \(profile.pidURL.path)")
-        }
-        return pid
+        return try Daemon.spawn(args, log: logURL, pidFile: pidURL, what: "localkube")
     }
 
-    /// Whether the process has exited (reaped if it is our child). An exited localkube whose
-    /// parent is gone may linger as a zombie until init reaps it: that counts as exited too.
-    public static func hasExited(_ pid: pid_t) -> Bool {
-        var status: Int32 = 0
-        if waitpid(pid, &status, WNOHANG) == pid { return true }
-        if kill(pid, 0) != 0 && errno == ESRCH { return true }
-        #if os(Linux)
-        // /proc/PID/stat: "PID (comm) STATE ..."; Z is a zombie, X dead.
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")") {
-            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-            return state == "Z" || state == "X"
-        }
-        #endif
-        return false
-    }
+    public static func hasExited(_ pid: pid_t) -> Bool { Daemon.hasExited(pid) }
 
     /// SIGTERM, then waits for the graceful shutdown (SIGKILL after `timeout`); removes the pid file.
     public func stop(timeout: Duration = .seconds(40)) async -> Bool {
-        guard let pid = runningPID else {
-            try? FileManager.default.removeItem(at: profile.pidURL)
-            return false
+        await Daemon.stop(pidFile: pidURL, timeout: timeout)
+    }
+
+    /// What a further control plane needs from the first to be the same cluster: its PKI (the
+    /// same CA, serving key and service-account key), the admin token and the basic-auth users.
+    func copyCredentials() throws(ClusterError) {
+        let fm = FileManager.default
+        let from = profile.directory
+        do {
+            try fm.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            for name in ["pki", "token", "basic-auth.csv"] {
+                let source = from.appendingPathComponent(name), target = directory.appendingPathComponent(name)
+                guard fm.fileExists(atPath: source.path) else { continue }
+                try? fm.removeItem(at: target)
+                try fm.copyItem(at: source, to: target)
+            }
+        } catch {
+            throw ClusterError("cannot prepare \(directory.path): \(error.localizedDescription)")
         }
-        kill(pid, SIGTERM)
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, !Self.hasExited(pid) { try? await Task.sleep(for: .milliseconds(10)) }
-        if !Self.hasExited(pid) { kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(at: profile.pidURL)
-        return true
     }
 }

@@ -16,8 +16,38 @@ public struct Profile: Sendable {
         /// The resolv.conf whose nameservers the cluster DNS forwards to, when not the host's.
         public var resolvConf: String?
 
+        /// Where objects live: absent (state.db) or "etcd".
+        public var store: String?
+        public var etcd: EtcdSettings?
+        /// How many localkube processes serve the cluster (on etcd); absent: one.
+        public var controlPlanes: Int?
+
         public var nodeCount: Int { nodes ?? 1 }
+        public var usesEtcd: Bool { store == "etcd" }
+        public var controlPlaneCount: Int { controlPlanes ?? 1 }
         public var driverName: String { driver ?? ControlPlane.Options.Driver.simulated.rawValue }
+    }
+
+    /// The etcd a profile on etcd uses: the servers given, or (none given) one of the profile's own
+    /// on loopback, with its data under the profile and ports kept from start to start.
+    public struct EtcdSettings: Codable, Sendable, Equatable {
+        public var servers: String?
+        public var caFile: String?
+        public var certFile: String?
+        public var keyFile: String?
+        public var prefix: String?
+        public var clientPort: Int?
+        public var peerPort: Int?
+
+        public init(servers: String? = nil, caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil, prefix: String? = nil) {
+            self.servers = servers
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.prefix = prefix
+        }
+
+        public var ownServer: Bool { servers == nil }
     }
 
     public let name: String
@@ -50,6 +80,12 @@ public struct Profile: Sendable {
     public var tokenURL: URL { directory.appendingPathComponent("token") }
     public var caURL: URL { directory.appendingPathComponent("pki/ca.crt") }
     public var storeURL: URL { directory.appendingPathComponent("state.db") }
+    /// The profile's own etcd: its data, log and pid file.
+    public var etcdDirectory: URL { directory.appendingPathComponent("etcd", isDirectory: true) }
+    /// The data folder of control plane `n` (1 is the profile's folder itself).
+    public func controlPlaneDirectory(_ n: Int) -> URL {
+        n == 1 ? directory : directory.appendingPathComponent("control-plane-\(n)", isDirectory: true)
+    }
     /// The static passwords, upstream's CSV (`password,user,uid,"group1,group2"`); the first line is the admin.
     public var basicAuthURL: URL { directory.appendingPathComponent("basic-auth.csv") }
     public var adminCertificateURL: URL { directory.appendingPathComponent("pki/admin.crt") }

@@ -310,6 +310,16 @@ public struct ControlPlane: Sendable {
             if let simulated { agents.append(simulated(informers)) }
             tasks = informers.start() + running(all)
         }
+        // The store is healthy while it answers a read, as upstream's etcd check reads a key.
+        let store = registry.store
+        registry.components.probe(options.store == .sqlite ? "sqlite-0" : "etcd-0") {
+            do {
+                _ = try await store.get("health")
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
         let agentTasks = agents.map { a in Task { await a.run() } }
         let proxyTask = proxy.map { p in Task { await p.run() } }
         return Components(tasks: tasks + agentTasks + (proxyTask.map { [$0] } ?? []), kubelet: kubelet,

@@ -40,7 +40,7 @@ struct SelfSignedPKI {
         if read("apiserver.crt") == nil || read("apiserver.key") == nil || !covers(read("apiserver.crt"), names) {
             guard let caKey else { throw PKIError("pki/ca.key is missing: cannot sign a new serving certificate") }
             let (cert, key) = try issue(by: ca, caKey, subject: DistinguishedName { CommonName("kube-apiserver") },
-                                        usage: .serverAuth, names: names)
+                                        usage: [.serverAuth], names: names)
             try AtomicFile.write(key.pemRepresentation, to: file("apiserver.key"), mode: 0o600)
             try AtomicFile.write(try cert.serializeAsPEM().pemString, to: file("apiserver.crt"), mode: 0o644)
         }
@@ -49,7 +49,7 @@ struct SelfSignedPKI {
                 OrganizationName("system:masters")
                 CommonName("kubernetes-admin")
             }
-            let (cert, key) = try issue(by: ca, caKey, subject: subject, usage: .clientAuth, names: [])
+            let (cert, key) = try issue(by: ca, caKey, subject: subject, usage: [.clientAuth], names: [])
             try AtomicFile.write(key.pemRepresentation, to: file("admin.key"), mode: 0o600)
             try AtomicFile.write(try cert.serializeAsPEM().pemString, to: file("admin.crt"), mode: 0o600)
         }
@@ -105,7 +105,7 @@ struct SelfSignedPKI {
     }
 
     static func issue(by ca: Certificate, _ caKey: P256.Signing.PrivateKey, subject: DistinguishedName,
-                      usage: ExtendedKeyUsage.Usage, names: [GeneralName]) throws -> (Certificate, P256.Signing.PrivateKey) {
+                      usage: [ExtendedKeyUsage.Usage], names: [GeneralName]) throws -> (Certificate, P256.Signing.PrivateKey) {
         let now = Date()
         let key = P256.Signing.PrivateKey()
         let cert = try Certificate(
@@ -115,7 +115,7 @@ struct SelfSignedPKI {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
-                try ExtendedKeyUsage([usage])
+                try ExtendedKeyUsage(usage)
                 if !names.isEmpty { SubjectAlternativeNames(names) }
             },
             issuerPrivateKey: .init(caKey))

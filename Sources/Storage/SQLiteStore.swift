@@ -9,7 +9,14 @@ public actor SQLiteStore: Store {
     public static let formatVersion = 1
 
     private let db: DatabaseQueue
+    /// The newest durable (and visible) revision.
     private var revision: Int64 = 0
+    /// The newest revision handed to a write, durable or still being committed.
+    private var assigned: Int64 = 0
+    /// Keys written by writes still being committed, and their state after them (nil: deleted).
+    private var pending: [String: (revision: Int64, object: StoredObject?)] = [:]
+    private var queued: [(PendingWrite, CheckedContinuation<Result<Void, StorageError>, Never>)] = []
+    private var flushing = false
     private var compacted: Int64 = 0
     private var current: [String: StoredObject] = [:]
     /// Every current key, sorted, so prefix ranges and pages are binary searches.
@@ -32,6 +39,7 @@ public actor SQLiteStore: Store {
         }
         let (rev, comp, objects) = try Self.load(db, path: path)
         revision = rev
+        assigned = rev
         compacted = comp
         for o in objects { current[o.key] = o }
         keys = current.keys.sorted()
@@ -147,54 +155,114 @@ public actor SQLiteStore: Store {
         }
     }
 
-    public func create(_ key: String, encode: @Sendable (Int64?) throws -> Data) throws -> StoredObject {
-        if current[key] != nil { throw StorageError.keyExists(key) }
-        let rev = revision + 1
+    public func create(_ key: String, encode: @Sendable (Int64?) throws -> Data) async throws -> StoredObject {
+        if latest(key) != nil { throw StorageError.keyExists(key) }
+        let rev = assigned + 1
         let value = try encode(rev)
-        try append(rev: rev, key: key, created: rev, deleted: false, previous: 0, value: value)
         let object = StoredObject(key: key, revision: rev, createRevision: rev, value: value)
-        current[key] = object
-        keys.insert(key, at: lowerBound(key))
-        publish(StorageEvent(kind: .added, revision: rev, object: object, previous: nil))
+        try await commit(StorageEvent(kind: .added, revision: rev, object: object, previous: nil), previousRevision: 0)
         return object
     }
 
-    public func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64?) throws -> Data) throws -> StoredObject {
-        guard let old = current[key] else { throw StorageError.notFound(key) }
+    public func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64?) throws -> Data) async throws -> StoredObject {
+        guard let old = latest(key) else { throw StorageError.notFound(key) }
         guard old.revision == expectedRevision else { throw StorageError.conflict(key: key, current: old.revision) }
-        let rev = revision + 1
+        let rev = assigned + 1
         let value = try encode(rev)
-        try append(rev: rev, key: key, created: old.createRevision, deleted: false, previous: old.revision, value: value)
         let object = StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: value)
-        current[key] = object
-        publish(StorageEvent(kind: .modified, revision: rev, object: object, previous: old))
+        try await commit(StorageEvent(kind: .modified, revision: rev, object: object, previous: old), previousRevision: old.revision)
         return object
     }
 
-    public func delete(_ key: String, expectedRevision: Int64?) throws(StorageError) -> StorageEvent {
-        guard let old = current[key] else { throw .notFound(key) }
+    public func delete(_ key: String, expectedRevision: Int64?) async throws(StorageError) -> StorageEvent {
+        guard let old = latest(key) else { throw .notFound(key) }
         if let expectedRevision, old.revision != expectedRevision { throw .conflict(key: key, current: old.revision) }
-        let rev = revision + 1
-        try append(rev: rev, key: key, created: old.createRevision, deleted: true, previous: old.revision, value: old.value)
-        current.removeValue(forKey: key)
-        let i = lowerBound(key)
-        if i < keys.count, keys[i] == key { keys.remove(at: i) }
-        let event = StorageEvent(kind: .deleted, revision: rev, object: StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: old.value), previous: old)
-        publish(event)
+        let rev = assigned + 1
+        let event = StorageEvent(kind: .deleted, revision: rev,
+                                 object: StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: old.value), previous: old)
+        try await commit(event, previousRevision: old.revision)
         return event
     }
 
-    private func append(rev: Int64, key: String, created: Int64, deleted: Bool, previous: Int64, value: Data) throws(StorageError) {
-        do {
-            try db.write { db in
-                // A cached statement: every write is this one insert, compiled once.
-                let insert = try db.cachedStatement(sql: "INSERT INTO log(rev, key, created, deleted, prev_rev, value) VALUES (?, ?, ?, ?, ?, ?)")
-                try insert.execute(arguments: [rev, key, created, deleted ? 1 : 0, previous, value])
+    // MARK: group commit
+
+    /// A key's state after the writes in flight: what the next write to it compares against.
+    private func latest(_ key: String) -> StoredObject? {
+        if let inFlight = pending[key] { return inFlight.object }
+        return current[key]
+    }
+
+    /// Takes the write's revision, queues it for the next transaction and waits until that
+    /// transaction has committed. Writes that arrive while one commits share the next one (group
+    /// commit); reads and watches see a write only once it is durable, in revision order.
+    private func commit(_ event: StorageEvent, previousRevision: Int64) async throws(StorageError) {
+        assigned = event.revision
+        pending[event.object.key] = (event.revision, event.kind == .deleted ? nil : event.object)
+        let write = PendingWrite(event: event, previousRevision: previousRevision)
+        let result: Result<Void, StorageError> = await withCheckedContinuation { continuation in
+            queued.append((write, continuation))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
             }
-        } catch {
-            throw .io("write failed: \(error)")
         }
-        revision = rev
+        try result.get()
+    }
+
+    private struct PendingWrite: Sendable {
+        let event: StorageEvent
+        let previousRevision: Int64
+    }
+
+    /// Commits what is queued, one transaction at a time, until nothing is.
+    private func flush() async {
+        while !queued.isEmpty {
+            let batch = queued
+            queued.removeAll()
+            let writes = batch.map(\.0)
+            do {
+                try await db.write { db in
+                    // A cached statement: every write is this one insert, compiled once.
+                    let insert = try db.cachedStatement(sql: "INSERT INTO log(rev, key, created, deleted, prev_rev, value) VALUES (?, ?, ?, ?, ?, ?)")
+                    for w in writes {
+                        let o = w.event.object
+                        try insert.execute(arguments: [o.revision, o.key, o.createRevision, w.event.kind == .deleted ? 1 : 0, w.previousRevision, o.value])
+                    }
+                }
+            } catch {
+                // Nothing queued can stand on a write that failed: every one fails, and the next
+                // writes start again from what is durable.
+                let failure = StorageError.io("write failed: \(error)")
+                let rest = queued
+                queued.removeAll()
+                pending.removeAll()
+                assigned = revision
+                for (_, waiter) in batch + rest { waiter.resume(returning: .failure(failure)) }
+                break
+            }
+            for w in writes { apply(w.event) }
+            for (_, waiter) in batch { waiter.resume(returning: .success(())) }
+        }
+        flushing = false
+    }
+
+    /// Makes a durable write visible: the current state, the key index, watchers.
+    private func apply(_ event: StorageEvent) {
+        let key = event.object.key
+        if pending[key]?.revision == event.revision { pending.removeValue(forKey: key) }
+        switch event.kind {
+        case .added:
+            current[key] = event.object
+            keys.insert(key, at: lowerBound(key))
+        case .modified:
+            current[key] = event.object
+        case .deleted:
+            current.removeValue(forKey: key)
+            let i = lowerBound(key)
+            if i < keys.count, keys[i] == key { keys.remove(at: i) }
+        }
+        revision = event.revision
+        publish(event)
     }
 
     private func publish(_ event: StorageEvent) {
@@ -275,7 +343,9 @@ public actor SQLiteStore: Store {
         compacted = rev
     }
 
-    public func close() {
+    public func close() async {
+        // Writes being committed finish first: each is acknowledged, so each must be kept.
+        while flushing { try? await Task.sleep(for: .milliseconds(1)) }
         for (_, w) in watchers { w.continuation.finish() }
         watchers.removeAll()
         try? db.close()

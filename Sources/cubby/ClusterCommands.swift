@@ -54,7 +54,14 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("resolv-conf"), help: "The resolv.conf whose nameservers the cluster DNS forwards other names to (default /etc/resolv.conf; kept in the profile).")
     var resolvConf: String?
 
+    @OptionGroup(title: "Store") var store: StoreOptions
+
+    @Option(name: .customLong("control-planes"), help: "How many API servers (localkube processes, each on its own port) serve the cluster; above 1 needs --store etcd, and their controllers, scheduler and node agent take turns by leader election.")
+    var controlPlanes: Int?
+
     func validate() throws {
+        try store.validate()
+        if let controlPlanes, !(1...7).contains(controlPlanes) { throw ValidationError("--control-planes must be between 1 and 7") }
         if let driver, !DriverChoice.names.contains(driver) {
             throw ValidationError("--driver must be one of \(DriverChoice.names.joined(separator: ", "))")
         }
@@ -65,7 +72,7 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.run { () async throws(ClusterError) in
             try await CLI.lifecycle().start(name: options.profile, port: port, nodes: nodes, driver: driver, sandboxImage: sandboxImage,
-                                                resolvConf: resolvConf)
+                                                resolvConf: resolvConf, store: store.request(controlPlanes: controlPlanes))
         }
     }
 }

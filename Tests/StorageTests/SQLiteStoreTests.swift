@@ -157,4 +157,4 @@ final class SQLiteStoreTests: XCTestCase {
 }
 
 /// A stored value that records the revision it was written at.
-func value(_ s: String) -> @Sendable (Int64) -> Data { { rev in Data("{\"v\":\"\(s)\",\"rv\":\(rev)}".utf8) } }
+func value(_ s: String) -> @Sendable (Int64?) -> Data { { rev in Data("{\"v\":\"\(s)\",\"rv\":\(rev.map(String.init) ?? "null")}".utf8) } }

@@ -1,4 +1,5 @@
 """Starts `cubby localkube` on a fresh data dir and hands tests a kubectl bound to it."""
+import hashlib
 import os
 import re
 import signal
@@ -15,6 +16,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CUBBY_BIN", str(ROOT / ".build/debug/cubby"))
+# `etcd`: every cluster of the suites keeps its objects in one etcd the session starts, each under
+# a key prefix of its own (make e2e-test runs the API server suites so a second time).
+STORE = os.environ.get("CUBBY_TEST_STORE", "sqlite")
+_etcd = None
+
+
+def session_etcd():
+    global _etcd
+    if _etcd is None:
+        from etcd import EtcdCluster
+        _etcd = EtcdCluster().start()
+    return _etcd
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _etcd is not None:
+        _etcd.stop()
+
+
+sqlite_only = pytest.mark.skipif(STORE != "sqlite", reason="about SQLite's state.db")
 
 
 def free_port():
@@ -29,6 +50,10 @@ class Cluster:
         self.port = port or free_port()
         # These suites exercise the control plane on simulated nodes; test_real_pods runs containers.
         self.extra = list(extra) if "--driver" in extra else ["--driver", "simulated", *extra]
+        if STORE == "etcd" and "--store" not in self.extra:
+            # A prefix of the data dir's own: a restart on the same dir finds its objects again.
+            prefix = "/cubby-" + hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
+            self.extra += ["--store", "etcd", "--etcd-servers", session_etcd().servers, "--etcd-prefix", prefix]
         self.proc = None
 
     @property

@@ -8,6 +8,11 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from conftest import STORE
+
+# What componentstatuses calls the store: upstream's etcd-0, or Cubby's SQLite file.
+STORE_COMPONENT = "etcd-0" if STORE == "etcd" else "sqlite-0"
+
 
 @pytest.fixture
 def api(cluster):
@@ -243,10 +248,10 @@ def test_component_statuses_report_the_control_plane(cluster, api):
     assert "Warning: v1 ComponentStatus is deprecated in v1.19+" in got.stderr
     rows = [line.split() for line in got.stdout.splitlines()]
     assert rows[0] == ["NAME", "STATUS", "MESSAGE", "ERROR"]
-    assert rows[1:] == [["scheduler", "Healthy", "ok"], ["controller-manager", "Healthy", "ok"], ["sqlite-0", "Healthy", "ok"]]
+    assert rows[1:] == [["scheduler", "Healthy", "ok"], ["controller-manager", "Healthy", "ok"], [STORE_COMPONENT, "Healthy", "ok"]]
     statuses = client.CoreV1Api(api).list_component_status().items
     assert {s.metadata.name: (s.conditions[0].type, s.conditions[0].status) for s in statuses}["scheduler"] == ("Healthy", "True")
-    assert client.CoreV1Api(api).read_component_status("sqlite-0").conditions[0].message == "ok"
+    assert client.CoreV1Api(api).read_component_status(STORE_COMPONENT).conditions[0].message == "ok"
     assert "cs" in cluster.kubectl("api-resources", "--api-group=").stdout.split()
 
 

@@ -44,6 +44,8 @@ def test_client_side_apply_merges_and_removes_what_left_the_manifest(cluster, ns
     web = json.loads(k("get", "deploy", "site", "-n", ns, "-o", "json").stdout)["spec"]["template"]["spec"]["containers"][0]
     assert "env" not in web and web["image"] == "nginx:1.28"
 
+    # The controllers' status writes change the resourceVersion too: take it once they are done.
+    k("rollout", "status", "-n", ns, "deploy/site", "--timeout=60s")
     before = rv(k, ns, "deploy/site")
     assert k("apply", "-n", ns, "-f", "-", input=without_env).stdout.strip() == "deployment.apps/site unchanged"
     assert rv(k, ns, "deploy/site") == before
@@ -150,6 +152,7 @@ spec:
 def test_server_side_apply_owns_fields_and_refuses_conflicts(cluster, ns):
     k = cluster.kubectl
     assert k("apply", "--server-side", "-n", ns, "-f", "-", input=SSA).stdout.strip() == "deployment.apps/ssa serverside-applied"
+    k("rollout", "status", "-n", ns, "deploy/ssa", "--timeout=60s")
     rv = k("get", "deploy", "ssa", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}").stdout
     k("apply", "--server-side", "-n", ns, "-f", "-", input=SSA)
     assert k("get", "deploy", "ssa", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}").stdout == rv, "re-applying changes nothing"

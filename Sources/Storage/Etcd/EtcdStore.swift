@@ -209,9 +209,13 @@ public final class EtcdStore: Store {
             let current = try await list(prefix: prefix, startAfter: nil, limit: nil, at: nil)
             return try await cache.subscribe(prefix: prefix, after: current.revision, initial: current.objects)
         }
-        let from: Int64
-        if let requested { from = requested } else { from = await cache.currentRevision() }
-        return try await cache.subscribe(prefix: prefix, after: from, initial: [])
+        guard let requested else { return try await cache.subscribe(prefix: prefix, after: await cache.currentRevision(), initial: []) }
+        // History etcd has compacted is gone, even where this process's window still holds it
+        // (another API server may have compacted): etcd says so for a read at that revision.
+        if requested < (await cache.currentRevision()) {
+            _ = try await Self.range(connection, key: Data(self.prefix.utf8), limit: 1, revision: requested, countOnly: true)
+        }
+        return try await cache.subscribe(prefix: prefix, after: requested, initial: [])
     }
 
     // MARK: maintenance
