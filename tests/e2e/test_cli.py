@@ -182,7 +182,7 @@ def test_store_from_a_newer_cubby_is_refused_and_left_as_it_is(tmp_path):
     e.cubby("stop")
     profile = e.home / "profiles" / "cubby"
     db = sqlite3.connect(profile / "state.db")
-    assert db.execute("SELECT value FROM meta WHERE name = 'format_version'").fetchone() == (1,)
+    assert db.execute("SELECT value FROM meta WHERE name = 'format_version'").fetchone() == (2,)
     db.execute("UPDATE meta SET value = 99 WHERE name = 'format_version'")
     db.commit()
     db.close()
@@ -192,14 +192,14 @@ def test_store_from_a_newer_cubby_is_refused_and_left_as_it_is(tmp_path):
     for command in (["start"], ["upgrade"]):
         r = e.cubby(*command, check=False)
         assert r.returncode == 1, command
-        assert r.stderr == ('❌  profile "cubby": its store was written by a newer cubby (format 99; this cubby reads up to 1); '
+        assert r.stderr == ('❌  profile "cubby": its store was written by a newer cubby (format 99; this cubby reads up to 2); '
                             'upgrade cubby\n')
         assert profile_files(profile) == before, f"cubby {command[0]} changed no file of the profile"
     assert e.cubby("status", check=False).stdout.splitlines()[2] == "host: Stopped"
 
     # Written back by the newer cubby's user, say: the same store starts, every object in it.
     db = sqlite3.connect(profile / "state.db")
-    db.execute("UPDATE meta SET value = 1 WHERE name = 'format_version'")
+    db.execute("UPDATE meta SET value = 2 WHERE name = 'format_version'")
     db.commit()
     db.close()
     e.cubby("start")

@@ -5,14 +5,18 @@ import Synchronization
 /// The revision log on an etcd cluster, through etcd's v3 API, as upstream's apiserver keeps it:
 /// etcd's revisions are the resourceVersions, each key holds one object's JSON (without its
 /// resourceVersion, which reads take from the key's mod_revision), writes are transactions that
-/// compare the key's revision the caller read, and watches are served from a cache of recent
-/// events that one etcd watch feeds (each API server its own).
+/// compare the key's revision the caller read. Reads at the newest revision and watches are
+/// served from a cache that one etcd watch feeds (each API server its own), as upstream's
+/// consistent reads from its watch cache: a read waits until the cache holds this process's last
+/// write, so a client reads what it wrote; reads at an older revision go to etcd.
 public final class EtcdStore: Store {
     let connection: EtcdConnection
     let cache: EtcdWatchCache
     /// The configured prefix that stands for the Registry's `/registry`.
     let prefix: String
     let compacted = Mutex<Int64>(0)
+    /// The revision of this process's newest acknowledged write: what a read must see.
+    let lastWrite = Mutex<Int64>(0)
     /// Objects per Range call when a list wants everything: pages stay well under a message's size
     /// limit and etcd's own.
     static let pageSize: Int64 = 500
@@ -24,9 +28,12 @@ public final class EtcdStore: Store {
         connection = try EtcdConnection(configuration)
         prefix = configuration.prefix
         do {
-            let head = try await Self.range(connection, key: Data(prefix.utf8), end: Data(prefix.prefixEnd.utf8), limit: 1, countOnly: true)
-            cache = EtcdWatchCache(connection: connection, prefix: Data((prefix + "/").utf8), translate: { [prefix] in Self.registryKey($0, prefix: prefix) },
-                                   startRevision: head.header.revision)
+            let connection = connection, prefix = prefix, root = Data((prefix + "/").utf8)
+            cache = try await EtcdWatchCache(connection: connection, prefix: root, translate: { Self.registryKey($0, prefix: prefix) },
+                                             load: { () async throws(StorageError) in
+                                                 let all = try await Self.loadAll(connection, from: root, to: Data((prefix + "/").prefixEnd.utf8), prefix: prefix)
+                                                 return (all.objects, all.revision)
+                                             })
         } catch {
             connection.close()
             let servers = configuration.endpoints.map { "\($0.secure ? "https" : "http")://\($0.host):\($0.port)" }.joined(separator: ",")
@@ -47,9 +54,27 @@ public final class EtcdStore: Store {
         return s.hasPrefix(prefix) ? registryRoot + s.dropFirst(prefix.count) : s
     }
 
-    func object(_ kv: Mvccpb_KeyValue) -> StoredObject {
-        StoredObject(key: Self.registryKey(kv.key, prefix: prefix), revision: kv.modRevision, createRevision: kv.createRevision,
+    func object(_ kv: Mvccpb_KeyValue) -> StoredObject { Self.object(kv, prefix: prefix) }
+
+    static func object(_ kv: Mvccpb_KeyValue, prefix: String) -> StoredObject {
+        StoredObject(key: registryKey(kv.key, prefix: prefix), revision: kv.modRevision, createRevision: kv.createRevision,
                      value: ResourceVersionStamp.stamp(kv.value, revision: kv.modRevision))
+    }
+
+    /// Every key in [from, to) at one revision (the newest, unless given), read page by page.
+    static func loadAll(_ connection: EtcdConnection, from start: Data, to end: Data, prefix: String, limit: Int64 = .max,
+                        at requested: Int64 = 0) async throws(StorageError) -> (objects: [StoredObject], revision: Int64, hasMore: Bool) {
+        var revision = requested
+        var objects: [StoredObject] = []
+        var from = start
+        while true {
+            let page = try await range(connection, key: from, end: end, limit: min(limit - Int64(objects.count), pageSize), revision: revision)
+            if revision == 0 { revision = page.header.revision }
+            objects += page.kvs.map { object($0, prefix: prefix) }
+            guard page.more, let last = page.kvs.last else { return (objects, revision, false) }
+            if Int64(objects.count) >= limit { return (objects, revision, true) }
+            from = last.key + [0]
+        }
     }
 
     // MARK: reads
@@ -78,41 +103,31 @@ public final class EtcdStore: Store {
     }
 
     public func currentRevision() async -> Int64 {
-        let head = try? await Self.range(connection, key: Data(prefix.utf8), limit: 1, countOnly: true)
-        if let head { return head.header.revision }
-        return await cache.currentRevision()
+        await cache.read(after: lastWrite.withLock { $0 }) { _, revision in revision }
     }
 
     public func compactedRevision() -> Int64 { compacted.withLock { $0 } }
 
     public func get(_ key: String) async throws(StorageError) -> StoredObject? {
-        try await Self.range(connection, key: etcdKey(key)).kvs.first.map(object)
+        await cache.read(after: lastWrite.withLock { $0 }) { state, _ in state[key] }
     }
 
     public func list(prefix: String, startAfter: String?, limit: Int?, at requested: Int64?) async throws(StorageError) -> ListResult {
-        let start = etcdKey(startAfter.map { max($0 + "\u{0}", prefix) } ?? prefix)
-        let end = etcdKey(prefix.prefixEnd)
-        var revision = requested ?? 0
-        let cap = limit.map { $0 > 0 ? Int64($0) : Int64.max } ?? Int64.max
-        var objects: [StoredObject] = []
-        var from = start
-        // Pages at one revision until the caller's limit or the keys run out.
-        while true {
-            let page = try await Self.range(connection, key: from, end: end, limit: min(cap - Int64(objects.count), Self.pageSize),
-                                            revision: revision)
-            if revision == 0 { revision = page.header.revision }
-            objects += page.kvs.map(object)
-            if !page.more { return ListResult(objects: objects, revision: revision, hasMore: false) }
-            if Int64(objects.count) >= cap { return ListResult(objects: objects, revision: revision, hasMore: true) }
-            guard let last = page.kvs.last else { return ListResult(objects: objects, revision: revision, hasMore: false) }
-            from = last.key + [0]
+        let cached = await cache.read(after: lastWrite.withLock { $0 }) { state, revision -> ListResult? in
+            guard requested == nil || requested == revision else { return nil }
+            let page = state.page(prefix: prefix, startAfter: startAfter, limit: limit)
+            return ListResult(objects: page.objects, revision: revision, hasMore: page.hasMore)
         }
+        if let cached { return cached }
+        // An older revision (the next page of a list begun earlier): etcd's history at it.
+        let start = etcdKey(startAfter.map { max($0 + "\u{0}", prefix) } ?? prefix)
+        let cap = limit.map { $0 > 0 ? Int64($0) : Int64.max } ?? Int64.max
+        let read = try await Self.loadAll(connection, from: start, to: etcdKey(prefix.prefixEnd), prefix: self.prefix, limit: cap, at: requested ?? 0)
+        return ListResult(objects: read.objects, revision: read.revision, hasMore: read.hasMore)
     }
 
     public func count(prefix: String, after: String?) async -> Int {
-        let start = etcdKey(after.map { max($0 + "\u{0}", prefix) } ?? prefix)
-        let counted = try? await Self.range(connection, key: start, end: etcdKey(prefix.prefixEnd), countOnly: true)
-        return Int(counted?.count ?? 0)
+        await cache.read(after: lastWrite.withLock { $0 }) { state, _ in state.count(prefix: prefix, after: after) }
     }
 
     // MARK: writes
@@ -176,8 +191,16 @@ public final class EtcdStore: Store {
         return StorageEvent(kind: .deleted, revision: rev, object: gone, previous: previous)
     }
 
+    /// One compared write. After it applied, reads wait for it; after it did not (another
+    /// writer was first), for the revision that beat it, so the caller's next read sees it.
     func transaction(_ txn: Etcdserverpb_TxnRequest) async throws(StorageError) -> Etcdserverpb_TxnResponse {
-        try await connection.call { [connection] options in try await connection.kv.txn(txn, options: options) }
+        let response = try await connection.call { [connection] options in try await connection.kv.txn(txn, options: options) }
+        if response.succeeded {
+            lastWrite.withLock { $0 = max($0, response.header.revision) }
+        } else {
+            await cache.catchUp(to: response.header.revision)
+        }
+        return response
     }
 
     /// Why a compared write did not apply: the key is gone, or at another revision.
@@ -205,17 +228,12 @@ public final class EtcdStore: Store {
     // MARK: watch
 
     public func watch(prefix: String, after requested: Int64?, initialState: Bool) async throws(StorageError) -> StorageWatch {
-        if initialState {
-            let current = try await list(prefix: prefix, startAfter: nil, limit: nil, at: nil)
-            return try await cache.subscribe(prefix: prefix, after: current.revision, initial: current.objects)
-        }
-        guard let requested else { return try await cache.subscribe(prefix: prefix, after: await cache.currentRevision(), initial: []) }
         // History etcd has compacted is gone, even where this process's window still holds it
         // (another API server may have compacted): etcd says so for a read at that revision.
-        if requested < (await cache.currentRevision()) {
+        if !initialState, let requested, requested < (await cache.currentRevision()) {
             _ = try await Self.range(connection, key: Data(self.prefix.utf8), limit: 1, revision: requested, countOnly: true)
         }
-        return try await cache.subscribe(prefix: prefix, after: requested, initial: [])
+        return try await cache.subscribe(prefix: prefix, after: requested, initialState: initialState)
     }
 
     // MARK: maintenance

@@ -1,10 +1,11 @@
 import Foundation
 import GRPCCore
 
-/// One API server's view of etcd's changes, as upstream's cacher keeps it: a single etcd watch on
-/// the whole prefix (with previous values and progress notifications) feeds a window of recent
-/// events, from which every watch of this process is served. A watch from a revision older than
-/// the window is answered 410 Gone, as upstream's watch cache answers it, and the client re-lists.
+/// One API server's view of etcd, as upstream's cacher keeps it: a single etcd watch on the whole
+/// prefix (with previous values and progress notifications) feeds a mirror of every key's newest
+/// state, which reads at the newest revision are served from, and a window of recent events, which
+/// every watch of this process is served from. A watch from a revision older than the window is
+/// answered 410 Gone, as upstream's watch cache answers it, and the client re-lists.
 actor EtcdWatchCache {
     struct Watcher {
         let prefix: String
@@ -15,7 +16,9 @@ actor EtcdWatchCache {
     /// The etcd prefix watched (the configured prefix and a slash).
     let prefix: Data
     let translate: @Sendable (Data) -> String
-    /// Every change up to this revision has been delivered.
+    /// Every key's state as of `revision`.
+    private var state: CurrentState
+    /// Every change up to this revision has been applied and delivered.
     private var revision: Int64
     /// The window holds the changes after this revision.
     private var oldest: Int64
@@ -33,12 +36,20 @@ actor EtcdWatchCache {
     /// How long a watch from a revision this cache has not reached yet waits for it (upstream: 3 s).
     static let catchUpTimeout: Duration = .seconds(3)
 
-    init(connection: EtcdConnection, prefix: Data, translate: @escaping @Sendable (Data) -> String, startRevision: Int64) {
+    /// `load` reads every key under the prefix at one revision: at the start, and again after
+    /// the history the watch needed was compacted away.
+    let load: @Sendable () async throws(StorageError) -> (objects: [StoredObject], revision: Int64)
+
+    init(connection: EtcdConnection, prefix: Data, translate: @escaping @Sendable (Data) -> String,
+         load: @escaping @Sendable () async throws(StorageError) -> (objects: [StoredObject], revision: Int64)) async throws(StorageError) {
         self.connection = connection
         self.prefix = prefix
         self.translate = translate
-        revision = startRevision
-        oldest = startRevision
+        self.load = load
+        let (objects, at) = try await load()
+        state = CurrentState(objects)
+        revision = at
+        oldest = at
     }
 
     func start() {
@@ -117,6 +128,7 @@ actor EtcdWatchCache {
                                                            value: ResourceVersionStamp.stamp(kv.value, revision: kv.modRevision)),
                                       previous: previous)
             }
+            if stored.kind == .deleted { state.remove(key) } else { state.put(stored.object) }
             append(stored)
             for (_, w) in watchers where key.hasPrefix(w.prefix) { w.continuation.yield(stored) }
         }
@@ -150,20 +162,32 @@ actor EtcdWatchCache {
         watchers.removeAll()
         window.removeAll()
         windowStart = 0
-        let head = try? await EtcdStore.range(connection, key: prefix, limit: 1, countOnly: true)
-        let current = head?.header.revision ?? revision
-        revision = current
-        oldest = current
-        advance(to: current)
+        guard let (objects, at) = try? await load() else { return }
+        state = CurrentState(objects)
+        revision = at
+        oldest = at
+        advance(to: at)
     }
 
     // MARK: serving
 
-    func subscribe(prefix: String, after requested: Int64, initial: [StoredObject]) async throws(StorageError) -> StorageWatch {
+    /// Reads the mirror once it holds every change up to `revision` (this process's last write:
+    /// a client reads what it wrote), or a bounded time has passed.
+    func read<T: Sendable>(after needed: Int64, _ body: (CurrentState, Int64) -> T) async -> T {
+        // The write's own event is on its way: no need to ask etcd how far the watch is.
+        if needed > revision { await catchUp(to: needed, askingProgress: false) }
+        return body(state, revision)
+    }
+
+    /// Events under `prefix` after `requested` (nil: from now), first with every current key as
+    /// ADDED when `initialState`.
+    func subscribe(prefix: String, after asked: Int64?, initialState: Bool) async throws(StorageError) -> StorageWatch {
+        let requested = initialState ? revision : (asked ?? revision)
         if requested > revision { await catchUp(to: requested) }
         if requested > revision { throw .futureRevision(requested: requested, current: revision) }
         if requested < oldest { throw .compacted(requested: requested, compacted: oldest) }
         let (stream, continuation) = AsyncStream<StorageEvent>.makeStream(bufferingPolicy: .unbounded)
+        let initial = initialState ? state.page(prefix: prefix, startAfter: nil, limit: nil).objects : []
         for o in initial { continuation.yield(StorageEvent(kind: .added, revision: o.revision, object: o, previous: nil)) }
         for event in window[windowStart...] where event.revision > requested && event.object.key.hasPrefix(prefix) {
             continuation.yield(event)
@@ -179,10 +203,13 @@ actor EtcdWatchCache {
 
     /// Waits (a bounded time) for the cache to reach a revision another server or a list has
     /// seen, asking etcd for a progress notification so that changes outside the prefix count too.
-    private func catchUp(to target: Int64) async {
-        var request = Etcdserverpb_WatchRequest()
-        request.requestUnion = .progressRequest(Etcdserverpb_WatchProgressRequest())
-        progress?.yield(request)
+    func catchUp(to target: Int64, askingProgress: Bool = true) async {
+        guard target > revision else { return }
+        if askingProgress {
+            var request = Etcdserverpb_WatchRequest()
+            request.requestUnion = .progressRequest(Etcdserverpb_WatchProgressRequest())
+            progress?.yield(request)
+        }
         let timer = Task {
             try? await Task.sleep(for: Self.catchUpTimeout)
             self.timeOut(target)

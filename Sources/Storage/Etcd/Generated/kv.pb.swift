@@ -25,39 +25,39 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-nonisolated struct Mvccpb_KeyValue: Sendable {
+public nonisolated struct Mvccpb_KeyValue: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// key is the key in bytes. An empty key is not allowed.
-  var key: Data = Data()
+  public var key: Data = Data()
 
   /// create_revision is the revision of last creation on this key.
-  var createRevision: Int64 = 0
+  public var createRevision: Int64 = 0
 
   /// mod_revision is the revision of last modification on this key.
-  var modRevision: Int64 = 0
+  public var modRevision: Int64 = 0
 
   /// version is the version of the key. A deletion resets
   /// the version to zero and any modification of the key
   /// increases its version.
-  var version: Int64 = 0
+  public var version: Int64 = 0
 
   /// value is the value held by the key, in bytes.
-  var value: Data = Data()
+  public var value: Data = Data()
 
   /// lease is the ID of the lease that attached to key.
   /// When the attached lease expires, the key will be deleted.
   /// If lease is 0, then no lease is attached to the key.
-  var lease: Int64 = 0
+  public var lease: Int64 = 0
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Mvccpb_Event: Sendable {
+public nonisolated struct Mvccpb_Event: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -65,45 +65,45 @@ nonisolated struct Mvccpb_Event: Sendable {
   /// type is the kind of event. If type is a PUT, it indicates
   /// new data has been stored to the key. If type is a DELETE,
   /// it indicates the key was deleted.
-  var type: Mvccpb_Event.EventType = .put
+  public var type: Mvccpb_Event.EventType = .put
 
   /// kv holds the KeyValue for the event.
   /// A PUT event contains current kv pair.
   /// A PUT event with kv.Version=1 indicates the creation of a key.
   /// A DELETE/EXPIRE event contains the deleted key with
   /// its modification revision set to the revision of deletion.
-  var kv: Mvccpb_KeyValue {
+  public var kv: Mvccpb_KeyValue {
     get {_kv ?? Mvccpb_KeyValue()}
     set {_kv = newValue}
   }
   /// Returns true if `kv` has been explicitly set.
-  var hasKv: Bool {self._kv != nil}
+  public var hasKv: Bool {self._kv != nil}
   /// Clears the value of `kv`. Subsequent reads from it will return its default value.
-  mutating func clearKv() {self._kv = nil}
+  public mutating func clearKv() {self._kv = nil}
 
   /// prev_kv holds the key-value pair before the event happens.
-  var prevKv: Mvccpb_KeyValue {
+  public var prevKv: Mvccpb_KeyValue {
     get {_prevKv ?? Mvccpb_KeyValue()}
     set {_prevKv = newValue}
   }
   /// Returns true if `prevKv` has been explicitly set.
-  var hasPrevKv: Bool {self._prevKv != nil}
+  public var hasPrevKv: Bool {self._prevKv != nil}
   /// Clears the value of `prevKv`. Subsequent reads from it will return its default value.
-  mutating func clearPrevKv() {self._prevKv = nil}
+  public mutating func clearPrevKv() {self._prevKv = nil}
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated enum EventType: SwiftProtobuf.Enum, Swift.CaseIterable {
-    typealias RawValue = Int
+  public nonisolated enum EventType: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
     case put // = 0
     case delete // = 1
     case UNRECOGNIZED(Int)
 
-    init() {
+    public init() {
       self = .put
     }
 
-    init?(rawValue: Int) {
+    public init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .put
       case 1: self = .delete
@@ -111,7 +111,7 @@ nonisolated struct Mvccpb_Event: Sendable {
       }
     }
 
-    var rawValue: Int {
+    public var rawValue: Int {
       switch self {
       case .put: return 0
       case .delete: return 1
@@ -120,14 +120,14 @@ nonisolated struct Mvccpb_Event: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    static let allCases: [Mvccpb_Event.EventType] = [
+    public static let allCases: [Mvccpb_Event.EventType] = [
       .put,
       .delete,
     ]
 
   }
 
-  init() {}
+  public init() {}
 
   fileprivate var _kv: Mvccpb_KeyValue? = nil
   fileprivate var _prevKv: Mvccpb_KeyValue? = nil
@@ -138,10 +138,10 @@ nonisolated struct Mvccpb_Event: Sendable {
 fileprivate nonisolated let _protobuf_package = "mvccpb"
 
 nonisolated extension Mvccpb_KeyValue: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".KeyValue"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}create_revision\0\u{3}mod_revision\0\u{1}version\0\u{1}value\0\u{1}lease\0")
+  public static let protoMessageName: String = _protobuf_package + ".KeyValue"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}create_revision\0\u{3}mod_revision\0\u{1}version\0\u{1}value\0\u{1}lease\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -158,7 +158,7 @@ nonisolated extension Mvccpb_KeyValue: SwiftProtobuf.Message, SwiftProtobuf._Mes
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.key.isEmpty {
       try visitor.visitSingularBytesField(value: self.key, fieldNumber: 1)
     }
@@ -180,7 +180,7 @@ nonisolated extension Mvccpb_KeyValue: SwiftProtobuf.Message, SwiftProtobuf._Mes
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Mvccpb_KeyValue, rhs: Mvccpb_KeyValue) -> Bool {
+  public static func ==(lhs: Mvccpb_KeyValue, rhs: Mvccpb_KeyValue) -> Bool {
     if lhs.key != rhs.key {return false}
     if lhs.createRevision != rhs.createRevision {return false}
     if lhs.modRevision != rhs.modRevision {return false}
@@ -193,10 +193,10 @@ nonisolated extension Mvccpb_KeyValue: SwiftProtobuf.Message, SwiftProtobuf._Mes
 }
 
 nonisolated extension Mvccpb_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".Event"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}kv\0\u{3}prev_kv\0")
+  public static let protoMessageName: String = _protobuf_package + ".Event"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}kv\0\u{3}prev_kv\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -210,7 +210,7 @@ nonisolated extension Mvccpb_Event: SwiftProtobuf.Message, SwiftProtobuf._Messag
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -227,7 +227,7 @@ nonisolated extension Mvccpb_Event: SwiftProtobuf.Message, SwiftProtobuf._Messag
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Mvccpb_Event, rhs: Mvccpb_Event) -> Bool {
+  public static func ==(lhs: Mvccpb_Event, rhs: Mvccpb_Event) -> Bool {
     if lhs.type != rhs.type {return false}
     if lhs._kv != rhs._kv {return false}
     if lhs._prevKv != rhs._prevKv {return false}
@@ -237,5 +237,5 @@ nonisolated extension Mvccpb_Event: SwiftProtobuf.Message, SwiftProtobuf._Messag
 }
 
 nonisolated extension Mvccpb_Event.EventType: SwiftProtobuf._ProtoNameProviding {
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PUT\0\u{1}DELETE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PUT\0\u{1}DELETE\0")
 }

@@ -15,78 +15,78 @@ import GRPCProtobuf
 
 /// Namespace containing generated types for the "etcdserverpb.KV" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-internal enum Etcdserverpb_KV: Sendable {
+public enum Etcdserverpb_KV: Sendable {
     /// Service descriptor for the "etcdserverpb.KV" service.
-    internal static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV")
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV")
     /// Namespace for method metadata.
-    internal enum Method: Sendable {
+    public enum Method: Sendable {
         /// Namespace for "Range" metadata.
-        internal enum Range: Sendable {
+        public enum Range: Sendable {
             /// Request type for "Range".
-            internal typealias Input = Etcdserverpb_RangeRequest
+            public typealias Input = Etcdserverpb_RangeRequest
             /// Response type for "Range".
-            internal typealias Output = Etcdserverpb_RangeResponse
+            public typealias Output = Etcdserverpb_RangeResponse
             /// Descriptor for "Range".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV"),
                 method: "Range",
                 type: .unary
             )
         }
         /// Namespace for "Put" metadata.
-        internal enum Put: Sendable {
+        public enum Put: Sendable {
             /// Request type for "Put".
-            internal typealias Input = Etcdserverpb_PutRequest
+            public typealias Input = Etcdserverpb_PutRequest
             /// Response type for "Put".
-            internal typealias Output = Etcdserverpb_PutResponse
+            public typealias Output = Etcdserverpb_PutResponse
             /// Descriptor for "Put".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV"),
                 method: "Put",
                 type: .unary
             )
         }
         /// Namespace for "DeleteRange" metadata.
-        internal enum DeleteRange: Sendable {
+        public enum DeleteRange: Sendable {
             /// Request type for "DeleteRange".
-            internal typealias Input = Etcdserverpb_DeleteRangeRequest
+            public typealias Input = Etcdserverpb_DeleteRangeRequest
             /// Response type for "DeleteRange".
-            internal typealias Output = Etcdserverpb_DeleteRangeResponse
+            public typealias Output = Etcdserverpb_DeleteRangeResponse
             /// Descriptor for "DeleteRange".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV"),
                 method: "DeleteRange",
                 type: .unary
             )
         }
         /// Namespace for "Txn" metadata.
-        internal enum Txn: Sendable {
+        public enum Txn: Sendable {
             /// Request type for "Txn".
-            internal typealias Input = Etcdserverpb_TxnRequest
+            public typealias Input = Etcdserverpb_TxnRequest
             /// Response type for "Txn".
-            internal typealias Output = Etcdserverpb_TxnResponse
+            public typealias Output = Etcdserverpb_TxnResponse
             /// Descriptor for "Txn".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV"),
                 method: "Txn",
                 type: .unary
             )
         }
         /// Namespace for "Compact" metadata.
-        internal enum Compact: Sendable {
+        public enum Compact: Sendable {
             /// Request type for "Compact".
-            internal typealias Input = Etcdserverpb_CompactionRequest
+            public typealias Input = Etcdserverpb_CompactionRequest
             /// Response type for "Compact".
-            internal typealias Output = Etcdserverpb_CompactionResponse
+            public typealias Output = Etcdserverpb_CompactionResponse
             /// Descriptor for "Compact".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV"),
                 method: "Compact",
                 type: .unary
             )
         }
         /// Descriptors for all methods in the "etcdserverpb.KV" service.
-        internal static let descriptors: [GRPCCore.MethodDescriptor] = [
+        public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Range.descriptor,
             Put.descriptor,
             DeleteRange.descriptor,
@@ -99,7 +99,7 @@ internal enum Etcdserverpb_KV: Sendable {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "etcdserverpb.KV" service.
-    internal static let etcdserverpb_KV = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV")
+    public static let etcdserverpb_KV = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV")
 }
 
 // MARK: etcdserverpb.KV (client)
@@ -110,7 +110,7 @@ extension Etcdserverpb_KV {
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
-    internal protocol ClientProtocol: Sendable {
+    public protocol ClientProtocol: Sendable {
         /// Call the "Range" method.
         ///
         /// > Source IDL Documentation:
@@ -241,14 +241,14 @@ extension Etcdserverpb_KV {
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
     /// means of communication with the remote peer.
-    internal struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
         /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
         ///
         /// - Parameters:
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
-        internal init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
         }
 
@@ -267,7 +267,7 @@ extension Etcdserverpb_KV {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func range<Result>(
+        public func range<Result>(
             request: GRPCCore.ClientRequest<Etcdserverpb_RangeRequest>,
             serializer: some GRPCCore.MessageSerializer<Etcdserverpb_RangeRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_RangeResponse>,
@@ -303,7 +303,7 @@ extension Etcdserverpb_KV {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func put<Result>(
+        public func put<Result>(
             request: GRPCCore.ClientRequest<Etcdserverpb_PutRequest>,
             serializer: some GRPCCore.MessageSerializer<Etcdserverpb_PutRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_PutResponse>,
@@ -339,7 +339,7 @@ extension Etcdserverpb_KV {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func deleteRange<Result>(
+        public func deleteRange<Result>(
             request: GRPCCore.ClientRequest<Etcdserverpb_DeleteRangeRequest>,
             serializer: some GRPCCore.MessageSerializer<Etcdserverpb_DeleteRangeRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_DeleteRangeResponse>,
@@ -376,7 +376,7 @@ extension Etcdserverpb_KV {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func txn<Result>(
+        public func txn<Result>(
             request: GRPCCore.ClientRequest<Etcdserverpb_TxnRequest>,
             serializer: some GRPCCore.MessageSerializer<Etcdserverpb_TxnRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_TxnResponse>,
@@ -412,7 +412,7 @@ extension Etcdserverpb_KV {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func compact<Result>(
+        public func compact<Result>(
             request: GRPCCore.ClientRequest<Etcdserverpb_CompactionRequest>,
             serializer: some GRPCCore.MessageSerializer<Etcdserverpb_CompactionRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_CompactionResponse>,
@@ -449,7 +449,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func range<Result>(
+    public func range<Result>(
         request: GRPCCore.ClientRequest<Etcdserverpb_RangeRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_RangeResponse>) async throws -> Result = { response in
@@ -480,7 +480,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func put<Result>(
+    public func put<Result>(
         request: GRPCCore.ClientRequest<Etcdserverpb_PutRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_PutResponse>) async throws -> Result = { response in
@@ -511,7 +511,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func deleteRange<Result>(
+    public func deleteRange<Result>(
         request: GRPCCore.ClientRequest<Etcdserverpb_DeleteRangeRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_DeleteRangeResponse>) async throws -> Result = { response in
@@ -543,7 +543,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func txn<Result>(
+    public func txn<Result>(
         request: GRPCCore.ClientRequest<Etcdserverpb_TxnRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_TxnResponse>) async throws -> Result = { response in
@@ -574,7 +574,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func compact<Result>(
+    public func compact<Result>(
         request: GRPCCore.ClientRequest<Etcdserverpb_CompactionRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_CompactionResponse>) async throws -> Result = { response in
@@ -608,7 +608,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func range<Result>(
+    public func range<Result>(
         _ message: Etcdserverpb_RangeRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -643,7 +643,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func put<Result>(
+    public func put<Result>(
         _ message: Etcdserverpb_PutRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -678,7 +678,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func deleteRange<Result>(
+    public func deleteRange<Result>(
         _ message: Etcdserverpb_DeleteRangeRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -714,7 +714,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func txn<Result>(
+    public func txn<Result>(
         _ message: Etcdserverpb_TxnRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -749,7 +749,7 @@ extension Etcdserverpb_KV.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func compact<Result>(
+    public func compact<Result>(
         _ message: Etcdserverpb_CompactionRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -773,26 +773,26 @@ extension Etcdserverpb_KV.ClientProtocol {
 
 /// Namespace containing generated types for the "etcdserverpb.Watch" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-internal enum Etcdserverpb_Watch: Sendable {
+public enum Etcdserverpb_Watch: Sendable {
     /// Service descriptor for the "etcdserverpb.Watch" service.
-    internal static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Watch")
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Watch")
     /// Namespace for method metadata.
-    internal enum Method: Sendable {
+    public enum Method: Sendable {
         /// Namespace for "Watch" metadata.
-        internal enum Watch: Sendable {
+        public enum Watch: Sendable {
             /// Request type for "Watch".
-            internal typealias Input = Etcdserverpb_WatchRequest
+            public typealias Input = Etcdserverpb_WatchRequest
             /// Response type for "Watch".
-            internal typealias Output = Etcdserverpb_WatchResponse
+            public typealias Output = Etcdserverpb_WatchResponse
             /// Descriptor for "Watch".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Watch"),
                 method: "Watch",
                 type: .bidirectionalStreaming
             )
         }
         /// Descriptors for all methods in the "etcdserverpb.Watch" service.
-        internal static let descriptors: [GRPCCore.MethodDescriptor] = [
+        public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Watch.descriptor
         ]
     }
@@ -801,7 +801,7 @@ internal enum Etcdserverpb_Watch: Sendable {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "etcdserverpb.Watch" service.
-    internal static let etcdserverpb_Watch = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Watch")
+    public static let etcdserverpb_Watch = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Watch")
 }
 
 // MARK: etcdserverpb.Watch (client)
@@ -812,7 +812,7 @@ extension Etcdserverpb_Watch {
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
-    internal protocol ClientProtocol: Sendable {
+    public protocol ClientProtocol: Sendable {
         /// Call the "Watch" method.
         ///
         /// > Source IDL Documentation:
@@ -846,14 +846,14 @@ extension Etcdserverpb_Watch {
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
     /// means of communication with the remote peer.
-    internal struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
         /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
         ///
         /// - Parameters:
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
-        internal init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
         }
 
@@ -876,7 +876,7 @@ extension Etcdserverpb_Watch {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func watch<Result>(
+        public func watch<Result>(
             request: GRPCCore.StreamingClientRequest<Etcdserverpb_WatchRequest>,
             serializer: some GRPCCore.MessageSerializer<Etcdserverpb_WatchRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_WatchResponse>,
@@ -915,7 +915,7 @@ extension Etcdserverpb_Watch.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func watch<Result>(
+    public func watch<Result>(
         request: GRPCCore.StreamingClientRequest<Etcdserverpb_WatchRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Etcdserverpb_WatchResponse>) async throws -> Result
@@ -952,7 +952,7 @@ extension Etcdserverpb_Watch.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func watch<Result>(
+    public func watch<Result>(
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
         requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Etcdserverpb_WatchRequest>) async throws -> Void,
@@ -974,26 +974,26 @@ extension Etcdserverpb_Watch.ClientProtocol {
 
 /// Namespace containing generated types for the "etcdserverpb.Cluster" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-internal enum Etcdserverpb_Cluster: Sendable {
+public enum Etcdserverpb_Cluster: Sendable {
     /// Service descriptor for the "etcdserverpb.Cluster" service.
-    internal static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster")
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster")
     /// Namespace for method metadata.
-    internal enum Method: Sendable {
+    public enum Method: Sendable {
         /// Namespace for "MemberList" metadata.
-        internal enum MemberList: Sendable {
+        public enum MemberList: Sendable {
             /// Request type for "MemberList".
-            internal typealias Input = Etcdserverpb_MemberListRequest
+            public typealias Input = Etcdserverpb_MemberListRequest
             /// Response type for "MemberList".
-            internal typealias Output = Etcdserverpb_MemberListResponse
+            public typealias Output = Etcdserverpb_MemberListResponse
             /// Descriptor for "MemberList".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster"),
                 method: "MemberList",
                 type: .unary
             )
         }
         /// Descriptors for all methods in the "etcdserverpb.Cluster" service.
-        internal static let descriptors: [GRPCCore.MethodDescriptor] = [
+        public static let descriptors: [GRPCCore.MethodDescriptor] = [
             MemberList.descriptor
         ]
     }
@@ -1002,7 +1002,7 @@ internal enum Etcdserverpb_Cluster: Sendable {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "etcdserverpb.Cluster" service.
-    internal static let etcdserverpb_Cluster = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster")
+    public static let etcdserverpb_Cluster = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Cluster")
 }
 
 // MARK: etcdserverpb.Cluster (client)
@@ -1013,7 +1013,7 @@ extension Etcdserverpb_Cluster {
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
-    internal protocol ClientProtocol: Sendable {
+    public protocol ClientProtocol: Sendable {
         /// Call the "MemberList" method.
         ///
         /// > Source IDL Documentation:
@@ -1043,14 +1043,14 @@ extension Etcdserverpb_Cluster {
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
     /// means of communication with the remote peer.
-    internal struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
         /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
         ///
         /// - Parameters:
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
-        internal init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
         }
 
@@ -1069,7 +1069,7 @@ extension Etcdserverpb_Cluster {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func memberList<Result>(
+        public func memberList<Result>(
             request: GRPCCore.ClientRequest<Etcdserverpb_MemberListRequest>,
             serializer: some GRPCCore.MessageSerializer<Etcdserverpb_MemberListRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_MemberListResponse>,
@@ -1106,7 +1106,7 @@ extension Etcdserverpb_Cluster.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func memberList<Result>(
+    public func memberList<Result>(
         request: GRPCCore.ClientRequest<Etcdserverpb_MemberListRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_MemberListResponse>) async throws -> Result = { response in
@@ -1140,7 +1140,7 @@ extension Etcdserverpb_Cluster.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func memberList<Result>(
+    public func memberList<Result>(
         _ message: Etcdserverpb_MemberListRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -1164,26 +1164,26 @@ extension Etcdserverpb_Cluster.ClientProtocol {
 
 /// Namespace containing generated types for the "etcdserverpb.Maintenance" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-internal enum Etcdserverpb_Maintenance: Sendable {
+public enum Etcdserverpb_Maintenance: Sendable {
     /// Service descriptor for the "etcdserverpb.Maintenance" service.
-    internal static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance")
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance")
     /// Namespace for method metadata.
-    internal enum Method: Sendable {
+    public enum Method: Sendable {
         /// Namespace for "Status" metadata.
-        internal enum Status: Sendable {
+        public enum Status: Sendable {
             /// Request type for "Status".
-            internal typealias Input = Etcdserverpb_StatusRequest
+            public typealias Input = Etcdserverpb_StatusRequest
             /// Response type for "Status".
-            internal typealias Output = Etcdserverpb_StatusResponse
+            public typealias Output = Etcdserverpb_StatusResponse
             /// Descriptor for "Status".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance"),
                 method: "Status",
                 type: .unary
             )
         }
         /// Descriptors for all methods in the "etcdserverpb.Maintenance" service.
-        internal static let descriptors: [GRPCCore.MethodDescriptor] = [
+        public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Status.descriptor
         ]
     }
@@ -1192,7 +1192,7 @@ internal enum Etcdserverpb_Maintenance: Sendable {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "etcdserverpb.Maintenance" service.
-    internal static let etcdserverpb_Maintenance = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance")
+    public static let etcdserverpb_Maintenance = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance")
 }
 
 // MARK: etcdserverpb.Maintenance (client)
@@ -1203,7 +1203,7 @@ extension Etcdserverpb_Maintenance {
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
-    internal protocol ClientProtocol: Sendable {
+    public protocol ClientProtocol: Sendable {
         /// Call the "Status" method.
         ///
         /// > Source IDL Documentation:
@@ -1233,14 +1233,14 @@ extension Etcdserverpb_Maintenance {
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
     /// means of communication with the remote peer.
-    internal struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
         /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
         ///
         /// - Parameters:
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
-        internal init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
         }
 
@@ -1259,7 +1259,7 @@ extension Etcdserverpb_Maintenance {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func status<Result>(
+        public func status<Result>(
             request: GRPCCore.ClientRequest<Etcdserverpb_StatusRequest>,
             serializer: some GRPCCore.MessageSerializer<Etcdserverpb_StatusRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_StatusResponse>,
@@ -1296,7 +1296,7 @@ extension Etcdserverpb_Maintenance.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func status<Result>(
+    public func status<Result>(
         request: GRPCCore.ClientRequest<Etcdserverpb_StatusRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_StatusResponse>) async throws -> Result = { response in
@@ -1330,7 +1330,7 @@ extension Etcdserverpb_Maintenance.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func status<Result>(
+    public func status<Result>(
         _ message: Etcdserverpb_StatusRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,

@@ -25,61 +25,61 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-nonisolated struct Etcdserverpb_ResponseHeader: Sendable {
+public nonisolated struct Etcdserverpb_ResponseHeader: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// cluster_id is the ID of the cluster which sent the response.
-  var clusterID: UInt64 = 0
+  public var clusterID: UInt64 = 0
 
   /// member_id is the ID of the member which sent the response.
-  var memberID: UInt64 = 0
+  public var memberID: UInt64 = 0
 
   /// revision is the key-value store revision when the request was applied, and it's
   /// unset (so 0) in case of calls not interacting with key-value store.
   /// For watch progress responses, the header.revision indicates progress. All future events
   /// received in this stream are guaranteed to have a higher revision number than the
   /// header.revision number.
-  var revision: Int64 = 0
+  public var revision: Int64 = 0
 
   /// raft_term is the raft term when the request was applied.
-  var raftTerm: UInt64 = 0
+  public var raftTerm: UInt64 = 0
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_RangeRequest: Sendable {
+public nonisolated struct Etcdserverpb_RangeRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// key is the first key for the range. If range_end is not given, the request only looks up key.
-  var key: Data = Data()
+  public var key: Data = Data()
 
   /// range_end is the upper bound on the requested range [key, range_end).
   /// If range_end is '\0', the range is all keys >= key.
   /// If range_end is key plus one (e.g., "aa"+1 == "ab", "a\xff"+1 == "b"),
   /// then the range request gets all keys prefixed with key.
   /// If both key and range_end are '\0', then the range request returns all keys.
-  var rangeEnd: Data = Data()
+  public var rangeEnd: Data = Data()
 
   /// limit is a limit on the number of keys returned for the request. When limit is set to 0,
   /// it is treated as no limit.
-  var limit: Int64 = 0
+  public var limit: Int64 = 0
 
   /// revision is the point-in-time of the key-value store to use for the range.
   /// If revision is less or equal to zero, the range is over the newest key-value store.
   /// If the revision has been compacted, ErrCompacted is returned as a response.
-  var revision: Int64 = 0
+  public var revision: Int64 = 0
 
   /// sort_order is the order for returned sorted results.
-  var sortOrder: Etcdserverpb_RangeRequest.SortOrder = .none
+  public var sortOrder: Etcdserverpb_RangeRequest.SortOrder = .none
 
   /// sort_target is the key-value field to use for sorting.
-  var sortTarget: Etcdserverpb_RangeRequest.SortTarget = .key
+  public var sortTarget: Etcdserverpb_RangeRequest.SortTarget = .key
 
   /// serializable sets the range request to use serializable member-local reads.
   /// Range requests are linearizable by default; linearizable requests have higher
@@ -87,34 +87,34 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
   /// consensus of the cluster. For better performance, in exchange for possible stale reads,
   /// a serializable range request is served locally without needing to reach consensus
   /// with other nodes in the cluster.
-  var serializable: Bool = false
+  public var serializable: Bool = false
 
   /// keys_only when set returns only the keys and not the values.
-  var keysOnly: Bool = false
+  public var keysOnly: Bool = false
 
   /// count_only when set returns only the count of the keys in the range.
-  var countOnly: Bool = false
+  public var countOnly: Bool = false
 
   /// min_mod_revision is the lower bound for returned key mod revisions; all keys with
   /// lesser mod revisions will be filtered away.
-  var minModRevision: Int64 = 0
+  public var minModRevision: Int64 = 0
 
   /// max_mod_revision is the upper bound for returned key mod revisions; all keys with
   /// greater mod revisions will be filtered away.
-  var maxModRevision: Int64 = 0
+  public var maxModRevision: Int64 = 0
 
   /// min_create_revision is the lower bound for returned key create revisions; all keys with
   /// lesser create revisions will be filtered away.
-  var minCreateRevision: Int64 = 0
+  public var minCreateRevision: Int64 = 0
 
   /// max_create_revision is the upper bound for returned key create revisions; all keys with
   /// greater create revisions will be filtered away.
-  var maxCreateRevision: Int64 = 0
+  public var maxCreateRevision: Int64 = 0
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated enum SortOrder: SwiftProtobuf.Enum, Swift.CaseIterable {
-    typealias RawValue = Int
+  public nonisolated enum SortOrder: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
 
     /// default, no sorting
     case none // = 0
@@ -126,11 +126,11 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
     case descend // = 2
     case UNRECOGNIZED(Int)
 
-    init() {
+    public init() {
       self = .none
     }
 
-    init?(rawValue: Int) {
+    public init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .none
       case 1: self = .ascend
@@ -139,7 +139,7 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
       }
     }
 
-    var rawValue: Int {
+    public var rawValue: Int {
       switch self {
       case .none: return 0
       case .ascend: return 1
@@ -149,7 +149,7 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    static let allCases: [Etcdserverpb_RangeRequest.SortOrder] = [
+    public static let allCases: [Etcdserverpb_RangeRequest.SortOrder] = [
       .none,
       .ascend,
       .descend,
@@ -157,8 +157,8 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
 
   }
 
-  nonisolated enum SortTarget: SwiftProtobuf.Enum, Swift.CaseIterable {
-    typealias RawValue = Int
+  public nonisolated enum SortTarget: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
     case key // = 0
     case version // = 1
     case create // = 2
@@ -166,11 +166,11 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
     case value // = 4
     case UNRECOGNIZED(Int)
 
-    init() {
+    public init() {
       self = .key
     }
 
-    init?(rawValue: Int) {
+    public init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .key
       case 1: self = .version
@@ -181,7 +181,7 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
       }
     }
 
-    var rawValue: Int {
+    public var rawValue: Int {
       switch self {
       case .key: return 0
       case .version: return 1
@@ -193,7 +193,7 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    static let allCases: [Etcdserverpb_RangeRequest.SortTarget] = [
+    public static let allCases: [Etcdserverpb_RangeRequest.SortTarget] = [
       .key,
       .version,
       .create,
@@ -203,166 +203,166 @@ nonisolated struct Etcdserverpb_RangeRequest: Sendable {
 
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_RangeResponse: Sendable {
+public nonisolated struct Etcdserverpb_RangeResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var header: Etcdserverpb_ResponseHeader {
+  public var header: Etcdserverpb_ResponseHeader {
     get {_header ?? Etcdserverpb_ResponseHeader()}
     set {_header = newValue}
   }
   /// Returns true if `header` has been explicitly set.
-  var hasHeader: Bool {self._header != nil}
+  public var hasHeader: Bool {self._header != nil}
   /// Clears the value of `header`. Subsequent reads from it will return its default value.
-  mutating func clearHeader() {self._header = nil}
+  public mutating func clearHeader() {self._header = nil}
 
   /// kvs is the list of key-value pairs matched by the range request.
   /// kvs is empty when count is requested.
-  var kvs: [Mvccpb_KeyValue] = []
+  public var kvs: [Mvccpb_KeyValue] = []
 
   /// more indicates if there are more keys to return in the requested range.
-  var more: Bool = false
+  public var more: Bool = false
 
   /// count is set to the actual number of keys within the range when requested.
   /// Unlike Kvs, it is unaffected by limits and filters (e.g., Min/Max, Create/Modify, Revisions)
   /// and reflects the full count within the specified range.
-  var count: Int64 = 0
+  public var count: Int64 = 0
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 
   fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
 }
 
-nonisolated struct Etcdserverpb_PutRequest: Sendable {
+public nonisolated struct Etcdserverpb_PutRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// key is the key, in bytes, to put into the key-value store.
-  var key: Data = Data()
+  public var key: Data = Data()
 
   /// value is the value, in bytes, to associate with the key in the key-value store.
-  var value: Data = Data()
+  public var value: Data = Data()
 
   /// lease is the lease ID to associate with the key in the key-value store. A lease
   /// value of 0 indicates no lease.
-  var lease: Int64 = 0
+  public var lease: Int64 = 0
 
   /// If prev_kv is set, etcd gets the previous key-value pair before changing it.
   /// The previous key-value pair will be returned in the put response.
-  var prevKv: Bool = false
+  public var prevKv: Bool = false
 
   /// If ignore_value is set, etcd updates the key using its current value.
   /// Returns an error if the key does not exist.
-  var ignoreValue: Bool = false
+  public var ignoreValue: Bool = false
 
   /// If ignore_lease is set, etcd updates the key using its current lease.
   /// Returns an error if the key does not exist.
-  var ignoreLease: Bool = false
+  public var ignoreLease: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_PutResponse: Sendable {
+public nonisolated struct Etcdserverpb_PutResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var header: Etcdserverpb_ResponseHeader {
+  public var header: Etcdserverpb_ResponseHeader {
     get {_header ?? Etcdserverpb_ResponseHeader()}
     set {_header = newValue}
   }
   /// Returns true if `header` has been explicitly set.
-  var hasHeader: Bool {self._header != nil}
+  public var hasHeader: Bool {self._header != nil}
   /// Clears the value of `header`. Subsequent reads from it will return its default value.
-  mutating func clearHeader() {self._header = nil}
+  public mutating func clearHeader() {self._header = nil}
 
   /// if prev_kv is set in the request, the previous key-value pair will be returned.
-  var prevKv: Mvccpb_KeyValue {
+  public var prevKv: Mvccpb_KeyValue {
     get {_prevKv ?? Mvccpb_KeyValue()}
     set {_prevKv = newValue}
   }
   /// Returns true if `prevKv` has been explicitly set.
-  var hasPrevKv: Bool {self._prevKv != nil}
+  public var hasPrevKv: Bool {self._prevKv != nil}
   /// Clears the value of `prevKv`. Subsequent reads from it will return its default value.
-  mutating func clearPrevKv() {self._prevKv = nil}
+  public mutating func clearPrevKv() {self._prevKv = nil}
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 
   fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
   fileprivate var _prevKv: Mvccpb_KeyValue? = nil
 }
 
-nonisolated struct Etcdserverpb_DeleteRangeRequest: Sendable {
+public nonisolated struct Etcdserverpb_DeleteRangeRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// key is the first key to delete in the range.
-  var key: Data = Data()
+  public var key: Data = Data()
 
   /// range_end is the key following the last key to delete for the range [key, range_end).
   /// If range_end is not given, the range is defined to contain only the key argument.
   /// If range_end is one bit larger than the given key, then the range is all the keys
   /// with the prefix (the given key).
   /// If range_end is '\0', the range is all keys greater than or equal to the key argument.
-  var rangeEnd: Data = Data()
+  public var rangeEnd: Data = Data()
 
   /// If prev_kv is set, etcd gets the previous key-value pairs before deleting it.
   /// The previous key-value pairs will be returned in the delete response.
-  var prevKv: Bool = false
+  public var prevKv: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_DeleteRangeResponse: Sendable {
+public nonisolated struct Etcdserverpb_DeleteRangeResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var header: Etcdserverpb_ResponseHeader {
+  public var header: Etcdserverpb_ResponseHeader {
     get {_header ?? Etcdserverpb_ResponseHeader()}
     set {_header = newValue}
   }
   /// Returns true if `header` has been explicitly set.
-  var hasHeader: Bool {self._header != nil}
+  public var hasHeader: Bool {self._header != nil}
   /// Clears the value of `header`. Subsequent reads from it will return its default value.
-  mutating func clearHeader() {self._header = nil}
+  public mutating func clearHeader() {self._header = nil}
 
   /// deleted is the number of keys deleted by the delete range request.
-  var deleted: Int64 = 0
+  public var deleted: Int64 = 0
 
   /// if prev_kv is set in the request, the previous key-value pairs will be returned.
-  var prevKvs: [Mvccpb_KeyValue] = []
+  public var prevKvs: [Mvccpb_KeyValue] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 
   fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
 }
 
-nonisolated struct Etcdserverpb_RequestOp: Sendable {
+public nonisolated struct Etcdserverpb_RequestOp: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// request is a union of request types accepted by a transaction.
-  var request: Etcdserverpb_RequestOp.OneOf_Request? = nil
+  public var request: Etcdserverpb_RequestOp.OneOf_Request? = nil
 
-  var requestRange: Etcdserverpb_RangeRequest {
+  public var requestRange: Etcdserverpb_RangeRequest {
     get {
       if case .requestRange(let v)? = request {return v}
       return Etcdserverpb_RangeRequest()
@@ -370,7 +370,7 @@ nonisolated struct Etcdserverpb_RequestOp: Sendable {
     set {request = .requestRange(newValue)}
   }
 
-  var requestPut: Etcdserverpb_PutRequest {
+  public var requestPut: Etcdserverpb_PutRequest {
     get {
       if case .requestPut(let v)? = request {return v}
       return Etcdserverpb_PutRequest()
@@ -378,7 +378,7 @@ nonisolated struct Etcdserverpb_RequestOp: Sendable {
     set {request = .requestPut(newValue)}
   }
 
-  var requestDeleteRange: Etcdserverpb_DeleteRangeRequest {
+  public var requestDeleteRange: Etcdserverpb_DeleteRangeRequest {
     get {
       if case .requestDeleteRange(let v)? = request {return v}
       return Etcdserverpb_DeleteRangeRequest()
@@ -386,7 +386,7 @@ nonisolated struct Etcdserverpb_RequestOp: Sendable {
     set {request = .requestDeleteRange(newValue)}
   }
 
-  var requestTxn: Etcdserverpb_TxnRequest {
+  public var requestTxn: Etcdserverpb_TxnRequest {
     get {
       if case .requestTxn(let v)? = request {return v}
       return Etcdserverpb_TxnRequest()
@@ -394,10 +394,10 @@ nonisolated struct Etcdserverpb_RequestOp: Sendable {
     set {request = .requestTxn(newValue)}
   }
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// request is a union of request types accepted by a transaction.
-  nonisolated enum OneOf_Request: Equatable, Sendable {
+  public nonisolated enum OneOf_Request: Equatable, Sendable {
     case requestRange(Etcdserverpb_RangeRequest)
     case requestPut(Etcdserverpb_PutRequest)
     case requestDeleteRange(Etcdserverpb_DeleteRangeRequest)
@@ -405,18 +405,18 @@ nonisolated struct Etcdserverpb_RequestOp: Sendable {
 
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_ResponseOp: Sendable {
+public nonisolated struct Etcdserverpb_ResponseOp: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// response is a union of response types returned by a transaction.
-  var response: Etcdserverpb_ResponseOp.OneOf_Response? = nil
+  public var response: Etcdserverpb_ResponseOp.OneOf_Response? = nil
 
-  var responseRange: Etcdserverpb_RangeResponse {
+  public var responseRange: Etcdserverpb_RangeResponse {
     get {
       if case .responseRange(let v)? = response {return v}
       return Etcdserverpb_RangeResponse()
@@ -424,7 +424,7 @@ nonisolated struct Etcdserverpb_ResponseOp: Sendable {
     set {response = .responseRange(newValue)}
   }
 
-  var responsePut: Etcdserverpb_PutResponse {
+  public var responsePut: Etcdserverpb_PutResponse {
     get {
       if case .responsePut(let v)? = response {return v}
       return Etcdserverpb_PutResponse()
@@ -432,7 +432,7 @@ nonisolated struct Etcdserverpb_ResponseOp: Sendable {
     set {response = .responsePut(newValue)}
   }
 
-  var responseDeleteRange: Etcdserverpb_DeleteRangeResponse {
+  public var responseDeleteRange: Etcdserverpb_DeleteRangeResponse {
     get {
       if case .responseDeleteRange(let v)? = response {return v}
       return Etcdserverpb_DeleteRangeResponse()
@@ -440,7 +440,7 @@ nonisolated struct Etcdserverpb_ResponseOp: Sendable {
     set {response = .responseDeleteRange(newValue)}
   }
 
-  var responseTxn: Etcdserverpb_TxnResponse {
+  public var responseTxn: Etcdserverpb_TxnResponse {
     get {
       if case .responseTxn(let v)? = response {return v}
       return Etcdserverpb_TxnResponse()
@@ -448,10 +448,10 @@ nonisolated struct Etcdserverpb_ResponseOp: Sendable {
     set {response = .responseTxn(newValue)}
   }
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// response is a union of response types returned by a transaction.
-  nonisolated enum OneOf_Response: Equatable, Sendable {
+  public nonisolated enum OneOf_Response: Equatable, Sendable {
     case responseRange(Etcdserverpb_RangeResponse)
     case responsePut(Etcdserverpb_PutResponse)
     case responseDeleteRange(Etcdserverpb_DeleteRangeResponse)
@@ -459,27 +459,27 @@ nonisolated struct Etcdserverpb_ResponseOp: Sendable {
 
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_Compare: Sendable {
+public nonisolated struct Etcdserverpb_Compare: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// result is logical comparison operation for this comparison.
-  var result: Etcdserverpb_Compare.CompareResult = .equal
+  public var result: Etcdserverpb_Compare.CompareResult = .equal
 
   /// target is the key-value field to inspect for the comparison.
-  var target: Etcdserverpb_Compare.CompareTarget = .version
+  public var target: Etcdserverpb_Compare.CompareTarget = .version
 
   /// key is the subject key for the comparison operation.
-  var key: Data = Data()
+  public var key: Data = Data()
 
-  var targetUnion: Etcdserverpb_Compare.OneOf_TargetUnion? = nil
+  public var targetUnion: Etcdserverpb_Compare.OneOf_TargetUnion? = nil
 
   /// version is the version of the given key
-  var version: Int64 {
+  public var version: Int64 {
     get {
       if case .version(let v)? = targetUnion {return v}
       return 0
@@ -488,7 +488,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
   }
 
   /// create_revision is the creation revision of the given key
-  var createRevision: Int64 {
+  public var createRevision: Int64 {
     get {
       if case .createRevision(let v)? = targetUnion {return v}
       return 0
@@ -497,7 +497,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
   }
 
   /// mod_revision is the last modified revision of the given key.
-  var modRevision: Int64 {
+  public var modRevision: Int64 {
     get {
       if case .modRevision(let v)? = targetUnion {return v}
       return 0
@@ -506,7 +506,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
   }
 
   /// value is the value of the given key, in bytes.
-  var value: Data {
+  public var value: Data {
     get {
       if case .value(let v)? = targetUnion {return v}
       return Data()
@@ -515,7 +515,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
   }
 
   /// lease is the lease id of the given key.
-  var lease: Int64 {
+  public var lease: Int64 {
     get {
       if case .lease(let v)? = targetUnion {return v}
       return 0
@@ -525,11 +525,11 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
 
   /// range_end compares the given target to all keys in the range [key, range_end).
   /// See RangeRequest for more details on key ranges.
-  var rangeEnd: Data = Data()
+  public var rangeEnd: Data = Data()
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated enum OneOf_TargetUnion: Equatable, Sendable {
+  public nonisolated enum OneOf_TargetUnion: Equatable, Sendable {
     /// version is the version of the given key
     case version(Int64)
     /// create_revision is the creation revision of the given key
@@ -543,19 +543,19 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
 
   }
 
-  nonisolated enum CompareResult: SwiftProtobuf.Enum, Swift.CaseIterable {
-    typealias RawValue = Int
+  public nonisolated enum CompareResult: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
     case equal // = 0
     case greater // = 1
     case less // = 2
     case notEqual // = 3
     case UNRECOGNIZED(Int)
 
-    init() {
+    public init() {
       self = .equal
     }
 
-    init?(rawValue: Int) {
+    public init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .equal
       case 1: self = .greater
@@ -565,7 +565,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
       }
     }
 
-    var rawValue: Int {
+    public var rawValue: Int {
       switch self {
       case .equal: return 0
       case .greater: return 1
@@ -576,7 +576,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    static let allCases: [Etcdserverpb_Compare.CompareResult] = [
+    public static let allCases: [Etcdserverpb_Compare.CompareResult] = [
       .equal,
       .greater,
       .less,
@@ -585,8 +585,8 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
 
   }
 
-  nonisolated enum CompareTarget: SwiftProtobuf.Enum, Swift.CaseIterable {
-    typealias RawValue = Int
+  public nonisolated enum CompareTarget: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
     case version // = 0
     case create // = 1
     case mod // = 2
@@ -594,11 +594,11 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
     case lease // = 4
     case UNRECOGNIZED(Int)
 
-    init() {
+    public init() {
       self = .version
     }
 
-    init?(rawValue: Int) {
+    public init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .version
       case 1: self = .create
@@ -609,7 +609,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
       }
     }
 
-    var rawValue: Int {
+    public var rawValue: Int {
       switch self {
       case .version: return 0
       case .create: return 1
@@ -621,7 +621,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    static let allCases: [Etcdserverpb_Compare.CompareTarget] = [
+    public static let allCases: [Etcdserverpb_Compare.CompareTarget] = [
       .version,
       .create,
       .mod,
@@ -631,7 +631,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
 
   }
 
-  init() {}
+  public init() {}
 }
 
 /// From google paxosdb paper:
@@ -649,7 +649,7 @@ nonisolated struct Etcdserverpb_Compare: Sendable {
 /// if guard evaluates to
 /// true.
 /// 3. A list of database operations called f op. Like t op, but executed if guard evaluates to false.
-nonisolated struct Etcdserverpb_TxnRequest: Sendable {
+public nonisolated struct Etcdserverpb_TxnRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -659,97 +659,97 @@ nonisolated struct Etcdserverpb_TxnRequest: Sendable {
   /// and the response will contain their respective responses in order.
   /// If the comparisons fail, then the failure requests will be processed in order,
   /// and the response will contain their respective responses in order.
-  var compare: [Etcdserverpb_Compare] = []
+  public var compare: [Etcdserverpb_Compare] = []
 
   /// success is a list of requests which will be applied when compare evaluates to true.
-  var success: [Etcdserverpb_RequestOp] = []
+  public var success: [Etcdserverpb_RequestOp] = []
 
   /// failure is a list of requests which will be applied when compare evaluates to false.
-  var failure: [Etcdserverpb_RequestOp] = []
+  public var failure: [Etcdserverpb_RequestOp] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_TxnResponse: Sendable {
+public nonisolated struct Etcdserverpb_TxnResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var header: Etcdserverpb_ResponseHeader {
+  public var header: Etcdserverpb_ResponseHeader {
     get {_header ?? Etcdserverpb_ResponseHeader()}
     set {_header = newValue}
   }
   /// Returns true if `header` has been explicitly set.
-  var hasHeader: Bool {self._header != nil}
+  public var hasHeader: Bool {self._header != nil}
   /// Clears the value of `header`. Subsequent reads from it will return its default value.
-  mutating func clearHeader() {self._header = nil}
+  public mutating func clearHeader() {self._header = nil}
 
   /// succeeded is set to true if the compare evaluated to true or false otherwise.
-  var succeeded: Bool = false
+  public var succeeded: Bool = false
 
   /// responses is a list of responses corresponding to the results from applying
   /// success if succeeded is true or failure if succeeded is false.
-  var responses: [Etcdserverpb_ResponseOp] = []
+  public var responses: [Etcdserverpb_ResponseOp] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 
   fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
 }
 
 /// CompactionRequest compacts the key-value store up to a given revision. All superseded keys
 /// with a revision less than the compaction revision will be removed.
-nonisolated struct Etcdserverpb_CompactionRequest: Sendable {
+public nonisolated struct Etcdserverpb_CompactionRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// revision is the key-value store revision for the compaction operation.
-  var revision: Int64 = 0
+  public var revision: Int64 = 0
 
   /// physical is set so the RPC will wait until the compaction is physically
   /// applied to the local database such that compacted entries are totally
   /// removed from the backend database.
-  var physical: Bool = false
+  public var physical: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_CompactionResponse: Sendable {
+public nonisolated struct Etcdserverpb_CompactionResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var header: Etcdserverpb_ResponseHeader {
+  public var header: Etcdserverpb_ResponseHeader {
     get {_header ?? Etcdserverpb_ResponseHeader()}
     set {_header = newValue}
   }
   /// Returns true if `header` has been explicitly set.
-  var hasHeader: Bool {self._header != nil}
+  public var hasHeader: Bool {self._header != nil}
   /// Clears the value of `header`. Subsequent reads from it will return its default value.
-  mutating func clearHeader() {self._header = nil}
+  public mutating func clearHeader() {self._header = nil}
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 
   fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
 }
 
-nonisolated struct Etcdserverpb_WatchRequest: Sendable {
+public nonisolated struct Etcdserverpb_WatchRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// request_union is a request to either create a new watcher or cancel an existing watcher.
-  var requestUnion: Etcdserverpb_WatchRequest.OneOf_RequestUnion? = nil
+  public var requestUnion: Etcdserverpb_WatchRequest.OneOf_RequestUnion? = nil
 
-  var createRequest: Etcdserverpb_WatchCreateRequest {
+  public var createRequest: Etcdserverpb_WatchCreateRequest {
     get {
       if case .createRequest(let v)? = requestUnion {return v}
       return Etcdserverpb_WatchCreateRequest()
@@ -757,7 +757,7 @@ nonisolated struct Etcdserverpb_WatchRequest: Sendable {
     set {requestUnion = .createRequest(newValue)}
   }
 
-  var cancelRequest: Etcdserverpb_WatchCancelRequest {
+  public var cancelRequest: Etcdserverpb_WatchCancelRequest {
     get {
       if case .cancelRequest(let v)? = requestUnion {return v}
       return Etcdserverpb_WatchCancelRequest()
@@ -765,7 +765,7 @@ nonisolated struct Etcdserverpb_WatchRequest: Sendable {
     set {requestUnion = .cancelRequest(newValue)}
   }
 
-  var progressRequest: Etcdserverpb_WatchProgressRequest {
+  public var progressRequest: Etcdserverpb_WatchProgressRequest {
     get {
       if case .progressRequest(let v)? = requestUnion {return v}
       return Etcdserverpb_WatchProgressRequest()
@@ -773,64 +773,64 @@ nonisolated struct Etcdserverpb_WatchRequest: Sendable {
     set {requestUnion = .progressRequest(newValue)}
   }
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// request_union is a request to either create a new watcher or cancel an existing watcher.
-  nonisolated enum OneOf_RequestUnion: Equatable, Sendable {
+  public nonisolated enum OneOf_RequestUnion: Equatable, Sendable {
     case createRequest(Etcdserverpb_WatchCreateRequest)
     case cancelRequest(Etcdserverpb_WatchCancelRequest)
     case progressRequest(Etcdserverpb_WatchProgressRequest)
 
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_WatchCreateRequest: Sendable {
+public nonisolated struct Etcdserverpb_WatchCreateRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// key is the key to register for watching.
-  var key: Data = Data()
+  public var key: Data = Data()
 
   /// range_end is the end of the range [key, range_end) to watch. If range_end is not given,
   /// only the key argument is watched. If range_end is equal to '\0', all keys greater than
   /// or equal to the key argument are watched.
   /// If the range_end is one bit larger than the given key,
   /// then all keys with the prefix (the given key) will be watched.
-  var rangeEnd: Data = Data()
+  public var rangeEnd: Data = Data()
 
   /// start_revision is an optional revision to watch from (inclusive). No start_revision is "now".
-  var startRevision: Int64 = 0
+  public var startRevision: Int64 = 0
 
   /// progress_notify is set so that the etcd server will periodically send a WatchResponse with
   /// no events to the new watcher if there are no recent events. It is useful when clients
   /// wish to recover a disconnected watcher starting from a recent known revision.
   /// The etcd server may decide how often it will send notifications based on current load.
-  var progressNotify: Bool = false
+  public var progressNotify: Bool = false
 
   /// filters filter the events at server side before it sends back to the watcher.
-  var filters: [Etcdserverpb_WatchCreateRequest.FilterType] = []
+  public var filters: [Etcdserverpb_WatchCreateRequest.FilterType] = []
 
   /// If prev_kv is set, created watcher gets the previous KV before the event happens.
   /// If the previous KV is already compacted, nothing will be returned.
-  var prevKv: Bool = false
+  public var prevKv: Bool = false
 
   /// If watch_id is provided and non-zero, it will be assigned to this watcher.
   /// Since creating a watcher in etcd is not a synchronous operation,
   /// this can be used ensure that ordering is correct when creating multiple
   /// watchers on the same stream. Creating a watcher with an ID already in
   /// use on the stream will cause an error to be returned.
-  var watchID: Int64 = 0
+  public var watchID: Int64 = 0
 
   /// fragment enables splitting large revisions into multiple watch responses.
-  var fragment: Bool = false
+  public var fragment: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated enum FilterType: SwiftProtobuf.Enum, Swift.CaseIterable {
-    typealias RawValue = Int
+  public nonisolated enum FilterType: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
 
     /// filter out put event.
     case noput // = 0
@@ -839,11 +839,11 @@ nonisolated struct Etcdserverpb_WatchCreateRequest: Sendable {
     case nodelete // = 1
     case UNRECOGNIZED(Int)
 
-    init() {
+    public init() {
       self = .noput
     }
 
-    init?(rawValue: Int) {
+    public init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .noput
       case 1: self = .nodelete
@@ -851,7 +851,7 @@ nonisolated struct Etcdserverpb_WatchCreateRequest: Sendable {
       }
     }
 
-    var rawValue: Int {
+    public var rawValue: Int {
       switch self {
       case .noput: return 0
       case .nodelete: return 1
@@ -860,68 +860,68 @@ nonisolated struct Etcdserverpb_WatchCreateRequest: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    static let allCases: [Etcdserverpb_WatchCreateRequest.FilterType] = [
+    public static let allCases: [Etcdserverpb_WatchCreateRequest.FilterType] = [
       .noput,
       .nodelete,
     ]
 
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_WatchCancelRequest: Sendable {
+public nonisolated struct Etcdserverpb_WatchCancelRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// watch_id is the watcher id to cancel so that no more events are transmitted.
-  var watchID: Int64 = 0
+  public var watchID: Int64 = 0
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
 /// Requests the a watch stream progress status be sent in the watch response stream as soon as
 /// possible.
-nonisolated struct Etcdserverpb_WatchProgressRequest: Sendable {
+public nonisolated struct Etcdserverpb_WatchProgressRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_WatchResponse: Sendable {
+public nonisolated struct Etcdserverpb_WatchResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var header: Etcdserverpb_ResponseHeader {
+  public var header: Etcdserverpb_ResponseHeader {
     get {_header ?? Etcdserverpb_ResponseHeader()}
     set {_header = newValue}
   }
   /// Returns true if `header` has been explicitly set.
-  var hasHeader: Bool {self._header != nil}
+  public var hasHeader: Bool {self._header != nil}
   /// Clears the value of `header`. Subsequent reads from it will return its default value.
-  mutating func clearHeader() {self._header = nil}
+  public mutating func clearHeader() {self._header = nil}
 
   /// watch_id is the ID of the watcher that corresponds to the response.
-  var watchID: Int64 = 0
+  public var watchID: Int64 = 0
 
   /// created is set to true if the response is for a create watch request.
   /// The client should record the watch_id and expect to receive events for
   /// the created watcher from the same stream.
   /// All events sent to the created watcher will attach with the same watch_id.
-  var created: Bool = false
+  public var created: Bool = false
 
   /// canceled is set to true if the response is for a cancel watch request
   /// or if the start_revision has already been compacted.
   /// No further events will be sent to the canceled watcher.
-  var canceled: Bool = false
+  public var canceled: Bool = false
 
   /// compact_revision is set to the minimum index if a watcher tries to watch
   /// at a compacted index.
@@ -931,205 +931,205 @@ nonisolated struct Etcdserverpb_WatchResponse: Sendable {
   ///
   /// The client should treat the watcher as canceled and should not try to create any
   /// watcher with the same start_revision again.
-  var compactRevision: Int64 = 0
+  public var compactRevision: Int64 = 0
 
   /// cancel_reason indicates the reason for canceling the watcher.
-  var cancelReason: String = String()
+  public var cancelReason: String = String()
 
   /// framgment is true if large watch response was split over multiple responses.
-  var fragment: Bool = false
+  public var fragment: Bool = false
 
-  var events: [Mvccpb_Event] = []
+  public var events: [Mvccpb_Event] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 
   fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
 }
 
-nonisolated struct Etcdserverpb_Member: Sendable {
+public nonisolated struct Etcdserverpb_Member: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// ID is the member ID for this member.
-  var id: UInt64 = 0
+  public var id: UInt64 = 0
 
   /// name is the human-readable name of the member. If the member is not started, the name will be an empty string.
-  var name: String = String()
+  public var name: String = String()
 
   /// peerURLs is the list of URLs the member exposes to the cluster for communication.
-  var peerUrls: [String] = []
+  public var peerUrls: [String] = []
 
   /// clientURLs is the list of URLs the member exposes to clients for communication. If the member is not started, clientURLs will be empty.
-  var clientUrls: [String] = []
+  public var clientUrls: [String] = []
 
   /// isLearner indicates if the member is raft learner.
-  var isLearner: Bool = false
+  public var isLearner: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_MemberListRequest: Sendable {
+public nonisolated struct Etcdserverpb_MemberListRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var linearizable: Bool = false
+  public var linearizable: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_MemberListResponse: Sendable {
+public nonisolated struct Etcdserverpb_MemberListResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var header: Etcdserverpb_ResponseHeader {
+  public var header: Etcdserverpb_ResponseHeader {
     get {_header ?? Etcdserverpb_ResponseHeader()}
     set {_header = newValue}
   }
   /// Returns true if `header` has been explicitly set.
-  var hasHeader: Bool {self._header != nil}
+  public var hasHeader: Bool {self._header != nil}
   /// Clears the value of `header`. Subsequent reads from it will return its default value.
-  mutating func clearHeader() {self._header = nil}
+  public mutating func clearHeader() {self._header = nil}
 
   /// members is a list of all members associated with the cluster.
-  var members: [Etcdserverpb_Member] = []
+  public var members: [Etcdserverpb_Member] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 
   fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
 }
 
-nonisolated struct Etcdserverpb_StatusRequest: Sendable {
+public nonisolated struct Etcdserverpb_StatusRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Etcdserverpb_StatusResponse: @unchecked Sendable {
+public nonisolated struct Etcdserverpb_StatusResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var header: Etcdserverpb_ResponseHeader {
+  public var header: Etcdserverpb_ResponseHeader {
     get {_storage._header ?? Etcdserverpb_ResponseHeader()}
     set {_uniqueStorage()._header = newValue}
   }
   /// Returns true if `header` has been explicitly set.
-  var hasHeader: Bool {_storage._header != nil}
+  public var hasHeader: Bool {_storage._header != nil}
   /// Clears the value of `header`. Subsequent reads from it will return its default value.
-  mutating func clearHeader() {_uniqueStorage()._header = nil}
+  public mutating func clearHeader() {_uniqueStorage()._header = nil}
 
   /// version is the cluster protocol version used by the responding member.
-  var version: String {
+  public var version: String {
     get {_storage._version}
     set {_uniqueStorage()._version = newValue}
   }
 
   /// dbSize is the size of the backend database physically allocated, in bytes, of the responding member.
-  var dbSize: Int64 {
+  public var dbSize: Int64 {
     get {_storage._dbSize}
     set {_uniqueStorage()._dbSize = newValue}
   }
 
   /// leader is the member ID which the responding member believes is the current leader.
-  var leader: UInt64 {
+  public var leader: UInt64 {
     get {_storage._leader}
     set {_uniqueStorage()._leader = newValue}
   }
 
   /// raftIndex is the current raft committed index of the responding member.
-  var raftIndex: UInt64 {
+  public var raftIndex: UInt64 {
     get {_storage._raftIndex}
     set {_uniqueStorage()._raftIndex = newValue}
   }
 
   /// raftTerm is the current raft term of the responding member.
-  var raftTerm: UInt64 {
+  public var raftTerm: UInt64 {
     get {_storage._raftTerm}
     set {_uniqueStorage()._raftTerm = newValue}
   }
 
   /// raftAppliedIndex is the current raft applied index of the responding member.
-  var raftAppliedIndex: UInt64 {
+  public var raftAppliedIndex: UInt64 {
     get {_storage._raftAppliedIndex}
     set {_uniqueStorage()._raftAppliedIndex = newValue}
   }
 
   /// errors contains alarm/health information and status.
-  var errors: [String] {
+  public var errors: [String] {
     get {_storage._errors}
     set {_uniqueStorage()._errors = newValue}
   }
 
   /// dbSizeInUse is the size of the backend database logically in use, in bytes, of the responding member.
-  var dbSizeInUse: Int64 {
+  public var dbSizeInUse: Int64 {
     get {_storage._dbSizeInUse}
     set {_uniqueStorage()._dbSizeInUse = newValue}
   }
 
   /// isLearner indicates if the member is raft learner.
-  var isLearner: Bool {
+  public var isLearner: Bool {
     get {_storage._isLearner}
     set {_uniqueStorage()._isLearner = newValue}
   }
 
   /// storageVersion is the version of the db file. It might be updated with delay in relationship to the target cluster version.
-  var storageVersion: String {
+  public var storageVersion: String {
     get {_storage._storageVersion}
     set {_uniqueStorage()._storageVersion = newValue}
   }
 
   /// dbSizeQuota is the configured etcd storage quota in bytes (the value passed to etcd instance by flag --quota-backend-bytes)
-  var dbSizeQuota: Int64 {
+  public var dbSizeQuota: Int64 {
     get {_storage._dbSizeQuota}
     set {_uniqueStorage()._dbSizeQuota = newValue}
   }
 
   /// downgradeInfo indicates if there is downgrade process.
-  var downgradeInfo: Etcdserverpb_DowngradeInfo {
+  public var downgradeInfo: Etcdserverpb_DowngradeInfo {
     get {_storage._downgradeInfo ?? Etcdserverpb_DowngradeInfo()}
     set {_uniqueStorage()._downgradeInfo = newValue}
   }
   /// Returns true if `downgradeInfo` has been explicitly set.
-  var hasDowngradeInfo: Bool {_storage._downgradeInfo != nil}
+  public var hasDowngradeInfo: Bool {_storage._downgradeInfo != nil}
   /// Clears the value of `downgradeInfo`. Subsequent reads from it will return its default value.
-  mutating func clearDowngradeInfo() {_uniqueStorage()._downgradeInfo = nil}
+  public mutating func clearDowngradeInfo() {_uniqueStorage()._downgradeInfo = nil}
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-nonisolated struct Etcdserverpb_DowngradeInfo: Sendable {
+public nonisolated struct Etcdserverpb_DowngradeInfo: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// enabled indicates whether the cluster is enabled to downgrade.
-  var enabled: Bool = false
+  public var enabled: Bool = false
 
   /// targetVersion is the target downgrade version.
-  var targetVersion: String = String()
+  public var targetVersion: String = String()
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1137,10 +1137,10 @@ nonisolated struct Etcdserverpb_DowngradeInfo: Sendable {
 fileprivate nonisolated let _protobuf_package = "etcdserverpb"
 
 nonisolated extension Etcdserverpb_ResponseHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ResponseHeader"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cluster_id\0\u{3}member_id\0\u{1}revision\0\u{3}raft_term\0")
+  public static let protoMessageName: String = _protobuf_package + ".ResponseHeader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cluster_id\0\u{3}member_id\0\u{1}revision\0\u{3}raft_term\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1155,7 +1155,7 @@ nonisolated extension Etcdserverpb_ResponseHeader: SwiftProtobuf.Message, SwiftP
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.clusterID != 0 {
       try visitor.visitSingularUInt64Field(value: self.clusterID, fieldNumber: 1)
     }
@@ -1171,7 +1171,7 @@ nonisolated extension Etcdserverpb_ResponseHeader: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_ResponseHeader, rhs: Etcdserverpb_ResponseHeader) -> Bool {
+  public static func ==(lhs: Etcdserverpb_ResponseHeader, rhs: Etcdserverpb_ResponseHeader) -> Bool {
     if lhs.clusterID != rhs.clusterID {return false}
     if lhs.memberID != rhs.memberID {return false}
     if lhs.revision != rhs.revision {return false}
@@ -1182,10 +1182,10 @@ nonisolated extension Etcdserverpb_ResponseHeader: SwiftProtobuf.Message, SwiftP
 }
 
 nonisolated extension Etcdserverpb_RangeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RangeRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}range_end\0\u{1}limit\0\u{1}revision\0\u{3}sort_order\0\u{3}sort_target\0\u{1}serializable\0\u{3}keys_only\0\u{3}count_only\0\u{3}min_mod_revision\0\u{3}max_mod_revision\0\u{3}min_create_revision\0\u{3}max_create_revision\0")
+  public static let protoMessageName: String = _protobuf_package + ".RangeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}range_end\0\u{1}limit\0\u{1}revision\0\u{3}sort_order\0\u{3}sort_target\0\u{1}serializable\0\u{3}keys_only\0\u{3}count_only\0\u{3}min_mod_revision\0\u{3}max_mod_revision\0\u{3}min_create_revision\0\u{3}max_create_revision\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1209,7 +1209,7 @@ nonisolated extension Etcdserverpb_RangeRequest: SwiftProtobuf.Message, SwiftPro
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.key.isEmpty {
       try visitor.visitSingularBytesField(value: self.key, fieldNumber: 1)
     }
@@ -1252,7 +1252,7 @@ nonisolated extension Etcdserverpb_RangeRequest: SwiftProtobuf.Message, SwiftPro
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_RangeRequest, rhs: Etcdserverpb_RangeRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_RangeRequest, rhs: Etcdserverpb_RangeRequest) -> Bool {
     if lhs.key != rhs.key {return false}
     if lhs.rangeEnd != rhs.rangeEnd {return false}
     if lhs.limit != rhs.limit {return false}
@@ -1272,18 +1272,18 @@ nonisolated extension Etcdserverpb_RangeRequest: SwiftProtobuf.Message, SwiftPro
 }
 
 nonisolated extension Etcdserverpb_RangeRequest.SortOrder: SwiftProtobuf._ProtoNameProviding {
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NONE\0\u{1}ASCEND\0\u{1}DESCEND\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NONE\0\u{1}ASCEND\0\u{1}DESCEND\0")
 }
 
 nonisolated extension Etcdserverpb_RangeRequest.SortTarget: SwiftProtobuf._ProtoNameProviding {
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KEY\0\u{1}VERSION\0\u{1}CREATE\0\u{1}MOD\0\u{1}VALUE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KEY\0\u{1}VERSION\0\u{1}CREATE\0\u{1}MOD\0\u{1}VALUE\0")
 }
 
 nonisolated extension Etcdserverpb_RangeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RangeResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}kvs\0\u{1}more\0\u{1}count\0")
+  public static let protoMessageName: String = _protobuf_package + ".RangeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}kvs\0\u{1}more\0\u{1}count\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1298,7 +1298,7 @@ nonisolated extension Etcdserverpb_RangeResponse: SwiftProtobuf.Message, SwiftPr
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1318,7 +1318,7 @@ nonisolated extension Etcdserverpb_RangeResponse: SwiftProtobuf.Message, SwiftPr
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_RangeResponse, rhs: Etcdserverpb_RangeResponse) -> Bool {
+  public static func ==(lhs: Etcdserverpb_RangeResponse, rhs: Etcdserverpb_RangeResponse) -> Bool {
     if lhs._header != rhs._header {return false}
     if lhs.kvs != rhs.kvs {return false}
     if lhs.more != rhs.more {return false}
@@ -1329,10 +1329,10 @@ nonisolated extension Etcdserverpb_RangeResponse: SwiftProtobuf.Message, SwiftPr
 }
 
 nonisolated extension Etcdserverpb_PutRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".PutRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}value\0\u{1}lease\0\u{3}prev_kv\0\u{3}ignore_value\0\u{3}ignore_lease\0")
+  public static let protoMessageName: String = _protobuf_package + ".PutRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}value\0\u{1}lease\0\u{3}prev_kv\0\u{3}ignore_value\0\u{3}ignore_lease\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1349,7 +1349,7 @@ nonisolated extension Etcdserverpb_PutRequest: SwiftProtobuf.Message, SwiftProto
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.key.isEmpty {
       try visitor.visitSingularBytesField(value: self.key, fieldNumber: 1)
     }
@@ -1371,7 +1371,7 @@ nonisolated extension Etcdserverpb_PutRequest: SwiftProtobuf.Message, SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_PutRequest, rhs: Etcdserverpb_PutRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_PutRequest, rhs: Etcdserverpb_PutRequest) -> Bool {
     if lhs.key != rhs.key {return false}
     if lhs.value != rhs.value {return false}
     if lhs.lease != rhs.lease {return false}
@@ -1384,10 +1384,10 @@ nonisolated extension Etcdserverpb_PutRequest: SwiftProtobuf.Message, SwiftProto
 }
 
 nonisolated extension Etcdserverpb_PutResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".PutResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{3}prev_kv\0")
+  public static let protoMessageName: String = _protobuf_package + ".PutResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{3}prev_kv\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1400,7 +1400,7 @@ nonisolated extension Etcdserverpb_PutResponse: SwiftProtobuf.Message, SwiftProt
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1414,7 +1414,7 @@ nonisolated extension Etcdserverpb_PutResponse: SwiftProtobuf.Message, SwiftProt
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_PutResponse, rhs: Etcdserverpb_PutResponse) -> Bool {
+  public static func ==(lhs: Etcdserverpb_PutResponse, rhs: Etcdserverpb_PutResponse) -> Bool {
     if lhs._header != rhs._header {return false}
     if lhs._prevKv != rhs._prevKv {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -1423,10 +1423,10 @@ nonisolated extension Etcdserverpb_PutResponse: SwiftProtobuf.Message, SwiftProt
 }
 
 nonisolated extension Etcdserverpb_DeleteRangeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".DeleteRangeRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}range_end\0\u{3}prev_kv\0")
+  public static let protoMessageName: String = _protobuf_package + ".DeleteRangeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}range_end\0\u{3}prev_kv\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1440,7 +1440,7 @@ nonisolated extension Etcdserverpb_DeleteRangeRequest: SwiftProtobuf.Message, Sw
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.key.isEmpty {
       try visitor.visitSingularBytesField(value: self.key, fieldNumber: 1)
     }
@@ -1453,7 +1453,7 @@ nonisolated extension Etcdserverpb_DeleteRangeRequest: SwiftProtobuf.Message, Sw
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_DeleteRangeRequest, rhs: Etcdserverpb_DeleteRangeRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_DeleteRangeRequest, rhs: Etcdserverpb_DeleteRangeRequest) -> Bool {
     if lhs.key != rhs.key {return false}
     if lhs.rangeEnd != rhs.rangeEnd {return false}
     if lhs.prevKv != rhs.prevKv {return false}
@@ -1463,10 +1463,10 @@ nonisolated extension Etcdserverpb_DeleteRangeRequest: SwiftProtobuf.Message, Sw
 }
 
 nonisolated extension Etcdserverpb_DeleteRangeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".DeleteRangeResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}deleted\0\u{3}prev_kvs\0")
+  public static let protoMessageName: String = _protobuf_package + ".DeleteRangeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}deleted\0\u{3}prev_kvs\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1480,7 +1480,7 @@ nonisolated extension Etcdserverpb_DeleteRangeResponse: SwiftProtobuf.Message, S
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1497,7 +1497,7 @@ nonisolated extension Etcdserverpb_DeleteRangeResponse: SwiftProtobuf.Message, S
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_DeleteRangeResponse, rhs: Etcdserverpb_DeleteRangeResponse) -> Bool {
+  public static func ==(lhs: Etcdserverpb_DeleteRangeResponse, rhs: Etcdserverpb_DeleteRangeResponse) -> Bool {
     if lhs._header != rhs._header {return false}
     if lhs.deleted != rhs.deleted {return false}
     if lhs.prevKvs != rhs.prevKvs {return false}
@@ -1507,10 +1507,10 @@ nonisolated extension Etcdserverpb_DeleteRangeResponse: SwiftProtobuf.Message, S
 }
 
 nonisolated extension Etcdserverpb_RequestOp: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RequestOp"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_range\0\u{3}request_put\0\u{3}request_delete_range\0\u{3}request_txn\0")
+  public static let protoMessageName: String = _protobuf_package + ".RequestOp"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_range\0\u{3}request_put\0\u{3}request_delete_range\0\u{3}request_txn\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1573,7 +1573,7 @@ nonisolated extension Etcdserverpb_RequestOp: SwiftProtobuf.Message, SwiftProtob
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1600,7 +1600,7 @@ nonisolated extension Etcdserverpb_RequestOp: SwiftProtobuf.Message, SwiftProtob
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_RequestOp, rhs: Etcdserverpb_RequestOp) -> Bool {
+  public static func ==(lhs: Etcdserverpb_RequestOp, rhs: Etcdserverpb_RequestOp) -> Bool {
     if lhs.request != rhs.request {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -1608,10 +1608,10 @@ nonisolated extension Etcdserverpb_RequestOp: SwiftProtobuf.Message, SwiftProtob
 }
 
 nonisolated extension Etcdserverpb_ResponseOp: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ResponseOp"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}response_range\0\u{3}response_put\0\u{3}response_delete_range\0\u{3}response_txn\0")
+  public static let protoMessageName: String = _protobuf_package + ".ResponseOp"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}response_range\0\u{3}response_put\0\u{3}response_delete_range\0\u{3}response_txn\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1674,7 +1674,7 @@ nonisolated extension Etcdserverpb_ResponseOp: SwiftProtobuf.Message, SwiftProto
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1701,7 +1701,7 @@ nonisolated extension Etcdserverpb_ResponseOp: SwiftProtobuf.Message, SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_ResponseOp, rhs: Etcdserverpb_ResponseOp) -> Bool {
+  public static func ==(lhs: Etcdserverpb_ResponseOp, rhs: Etcdserverpb_ResponseOp) -> Bool {
     if lhs.response != rhs.response {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -1709,10 +1709,10 @@ nonisolated extension Etcdserverpb_ResponseOp: SwiftProtobuf.Message, SwiftProto
 }
 
 nonisolated extension Etcdserverpb_Compare: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".Compare"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}target\0\u{1}key\0\u{1}version\0\u{3}create_revision\0\u{3}mod_revision\0\u{1}value\0\u{1}lease\0\u{4}8range_end\0")
+  public static let protoMessageName: String = _protobuf_package + ".Compare"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}target\0\u{1}key\0\u{1}version\0\u{3}create_revision\0\u{3}mod_revision\0\u{1}value\0\u{1}lease\0\u{4}8range_end\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1767,7 +1767,7 @@ nonisolated extension Etcdserverpb_Compare: SwiftProtobuf.Message, SwiftProtobuf
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1810,7 +1810,7 @@ nonisolated extension Etcdserverpb_Compare: SwiftProtobuf.Message, SwiftProtobuf
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_Compare, rhs: Etcdserverpb_Compare) -> Bool {
+  public static func ==(lhs: Etcdserverpb_Compare, rhs: Etcdserverpb_Compare) -> Bool {
     if lhs.result != rhs.result {return false}
     if lhs.target != rhs.target {return false}
     if lhs.key != rhs.key {return false}
@@ -1822,18 +1822,18 @@ nonisolated extension Etcdserverpb_Compare: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Etcdserverpb_Compare.CompareResult: SwiftProtobuf._ProtoNameProviding {
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EQUAL\0\u{1}GREATER\0\u{1}LESS\0\u{1}NOT_EQUAL\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EQUAL\0\u{1}GREATER\0\u{1}LESS\0\u{1}NOT_EQUAL\0")
 }
 
 nonisolated extension Etcdserverpb_Compare.CompareTarget: SwiftProtobuf._ProtoNameProviding {
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0VERSION\0\u{1}CREATE\0\u{1}MOD\0\u{1}VALUE\0\u{1}LEASE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0VERSION\0\u{1}CREATE\0\u{1}MOD\0\u{1}VALUE\0\u{1}LEASE\0")
 }
 
 nonisolated extension Etcdserverpb_TxnRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".TxnRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}compare\0\u{1}success\0\u{1}failure\0")
+  public static let protoMessageName: String = _protobuf_package + ".TxnRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}compare\0\u{1}success\0\u{1}failure\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1847,7 +1847,7 @@ nonisolated extension Etcdserverpb_TxnRequest: SwiftProtobuf.Message, SwiftProto
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.compare.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.compare, fieldNumber: 1)
     }
@@ -1860,7 +1860,7 @@ nonisolated extension Etcdserverpb_TxnRequest: SwiftProtobuf.Message, SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_TxnRequest, rhs: Etcdserverpb_TxnRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_TxnRequest, rhs: Etcdserverpb_TxnRequest) -> Bool {
     if lhs.compare != rhs.compare {return false}
     if lhs.success != rhs.success {return false}
     if lhs.failure != rhs.failure {return false}
@@ -1870,10 +1870,10 @@ nonisolated extension Etcdserverpb_TxnRequest: SwiftProtobuf.Message, SwiftProto
 }
 
 nonisolated extension Etcdserverpb_TxnResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".TxnResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}succeeded\0\u{1}responses\0")
+  public static let protoMessageName: String = _protobuf_package + ".TxnResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}succeeded\0\u{1}responses\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1887,7 +1887,7 @@ nonisolated extension Etcdserverpb_TxnResponse: SwiftProtobuf.Message, SwiftProt
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1904,7 +1904,7 @@ nonisolated extension Etcdserverpb_TxnResponse: SwiftProtobuf.Message, SwiftProt
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_TxnResponse, rhs: Etcdserverpb_TxnResponse) -> Bool {
+  public static func ==(lhs: Etcdserverpb_TxnResponse, rhs: Etcdserverpb_TxnResponse) -> Bool {
     if lhs._header != rhs._header {return false}
     if lhs.succeeded != rhs.succeeded {return false}
     if lhs.responses != rhs.responses {return false}
@@ -1914,10 +1914,10 @@ nonisolated extension Etcdserverpb_TxnResponse: SwiftProtobuf.Message, SwiftProt
 }
 
 nonisolated extension Etcdserverpb_CompactionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".CompactionRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}revision\0\u{1}physical\0")
+  public static let protoMessageName: String = _protobuf_package + ".CompactionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}revision\0\u{1}physical\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1930,7 +1930,7 @@ nonisolated extension Etcdserverpb_CompactionRequest: SwiftProtobuf.Message, Swi
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.revision != 0 {
       try visitor.visitSingularInt64Field(value: self.revision, fieldNumber: 1)
     }
@@ -1940,7 +1940,7 @@ nonisolated extension Etcdserverpb_CompactionRequest: SwiftProtobuf.Message, Swi
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_CompactionRequest, rhs: Etcdserverpb_CompactionRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_CompactionRequest, rhs: Etcdserverpb_CompactionRequest) -> Bool {
     if lhs.revision != rhs.revision {return false}
     if lhs.physical != rhs.physical {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -1949,10 +1949,10 @@ nonisolated extension Etcdserverpb_CompactionRequest: SwiftProtobuf.Message, Swi
 }
 
 nonisolated extension Etcdserverpb_CompactionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".CompactionResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0")
+  public static let protoMessageName: String = _protobuf_package + ".CompactionResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1964,7 +1964,7 @@ nonisolated extension Etcdserverpb_CompactionResponse: SwiftProtobuf.Message, Sw
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1975,7 +1975,7 @@ nonisolated extension Etcdserverpb_CompactionResponse: SwiftProtobuf.Message, Sw
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_CompactionResponse, rhs: Etcdserverpb_CompactionResponse) -> Bool {
+  public static func ==(lhs: Etcdserverpb_CompactionResponse, rhs: Etcdserverpb_CompactionResponse) -> Bool {
     if lhs._header != rhs._header {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -1983,10 +1983,10 @@ nonisolated extension Etcdserverpb_CompactionResponse: SwiftProtobuf.Message, Sw
 }
 
 nonisolated extension Etcdserverpb_WatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".WatchRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}create_request\0\u{3}cancel_request\0\u{3}progress_request\0")
+  public static let protoMessageName: String = _protobuf_package + ".WatchRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}create_request\0\u{3}cancel_request\0\u{3}progress_request\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -2036,7 +2036,7 @@ nonisolated extension Etcdserverpb_WatchRequest: SwiftProtobuf.Message, SwiftPro
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -2059,7 +2059,7 @@ nonisolated extension Etcdserverpb_WatchRequest: SwiftProtobuf.Message, SwiftPro
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_WatchRequest, rhs: Etcdserverpb_WatchRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_WatchRequest, rhs: Etcdserverpb_WatchRequest) -> Bool {
     if lhs.requestUnion != rhs.requestUnion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -2067,10 +2067,10 @@ nonisolated extension Etcdserverpb_WatchRequest: SwiftProtobuf.Message, SwiftPro
 }
 
 nonisolated extension Etcdserverpb_WatchCreateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".WatchCreateRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}range_end\0\u{3}start_revision\0\u{3}progress_notify\0\u{1}filters\0\u{3}prev_kv\0\u{3}watch_id\0\u{1}fragment\0")
+  public static let protoMessageName: String = _protobuf_package + ".WatchCreateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}range_end\0\u{3}start_revision\0\u{3}progress_notify\0\u{1}filters\0\u{3}prev_kv\0\u{3}watch_id\0\u{1}fragment\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -2089,7 +2089,7 @@ nonisolated extension Etcdserverpb_WatchCreateRequest: SwiftProtobuf.Message, Sw
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.key.isEmpty {
       try visitor.visitSingularBytesField(value: self.key, fieldNumber: 1)
     }
@@ -2117,7 +2117,7 @@ nonisolated extension Etcdserverpb_WatchCreateRequest: SwiftProtobuf.Message, Sw
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_WatchCreateRequest, rhs: Etcdserverpb_WatchCreateRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_WatchCreateRequest, rhs: Etcdserverpb_WatchCreateRequest) -> Bool {
     if lhs.key != rhs.key {return false}
     if lhs.rangeEnd != rhs.rangeEnd {return false}
     if lhs.startRevision != rhs.startRevision {return false}
@@ -2132,14 +2132,14 @@ nonisolated extension Etcdserverpb_WatchCreateRequest: SwiftProtobuf.Message, Sw
 }
 
 nonisolated extension Etcdserverpb_WatchCreateRequest.FilterType: SwiftProtobuf._ProtoNameProviding {
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NOPUT\0\u{1}NODELETE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NOPUT\0\u{1}NODELETE\0")
 }
 
 nonisolated extension Etcdserverpb_WatchCancelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".WatchCancelRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}watch_id\0")
+  public static let protoMessageName: String = _protobuf_package + ".WatchCancelRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}watch_id\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -2151,14 +2151,14 @@ nonisolated extension Etcdserverpb_WatchCancelRequest: SwiftProtobuf.Message, Sw
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.watchID != 0 {
       try visitor.visitSingularInt64Field(value: self.watchID, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_WatchCancelRequest, rhs: Etcdserverpb_WatchCancelRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_WatchCancelRequest, rhs: Etcdserverpb_WatchCancelRequest) -> Bool {
     if lhs.watchID != rhs.watchID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -2166,29 +2166,29 @@ nonisolated extension Etcdserverpb_WatchCancelRequest: SwiftProtobuf.Message, Sw
 }
 
 nonisolated extension Etcdserverpb_WatchProgressRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".WatchProgressRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let protoMessageName: String = _protobuf_package + ".WatchProgressRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     // Load everything into unknown fields
     while try decoder.nextFieldNumber() != nil {}
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_WatchProgressRequest, rhs: Etcdserverpb_WatchProgressRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_WatchProgressRequest, rhs: Etcdserverpb_WatchProgressRequest) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Etcdserverpb_WatchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".WatchResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{3}watch_id\0\u{1}created\0\u{1}canceled\0\u{3}compact_revision\0\u{3}cancel_reason\0\u{1}fragment\0\u{2}\u{4}events\0")
+  public static let protoMessageName: String = _protobuf_package + ".WatchResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{3}watch_id\0\u{1}created\0\u{1}canceled\0\u{3}compact_revision\0\u{3}cancel_reason\0\u{1}fragment\0\u{2}\u{4}events\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -2207,7 +2207,7 @@ nonisolated extension Etcdserverpb_WatchResponse: SwiftProtobuf.Message, SwiftPr
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -2239,7 +2239,7 @@ nonisolated extension Etcdserverpb_WatchResponse: SwiftProtobuf.Message, SwiftPr
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_WatchResponse, rhs: Etcdserverpb_WatchResponse) -> Bool {
+  public static func ==(lhs: Etcdserverpb_WatchResponse, rhs: Etcdserverpb_WatchResponse) -> Bool {
     if lhs._header != rhs._header {return false}
     if lhs.watchID != rhs.watchID {return false}
     if lhs.created != rhs.created {return false}
@@ -2254,10 +2254,10 @@ nonisolated extension Etcdserverpb_WatchResponse: SwiftProtobuf.Message, SwiftPr
 }
 
 nonisolated extension Etcdserverpb_Member: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".Member"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ID\0\u{1}name\0\u{1}peerURLs\0\u{1}clientURLs\0\u{1}isLearner\0")
+  public static let protoMessageName: String = _protobuf_package + ".Member"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ID\0\u{1}name\0\u{1}peerURLs\0\u{1}clientURLs\0\u{1}isLearner\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -2273,7 +2273,7 @@ nonisolated extension Etcdserverpb_Member: SwiftProtobuf.Message, SwiftProtobuf.
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.id != 0 {
       try visitor.visitSingularUInt64Field(value: self.id, fieldNumber: 1)
     }
@@ -2292,7 +2292,7 @@ nonisolated extension Etcdserverpb_Member: SwiftProtobuf.Message, SwiftProtobuf.
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_Member, rhs: Etcdserverpb_Member) -> Bool {
+  public static func ==(lhs: Etcdserverpb_Member, rhs: Etcdserverpb_Member) -> Bool {
     if lhs.id != rhs.id {return false}
     if lhs.name != rhs.name {return false}
     if lhs.peerUrls != rhs.peerUrls {return false}
@@ -2304,10 +2304,10 @@ nonisolated extension Etcdserverpb_Member: SwiftProtobuf.Message, SwiftProtobuf.
 }
 
 nonisolated extension Etcdserverpb_MemberListRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".MemberListRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}linearizable\0")
+  public static let protoMessageName: String = _protobuf_package + ".MemberListRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}linearizable\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -2319,14 +2319,14 @@ nonisolated extension Etcdserverpb_MemberListRequest: SwiftProtobuf.Message, Swi
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.linearizable != false {
       try visitor.visitSingularBoolField(value: self.linearizable, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_MemberListRequest, rhs: Etcdserverpb_MemberListRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_MemberListRequest, rhs: Etcdserverpb_MemberListRequest) -> Bool {
     if lhs.linearizable != rhs.linearizable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -2334,10 +2334,10 @@ nonisolated extension Etcdserverpb_MemberListRequest: SwiftProtobuf.Message, Swi
 }
 
 nonisolated extension Etcdserverpb_MemberListResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".MemberListResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}members\0")
+  public static let protoMessageName: String = _protobuf_package + ".MemberListResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}members\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -2350,7 +2350,7 @@ nonisolated extension Etcdserverpb_MemberListResponse: SwiftProtobuf.Message, Sw
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -2364,7 +2364,7 @@ nonisolated extension Etcdserverpb_MemberListResponse: SwiftProtobuf.Message, Sw
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_MemberListResponse, rhs: Etcdserverpb_MemberListResponse) -> Bool {
+  public static func ==(lhs: Etcdserverpb_MemberListResponse, rhs: Etcdserverpb_MemberListResponse) -> Bool {
     if lhs._header != rhs._header {return false}
     if lhs.members != rhs.members {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -2373,27 +2373,27 @@ nonisolated extension Etcdserverpb_MemberListResponse: SwiftProtobuf.Message, Sw
 }
 
 nonisolated extension Etcdserverpb_StatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".StatusRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let protoMessageName: String = _protobuf_package + ".StatusRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     // Load everything into unknown fields
     while try decoder.nextFieldNumber() != nil {}
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_StatusRequest, rhs: Etcdserverpb_StatusRequest) -> Bool {
+  public static func ==(lhs: Etcdserverpb_StatusRequest, rhs: Etcdserverpb_StatusRequest) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Etcdserverpb_StatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".StatusResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}version\0\u{1}dbSize\0\u{1}leader\0\u{1}raftIndex\0\u{1}raftTerm\0\u{1}raftAppliedIndex\0\u{1}errors\0\u{1}dbSizeInUse\0\u{1}isLearner\0\u{1}storageVersion\0\u{1}dbSizeQuota\0\u{1}downgradeInfo\0")
+  public static let protoMessageName: String = _protobuf_package + ".StatusResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}version\0\u{1}dbSize\0\u{1}leader\0\u{1}raftIndex\0\u{1}raftTerm\0\u{1}raftAppliedIndex\0\u{1}errors\0\u{1}dbSizeInUse\0\u{1}isLearner\0\u{1}storageVersion\0\u{1}dbSizeQuota\0\u{1}downgradeInfo\0")
 
   fileprivate class _StorageClass {
     var _header: Etcdserverpb_ResponseHeader? = nil
@@ -2442,7 +2442,7 @@ nonisolated extension Etcdserverpb_StatusResponse: SwiftProtobuf.Message, SwiftP
     return _storage
   }
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     _ = _uniqueStorage()
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
       while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2469,7 +2469,7 @@ nonisolated extension Etcdserverpb_StatusResponse: SwiftProtobuf.Message, SwiftP
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every if/case branch local when no optimizations
@@ -2518,7 +2518,7 @@ nonisolated extension Etcdserverpb_StatusResponse: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_StatusResponse, rhs: Etcdserverpb_StatusResponse) -> Bool {
+  public static func ==(lhs: Etcdserverpb_StatusResponse, rhs: Etcdserverpb_StatusResponse) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
@@ -2546,10 +2546,10 @@ nonisolated extension Etcdserverpb_StatusResponse: SwiftProtobuf.Message, SwiftP
 }
 
 nonisolated extension Etcdserverpb_DowngradeInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".DowngradeInfo"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enabled\0\u{1}targetVersion\0")
+  public static let protoMessageName: String = _protobuf_package + ".DowngradeInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enabled\0\u{1}targetVersion\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -2562,7 +2562,7 @@ nonisolated extension Etcdserverpb_DowngradeInfo: SwiftProtobuf.Message, SwiftPr
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.enabled != false {
       try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 1)
     }
@@ -2572,7 +2572,7 @@ nonisolated extension Etcdserverpb_DowngradeInfo: SwiftProtobuf.Message, SwiftPr
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Etcdserverpb_DowngradeInfo, rhs: Etcdserverpb_DowngradeInfo) -> Bool {
+  public static func ==(lhs: Etcdserverpb_DowngradeInfo, rhs: Etcdserverpb_DowngradeInfo) -> Bool {
     if lhs.enabled != rhs.enabled {return false}
     if lhs.targetVersion != rhs.targetVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
