@@ -8,17 +8,20 @@ import Storage
 // Cubby's stores side by side, in one run, same payload (1 KB configmaps) and the same client
 // concurrency (8 and 64): raw etcd puts through etcd's gRPC API, Cubby on SQLite, Cubby on that
 // same etcd. Creates/s, p50/p99 latency, watch delivery, and the RSS of each process.
-// Usage: cubby-store-bench [--bin PATH] [--objects N]
+// Usage: cubby-store-bench [--bin PATH] [--objects N] [--stores sqlite,etcd]
 
 struct Options {
     var bin = ".build/release/cubby"
     var objects = 10_000
+    /// Which Cubby stores to measure (raw etcd is always measured: the others are read against it).
+    var stores = ["sqlite", "etcd"]
     init() {
         var args = CommandLine.arguments.dropFirst()
         while let a = args.popFirst() {
             switch a {
             case "--bin": bin = args.popFirst() ?? bin
             case "--objects": objects = Int(args.popFirst() ?? "") ?? objects
+            case "--stores": stores = (args.popFirst() ?? "").split(separator: ",").map(String.init)
             default: fatalError("unknown argument \(a)")
             }
         }
@@ -114,7 +117,8 @@ func run() async throws {
     }
     report(String(format: "etcd RSS after the raw puts: %.1f MB", rssOf(etcd.process.processIdentifier)))
 
-    for (store, extra) in [("SQLite", [String]()), ("etcd", ["--store", "etcd", "--etcd-servers", etcd.servers, "--etcd-prefix", "/cubby-bench"])] {
+    let stores = [("sqlite", "SQLite", [String]()), ("etcd", "etcd", ["--store", "etcd", "--etcd-servers", etcd.servers, "--etcd-prefix", "/cubby-bench"])]
+    for (_, store, extra) in stores where options.stores.contains(where: { $0 == store.lowercased() }) {
         let server = try Server(bin: options.bin, extra: extra)
         _ = try await server.start(client)
         defer { server.stop() }

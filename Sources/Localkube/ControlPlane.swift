@@ -159,6 +159,11 @@ public struct ControlPlane: Sendable {
                 log.error("cannot write \(kubeconfigURL.path): \(error)")
             }
             log.notice("localkube serving on https://\(host):\(port)")
+            // Once the loops have made their first pass, the pages only starting touched go back.
+            Task.detached(priority: .background) {
+                try? await Task.sleep(for: .seconds(1))
+                StartupPages.release()
+            }
         }
         // `cubby stop`: the kubelet ends first, then every pod is stopped, then the runtime.
         if let kubelet = components.kubelet, let node {

@@ -8,22 +8,26 @@ import Synchronization
 /// compare the key's revision the caller read. Reads at the newest revision and watches are
 /// served from a cache that one etcd watch feeds (each API server its own), as upstream's
 /// consistent reads from its watch cache: a read waits until the cache holds this process's last
-/// write, so a client reads what it wrote; reads at an older revision go to etcd.
+/// write to the same resource, so a client reads what it wrote; reads at an older revision go to
+/// etcd.
 public final class EtcdStore: Store {
     let connection: EtcdConnection
     let cache: EtcdWatchCache
     /// The configured prefix that stands for the Registry's `/registry`.
     let prefix: String
     let compacted = Mutex<Int64>(0)
-    /// The revision of this process's newest acknowledged write: what a read must see.
-    let lastWrite = Mutex<Int64>(0)
+    /// The revision of this process's newest acknowledged write to each resource (the key's first
+    /// segment below the root: `configmaps`, `services`, a custom resource's group): what a read
+    /// of that resource must see. Only the resource's own: a create need not wait for the
+    /// cache to catch up on other resources to read the namespace it goes into.
+    let lastWrites = Mutex<[Substring: Int64]>([:])
     /// Objects per Range call when a list wants everything: pages stay well under a message's size
     /// limit and etcd's own.
     static let pageSize: Int64 = 500
     static let registryRoot = "/registry"
 
-    /// Connects and reads the current revision, so an unreachable cluster fails the start in one
-    /// line rather than the first request.
+    /// Connects and reads every object under the prefix into the cache, so an unreachable
+    /// cluster fails the start in one line rather than the first request.
     public init(configuration: EtcdConfiguration) async throws(StorageError) {
         connection = try EtcdConnection(configuration)
         prefix = configuration.prefix
@@ -102,18 +106,31 @@ public final class EtcdStore: Store {
         return error
     }
 
+    /// What a read of `key` (or of the keys under it) must wait for.
+    func lastWrite(_ key: String) -> Int64 {
+        guard let resource = Self.resource(key) else { return lastWrites.withLock { $0.values.max() ?? 0 } }
+        return lastWrites.withLock { $0[resource] ?? 0 }
+    }
+
+    static func resource(_ key: String) -> Substring? {
+        guard key.hasPrefix(registryRoot + "/") else { return nil }
+        let rest = key.dropFirst(registryRoot.count + 1)
+        guard let slash = rest.firstIndex(of: "/") else { return rest.isEmpty ? nil : rest }
+        return rest[..<slash]
+    }
+
     public func currentRevision() async -> Int64 {
-        await cache.read(after: lastWrite.withLock { $0 }) { _, revision in revision }
+        await cache.read(after: lastWrite(Self.registryRoot + "/")) { _, revision in revision }
     }
 
     public func compactedRevision() -> Int64 { compacted.withLock { $0 } }
 
     public func get(_ key: String) async throws(StorageError) -> StoredObject? {
-        await cache.read(after: lastWrite.withLock { $0 }) { state, _ in state[key] }
+        await cache.read(after: lastWrite(key)) { state, _ in state[key] }
     }
 
     public func list(prefix: String, startAfter: String?, limit: Int?, at requested: Int64?) async throws(StorageError) -> ListResult {
-        let cached = await cache.read(after: lastWrite.withLock { $0 }) { state, revision -> ListResult? in
+        let cached = await cache.read(after: lastWrite(prefix)) { state, revision -> ListResult? in
             guard requested == nil || requested == revision else { return nil }
             let page = state.page(prefix: prefix, startAfter: startAfter, limit: limit)
             return ListResult(objects: page.objects, revision: revision, hasMore: page.hasMore)
@@ -127,7 +144,7 @@ public final class EtcdStore: Store {
     }
 
     public func count(prefix: String, after: String?) async -> Int {
-        await cache.read(after: lastWrite.withLock { $0 }) { state, _ in state.count(prefix: prefix, after: after) }
+        await cache.read(after: lastWrite(prefix)) { state, _ in state.count(prefix: prefix, after: after) }
     }
 
     // MARK: writes
@@ -140,7 +157,7 @@ public final class EtcdStore: Store {
         put.key = k
         put.value = try encode(nil)
         txn.success = [Self.op(.requestPut(put))]
-        let response = try await transaction(txn)
+        let response = try await transaction(key, txn)
         guard response.succeeded else { throw StorageError.keyExists(key) }
         let rev = response.header.revision
         return StoredObject(key: key, revision: rev, createRevision: rev, value: ResourceVersionStamp.stamp(put.value, revision: rev))
@@ -159,7 +176,7 @@ public final class EtcdStore: Store {
         read.keysOnly = true
         txn.success = [Self.op(.requestPut(put))]
         txn.failure = [Self.op(.requestRange(read))]
-        let response = try await transaction(txn)
+        let response = try await transaction(key, txn)
         guard response.succeeded else { throw Self.mismatch(key, response) }
         let rev = response.header.revision
         let created = response.responses.first?.responsePut.prevKv.createRevision ?? rev
@@ -180,7 +197,7 @@ public final class EtcdStore: Store {
         txn.success = [Self.op(.requestDeleteRange(delete))]
         txn.failure = [Self.op(.requestRange(read))]
         let response: Etcdserverpb_TxnResponse
-        do { response = try await transaction(txn) } catch let error as StorageError { throw error } catch { throw .io("\(error)") }
+        do { response = try await transaction(key, txn) } catch let error as StorageError { throw error } catch { throw .io("\(error)") }
         guard response.succeeded, let last = response.responses.first?.responseDeleteRange.prevKvs.first else {
             throw Self.mismatch(key, response)
         }
@@ -193,10 +210,10 @@ public final class EtcdStore: Store {
 
     /// One compared write. After it applied, reads wait for it; after it did not (another
     /// writer was first), for the revision that beat it, so the caller's next read sees it.
-    func transaction(_ txn: Etcdserverpb_TxnRequest) async throws(StorageError) -> Etcdserverpb_TxnResponse {
+    func transaction(_ key: String, _ txn: Etcdserverpb_TxnRequest) async throws(StorageError) -> Etcdserverpb_TxnResponse {
         let response = try await connection.call { [connection] options in try await connection.kv.txn(txn, options: options) }
         if response.succeeded {
-            lastWrite.withLock { $0 = max($0, response.header.revision) }
+            if let resource = Self.resource(key) { lastWrites.withLock { $0[resource] = max($0[resource] ?? 0, response.header.revision) } }
         } else {
             await cache.catchUp(to: response.header.revision)
         }
