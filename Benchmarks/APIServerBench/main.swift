@@ -10,23 +10,8 @@ import NIOSSL
 // 10,000 objects, watch delivery latency with 100 watchers, and RSS idle and with 10,000 objects.
 // Usage: cubby-bench [--bin PATH] [--objects N]
 
-struct Options {
-    var bin = ".build/release/cubby"
-    var objects = 10_000
-    init() {
-        var args = CommandLine.arguments.dropFirst()
-        while let a = args.popFirst() {
-            switch a {
-            case "--bin": bin = args.popFirst() ?? bin
-            case "--objects": objects = Int(args.popFirst() ?? "") ?? objects
-            default: fatalError("unknown argument \(a)")
-            }
-        }
-    }
-}
-
 func run() async throws {
-    let options = Options()
+    let options = BenchOptions()
     let client = makeClient()
     report("cubby-bench: \(options.bin), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 

@@ -7,6 +7,27 @@ import NIOSSL
 // What the benchmark executables share: a localkube started on a fresh data directory, HTTPS
 // clients, the 1 KB configmap payload, create load, watch delivery, percentiles and RSS.
 
+/// The options every benchmark takes (`--bin PATH`, `--objects N`) and its own `--NAME VALUE`
+/// ones, whose defaults `extra` gives; anything else stops the run.
+public struct BenchOptions {
+    public var bin = ".build/release/cubby"
+    public var objects = 10_000
+    public var extra: [String: String]
+
+    public init(extra: [String: String] = [:]) {
+        self.extra = extra
+        var args = CommandLine.arguments.dropFirst()
+        while let a = args.popFirst() {
+            switch a {
+            case "--bin": bin = args.popFirst() ?? bin
+            case "--objects": objects = Int(args.popFirst() ?? "") ?? objects
+            case let flag where flag.hasPrefix("--") && extra[String(flag.dropFirst(2))] != nil: self.extra[String(flag.dropFirst(2))] = args.popFirst()
+            default: fatalError("unknown argument \(a)")
+            }
+        }
+    }
+}
+
 public struct BenchError: Error, CustomStringConvertible {
     public let description: String
     public init(description: String) { self.description = description }

@@ -10,24 +10,6 @@ import Storage
 // same etcd. Creates/s, p50/p99 latency, watch delivery, and the RSS of each process.
 // Usage: cubby-store-bench [--bin PATH] [--objects N] [--stores sqlite,etcd]
 
-struct Options {
-    var bin = ".build/release/cubby"
-    var objects = 10_000
-    /// Which Cubby stores to measure (raw etcd is always measured: the others are read against it).
-    var stores = ["sqlite", "etcd"]
-    init() {
-        var args = CommandLine.arguments.dropFirst()
-        while let a = args.popFirst() {
-            switch a {
-            case "--bin": bin = args.popFirst() ?? bin
-            case "--objects": objects = Int(args.popFirst() ?? "") ?? objects
-            case "--stores": stores = (args.popFirst() ?? "").split(separator: ",").map(String.init)
-            default: fatalError("unknown argument \(a)")
-            }
-        }
-    }
-}
-
 /// A single-member etcd (Debian's etcd-server) on loopback ports, in a temporary directory.
 final class Etcd: @unchecked Sendable {
     let process = Process()
@@ -104,7 +86,8 @@ func line(_ what: String, _ rate: Double, _ latencies: [Double], raw: Double) ->
 }
 
 func run() async throws {
-    let options = Options()
+    let options = BenchOptions(extra: ["stores": "sqlite,etcd"])
+    let measured = (options.extra["stores"] ?? "").split(separator: ",")
     report("cubby-store-bench: \(options.bin), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(options.objects) creates per measurement")
     let etcd = try Etcd()
     defer { etcd.stop() }
@@ -118,7 +101,7 @@ func run() async throws {
     report(String(format: "etcd RSS after the raw puts: %.1f MB", rssOf(etcd.process.processIdentifier)))
 
     let stores = [("sqlite", "SQLite", [String]()), ("etcd", "etcd", ["--store", "etcd", "--etcd-servers", etcd.servers, "--etcd-prefix", "/cubby-bench"])]
-    for (_, store, extra) in stores where options.stores.contains(where: { $0 == store.lowercased() }) {
+    for (name, store, extra) in stores where measured.contains(where: { $0 == name }) {
         let server = try Server(bin: options.bin, extra: extra)
         _ = try await server.start(client)
         defer { server.stop() }
