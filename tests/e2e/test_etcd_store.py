@@ -46,7 +46,9 @@ def test_three_members_one_down_serves_two_down_refuses_writes_clearly(etcd3, tm
         c.kubectl("create", "-f", "-", input=configmap("before"))
         # One member gone: a quorum remains, so reads and writes go on (through the others).
         etcd3.kill(0)
-        c.kubectl("create", "-f", "-", input=configmap("one-down"))
+        # Losing the leader fails requests until the two left elect another (a second or so).
+        wait_for("writes with one member down",
+                 lambda: c.kubectl("create", "-f", "-", input=configmap("one-down"), check=False).returncode == 0, timeout=30)
         assert c.kubectl("get", "cm", "before", "one-down", "-o", "name").stdout.split() == ["configmap/before", "configmap/one-down"]
         # Two gone: no quorum. A write fails with a Status in bounded time, not a hang.
         etcd3.kill(1)

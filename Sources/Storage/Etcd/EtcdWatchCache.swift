@@ -2,7 +2,7 @@ import Foundation
 import GRPCCore
 
 /// One API server's view of etcd, as upstream's cacher keeps it: a single etcd watch on the whole
-/// prefix (with previous values and progress notifications) feeds a mirror of every key's newest
+/// prefix (with progress notifications) feeds a mirror of every key's newest
 /// state, which reads at the newest revision are served from, and a window of recent events, which
 /// every watch of this process is served from. A watch from a revision older than the window is
 /// answered 410 Gone, as upstream's watch cache answers it, and the client re-lists.
@@ -73,7 +73,6 @@ actor EtcdWatchCache {
             create.key = prefix
             create.rangeEnd = Data(String(decoding: prefix, as: UTF8.self).prefixEnd.utf8)
             create.startRevision = revision + 1
-            create.prevKv = true
             create.progressNotify = true
             var request = Etcdserverpb_WatchRequest()
             request.requestUnion = .createRequest(create)
@@ -112,15 +111,16 @@ actor EtcdWatchCache {
         for event in message.events {
             let kv = event.kv
             let key = translate(kv.key)
+            // The state before the change is the mirror's, so etcd need not send it (prev_kv).
+            let previous = state[key]
             let stored: StorageEvent
-            let previous = event.hasPrevKv ? StoredObject(key: key, revision: event.prevKv.modRevision, createRevision: event.prevKv.createRevision,
-                                                          value: ResourceVersionStamp.stamp(event.prevKv.value, revision: event.prevKv.modRevision)) : nil
             switch event.type {
             case .delete:
+                // The last state, at the deletion's revision (as SQLite's deletions read).
                 guard let previous else { continue }
                 stored = StorageEvent(kind: .deleted, revision: kv.modRevision,
                                       object: StoredObject(key: key, revision: kv.modRevision, createRevision: previous.createRevision,
-                                                           value: ResourceVersionStamp.stamp(event.prevKv.value, revision: kv.modRevision)),
+                                                           value: previous.value),
                                       previous: previous)
             default:
                 stored = StorageEvent(kind: kv.version == 1 ? .added : .modified, revision: kv.modRevision,
