@@ -16,8 +16,6 @@ from pathlib import Path
 KEEP = {
     "KV": ["Range", "Put", "DeleteRange", "Txn", "Compact"],
     "Watch": ["Watch"],
-    "Maintenance": ["Status"],
-    "Cluster": ["MemberList"],
 }
 
 

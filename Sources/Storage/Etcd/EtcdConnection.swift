@@ -8,7 +8,6 @@ import GRPCTransport
 final class EtcdConnection: Sendable {
     let kv: Etcdserverpb_KV.Client<RotatingTransport>
     let watch: Etcdserverpb_Watch.Client<RotatingTransport>
-    let maintenance: Etcdserverpb_Maintenance.Client<RotatingTransport>
     let client: GRPCClient<RotatingTransport>
     let connections: Task<Void, Never>
     let timeout: Duration
@@ -32,7 +31,6 @@ final class EtcdConnection: Sendable {
         connections = Task { try? await client.runConnections() }
         kv = Etcdserverpb_KV.Client(wrapping: client)
         watch = Etcdserverpb_Watch.Client(wrapping: client)
-        maintenance = Etcdserverpb_Maintenance.Client(wrapping: client)
         timeout = configuration.requestTimeout
     }
 
@@ -41,8 +39,7 @@ final class EtcdConnection: Sendable {
     static let serviceConfig: ServiceConfig = {
         let retry = RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(500), backoffMultiplier: 4,
                                 retryableStatusCodes: [.unavailable])
-        let reads: [MethodConfig.Name] = [.init(service: "etcdserverpb.KV", method: "Range"),
-                                          .init(service: "etcdserverpb.Maintenance", method: "Status")]
+        let reads: [MethodConfig.Name] = [.init(service: "etcdserverpb.KV", method: "Range")]
         return ServiceConfig(methodConfig: [MethodConfig(names: reads, executionPolicy: .retry(retry))],
                              loadBalancingConfig: [.roundRobin])
     }()
