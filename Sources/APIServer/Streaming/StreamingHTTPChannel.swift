@@ -39,16 +39,14 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         let channel: any Channel
     }
 
-    let sslContext: NIOSSLContext
+    let tls: ServingTLS
     let http1Configuration: HTTP1Channel.Configuration
     let http2: HTTP2Channel
     let gate: Gate
     let responder: HTTPChannelHandler.Responder
 
-    init(tlsConfiguration: TLSConfiguration, responder: @escaping HTTPChannelHandler.Responder, gate: @escaping Gate) throws {
-        var tls = tlsConfiguration
-        tls.applicationProtocols = ["h2", "http/1.1"]
-        sslContext = try NIOSSLContext(configuration: tls)
+    init(tls: ServingTLS, responder: @escaping HTTPChannelHandler.Responder, gate: @escaping Gate) {
+        self.tls = tls
         http1Configuration = .init()
         http2 = HTTP2Channel(responder: responder, configuration: .init())
         self.gate = gate
@@ -57,7 +55,7 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
             let alpn = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result in
                 switch result {
                 case .negotiated("h2"):
