@@ -59,6 +59,10 @@ public struct ClusterLifecycle: Sendable {
             let config = try profile.loadConfig()
             var asked = config
             try choose(store, &asked, creating: false)
+            // The running localkube serves what is renewed here from its next check (a minute).
+            do { try SelfSignedPKI.renew(in: profile.pkiDirectory) } catch {
+                throw ClusterError("cannot renew the certificates in \(profile.pkiDirectory.path): \(error)")
+            }
             try configureKubectl(profile, config)
             say("✅  Cluster \"\(name)\" is already running on https://127.0.0.1:\(config.port)")
             return
@@ -278,7 +282,7 @@ public struct ClusterLifecycle: Sendable {
               let token = try? String(contentsOf: profile.tokenURL, encoding: .utf8) else {
             throw ClusterError("profile \"\(profile.name)\" has no credentials yet; run cubby start")
         }
-        let pki = profile.directory.appendingPathComponent("pki")
+        let pki = profile.pkiDirectory
         var certificate: (String, String)?
         if let cert = try? String(contentsOf: pki.appendingPathComponent("admin.crt"), encoding: .utf8),
            let key = try? String(contentsOf: pki.appendingPathComponent("admin.key"), encoding: .utf8) {
@@ -348,6 +352,9 @@ public struct ClusterLifecycle: Sendable {
         public var token: String?
         public var clientCertificate: String?
         public var clientKey: String?
+        /// When the first of the profile's certificates ends (renewed by `cubby start` or the
+        /// running cluster within 30 days of it).
+        public var certificatesExpire: Date?
 
         public var isHealthy: Bool { host == "Running" && apiServer == "Running" && kubeconfig == "Configured" }
 
@@ -355,6 +362,7 @@ public struct ClusterLifecycle: Sendable {
             case name = "Name", host = "Host", apiServer = "APIServer", kubeconfig = "Kubeconfig"
             case user = "User", password = "Password", token = "Token"
             case clientCertificate = "ClientCertificate", clientKey = "ClientKey"
+            case certificatesExpire = "CertificatesExpire"
         }
     }
 
@@ -369,6 +377,7 @@ public struct ClusterLifecycle: Sendable {
         let configured = kubeconfig.isConfigured(name: name, server: Self.server(config))
         var status = Status(name: name, host: running ? "Running" : "Stopped", apiServer: ready ? "Running" : "Stopped",
                             kubeconfig: configured ? "Configured" : "Misconfigured")
+        status.certificatesExpire = SelfSignedPKI.expiries(in: profile.pkiDirectory).first?.notValidAfter
         if credentials {
             if let admin = Self.adminPassword(profile.basicAuthURL) { (status.user, status.password) = admin }
             if let token = try? String(contentsOf: profile.tokenURL, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),

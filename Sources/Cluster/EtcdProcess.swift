@@ -19,7 +19,7 @@ public struct EtcdProcess: Sendable {
 
     var pidURL: URL { profile.etcdDirectory.appendingPathComponent("etcd.pid") }
     public var logURL: URL { profile.etcdDirectory.appendingPathComponent("etcd.log") }
-    var pki: URL { profile.directory.appendingPathComponent("pki") }
+    var pki: URL { profile.pkiDirectory }
 
     public var runningPID: pid_t? { Daemon.runningPID(pidURL) }
 

@@ -78,6 +78,7 @@ public struct Profile: Sendable {
     public var pidURL: URL { directory.appendingPathComponent("localkube.pid") }
     public var logURL: URL { directory.appendingPathComponent("localkube.log") }
     public var tokenURL: URL { directory.appendingPathComponent("token") }
+    public var pkiDirectory: URL { directory.appendingPathComponent("pki") }
     public var caURL: URL { directory.appendingPathComponent("pki/ca.crt") }
     public var storeURL: URL { directory.appendingPathComponent("state.db") }
     /// The profile's own etcd: its data, log and pid file.

@@ -16,14 +16,18 @@ public enum EtcdCertificates {
         public var clientKey: String
     }
 
-    /// Makes the cluster's PKI if it is not there yet, then whichever etcd certificate is missing.
-    public static func ensure(in pki: URL) throws -> Files {
-        _ = try SelfSignedPKI.loadOrCreate(in: pki)
+    /// Makes the cluster's PKI if it is not there yet, then whichever etcd certificate is missing
+    /// or near its end (renewed as the cluster's own are).
+    public static func ensure(in pki: URL, now: Date = Date()) throws -> Files {
+        _ = try SelfSignedPKI.loadOrCreate(in: pki, now: now)
+        let lock = try DirectoryLock(pki)
+        defer { lock.release() }
         func file(_ name: String) -> URL { pki.appendingPathComponent(name) }
         let files = Files(ca: file("ca.crt").path, serverCertificate: file("etcd-server.crt").path, serverKey: file("etcd-server.key").path,
                           clientCertificate: file("apiserver-etcd-client.crt").path, clientKey: file("apiserver-etcd-client.key").path)
         let have = { (path: String) in FileManager.default.fileExists(atPath: path) }
-        if have(files.serverCertificate) && have(files.serverKey) && have(files.clientCertificate) && have(files.clientKey) { return files }
+        let current = { (path: String) in !SelfSignedPKI.expiresSoon(try? String(contentsOfFile: path, encoding: .utf8), now: now) }
+        if current(files.serverCertificate) && have(files.serverKey) && current(files.clientCertificate) && have(files.clientKey) { return files }
         let ca = try Certificate(pemEncoded: String(contentsOf: file("ca.crt"), encoding: .utf8))
         let caKey = try P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: file("ca.key"), encoding: .utf8))
         let loopback: [GeneralName] = [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]

@@ -37,6 +37,8 @@ public actor SQLiteStore: Store {
         } catch {
             throw .io("cannot open the store at \(path): \(error)")
         }
+        // Every secret of the cluster is in here: the owner's alone, as kubeadm keeps etcd's data.
+        for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
         let (rev, comp, objects) = try Self.load(db, path: path)
         revision = rev
         assigned = rev

@@ -126,11 +126,16 @@ struct StatusCommand: AsyncParsableCommand {
         if output == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
             let data = (try? encoder.encode(status)) ?? Data()
             print(String(decoding: data, as: UTF8.self))
         } else {
             var lines = [status.name, "type: Control Plane", "host: \(status.host)", "apiserver: \(status.apiServer)",
                          "kubeconfig: \(status.kubeconfig)"]
+            if let ends = status.certificatesExpire {
+                let days = Int(ends.timeIntervalSinceNow / 86400)
+                lines.append("certificates: valid until \(ends.formatted(.iso8601)) (\(days) days)")
+            }
             let secrets = [("user", status.user), ("password", status.password), ("token", status.token),
                            ("client-certificate", status.clientCertificate), ("client-key", status.clientKey)]
             lines += secrets.compactMap { key, value in value.map { "\(key): \($0)" } }

@@ -287,13 +287,16 @@ def test_status_credentials(tmp_path):
     password, user = (profile / "basic-auth.csv").read_text().splitlines()[0].split(",")[:2]
     assert user == "admin"
     assert "token" not in e.cubby("status").stdout
+    status_lines = e.cubby("status").stdout.splitlines()
+    assert status_lines[5].startswith("certificates: valid until ")
+    expires = status_lines[5].split()[3]
     assert e.cubby("status", "--credentials").stdout == "\n".join([
         "cubby", "type: Control Plane", "host: Running", "apiserver: Running", "kubeconfig: Configured",
-        f"user: {user}", f"password: {password}", f"token: {token}",
+        status_lines[5], f"user: {user}", f"password: {password}", f"token: {token}",
         f"client-certificate: {profile / 'pki' / 'admin.crt'}", f"client-key: {profile / 'pki' / 'admin.key'}",
     ]) + "\n\n"
     assert json.loads(e.cubby("status", "--credentials", "-o", "json").stdout) == {
-        "Name": "cubby", "Host": "Running", "APIServer": "Running", "Kubeconfig": "Configured",
+        "Name": "cubby", "Host": "Running", "APIServer": "Running", "Kubeconfig": "Configured", "CertificatesExpire": expires,
         "User": user, "Password": password, "Token": token,
         "ClientCertificate": str(profile / "pki" / "admin.crt"), "ClientKey": str(profile / "pki" / "admin.key"),
     }
@@ -308,6 +311,73 @@ def test_status_credentials(tmp_path):
     e.cubby("stop")
     (profile / "basic-auth.csv").unlink()
     lines = e.cubby("status", "--credentials", check=False).stdout.splitlines()
-    assert lines[5:] == [f"token: {token}", f"client-certificate: {profile / 'pki' / 'admin.crt'}",
+    assert lines[6:] == [f"token: {token}", f"client-certificate: {profile / 'pki' / 'admin.crt'}",
                          f"client-key: {profile / 'pki' / 'admin.key'}", ""]
+    e.cubby("delete")
+
+
+def reissue(pki, name, days):
+    """Issues pki/NAME.crt again with the cluster's CA, ending in `days` days, as if the cluster were a year old."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    ca = x509.load_pem_x509_certificate((pki / "ca.crt").read_bytes())
+    ca_key = serialization.load_pem_private_key((pki / "ca.key").read_bytes(), None)
+    old = x509.load_pem_x509_certificate((pki / f"{name}.crt").read_bytes())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(old.subject).issuer_name(ca.subject).public_key(old.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=355))
+               .not_valid_after(now + datetime.timedelta(days=days)))
+    for ext in old.extensions:
+        builder = builder.add_extension(ext.value, ext.critical)
+    (pki / f"{name}.crt").write_bytes(builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
+def days_left(pem):
+    import datetime
+    from cryptography import x509
+    end = x509.load_pem_x509_certificate(pem).not_valid_after_utc
+    return (end - datetime.datetime.now(datetime.timezone.utc)).days
+
+
+def served_certificate(port):
+    import ssl
+    return ssl.get_server_certificate(("127.0.0.1", port)).encode()
+
+
+def test_certificates_near_their_end_are_renewed_by_start_with_the_same_ca(tmp_path):
+    e = Env(tmp_path)
+    port = free_port()
+    e.start("--port", str(port))
+    profile = e.home / "profiles" / "cubby"
+    pki = profile / "pki"
+    ca = (pki / "ca.crt").read_bytes()
+    assert days_left(ca) >= 3649 and days_left((pki / "apiserver.crt").read_bytes()) >= 364
+    # Secrets are the owner's alone.
+    for secret in ["state.db", "token", "basic-auth.csv", "kubeconfig", "pki/ca.key", "pki/apiserver.key", "pki/admin.key",
+                   "pki/sa.key", "pki/admin.crt"]:
+        assert oct((profile / secret).stat().st_mode & 0o777) == "0o600", secret
+
+    # A running cluster whose certificates end in 10 days: `cubby start` renews them and points kubectl at the new one.
+    reissue(pki, "admin", 10)
+    reissue(pki, "apiserver", 10)
+    assert e.cubby("start").returncode == 0
+    admin = (pki / "admin.crt").read_bytes()
+    assert days_left(admin) >= 364 and days_left((pki / "apiserver.crt").read_bytes()) >= 364
+    user = yaml.safe_load(e.kubeconfig.read_text())["users"][0]["user"]
+    import base64
+    assert base64.b64decode(user["client-certificate-data"]) == admin
+    assert e.kubectl("get", "ns", "default", "-o", "name").stdout == "namespace/default\n"
+
+    # A stopped one: its start renews them before serving.
+    e.cubby("stop")
+    reissue(pki, "apiserver", 20)
+    reissue(pki, "admin", 20)
+    e.cubby("start")
+    assert days_left(served_certificate(port)) >= 364 and days_left((pki / "admin.crt").read_bytes()) >= 364
+    assert (pki / "ca.crt").read_bytes() == ca
+    assert e.kubectl("get", "ns", "default", "-o", "name").stdout == "namespace/default\n"
+    status = e.cubby("status").stdout.splitlines()
+    # A year from the renewal: 364 days and some hours, or 365 within a second of it (the end is kept to the second).
+    assert status[5].startswith("certificates: valid until ") and status[5].endswith((" (364 days)", " (365 days)"))
     e.cubby("delete")
