@@ -135,7 +135,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(name: "cubby", dependencies: [
-            "Localkube", "Cluster", "Nodes", "Storage",
+            "Localkube", "Cluster", "Nodes", "Storage", "APIServer", "APIMachinery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What the benchmarks share: a localkube on a fresh data dir, HTTPS clients, create load, watch delivery.

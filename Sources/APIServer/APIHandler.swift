@@ -19,6 +19,7 @@ struct APIHandler: HTTPResponder {
     let authorizer: RBACAuthorizer
     let impersonation: Impersonation
     let version: JSON
+    let inFlight: InFlightLimit
 
     /// Upstream's limit for request bodies.
     static let maxBodyBytes = 3 * 1024 * 1024
@@ -45,6 +46,23 @@ struct APIHandler: HTTPResponder {
         let resourcePath = ResourcePath.parse(path)
         let user = try await authorize(request.method, path: path, resourcePath: resourcePath, query: query, headers: request.headers,
                                        clientCertificate: clientCertificate)
+        if InFlightLimit.isLongRunning(resourcePath, watch: query.bool("watch")) {
+            return try await serve(request, path: path, query: query, resourcePath: resourcePath, user: user)
+        }
+        let timeout = try RequestDeadline.timeout(query, limit: inFlight.limits.requestTimeout)
+        let bounded = { @Sendable () async throws(StatusError) -> Response in
+            try await RequestDeadline.run(within: timeout) { () async throws(StatusError) -> Response in
+                try await serve(request, path: path, query: query, resourcePath: resourcePath, user: user)
+            }
+        }
+        // Upstream exempts system:masters from the in-flight cap, so the admin can always act.
+        if user.groups.contains("system:masters") { return try await bounded() }
+        let mutating = ![.get, .head, .options].contains(request.method)
+        return try await inFlight.withSlot(mutating: mutating, bounded)
+    }
+
+    /// A request that was let in: discovery, OpenAPI or a resource.
+    func serve(_ request: Request, path: String, query: Query, resourcePath: ResourcePath?, user: UserInfo) async throws(StatusError) -> Response {
         let accept = MediaType.parseList(request.headers[.accept])
         if request.method == .get {
             switch path {
@@ -143,7 +161,10 @@ struct APIHandler: HTTPResponder {
     }
 
     static func status(_ error: StatusError) -> Response {
-        bytes(error.encoded, status: HTTPResponse.Status(code: error.code))
+        var response = bytes(error.encoded, status: HTTPResponse.Status(code: error.code))
+        // As upstream's responsewriters: a Status that says when to retry says it in the header too.
+        if let seconds = error.details["retryAfterSeconds"].int, seconds > 0 { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 }
 

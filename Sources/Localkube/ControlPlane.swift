@@ -36,6 +36,8 @@ public struct ControlPlane: Sendable {
 
         /// Where the cluster's objects live.
         public var store: StoreChoice
+        /// Requests in flight and request timeouts (kube-apiserver's defaults unless set).
+        public var limits = ServingLimits()
 
         public enum StoreChoice: Sendable, Equatable {
             /// state.db in the data folder (the default).
@@ -112,8 +114,9 @@ public struct ControlPlane: Sendable {
 
     func serve(_ store: any Store, node: ContainerdNode?, network: ClusterNetwork, nodeAddress: String?) async throws {
         let dir = options.dataDirectory
-        let pki = try SelfSignedPKI.loadOrCreate(in: dir.appendingPathComponent("pki"),
-                                                 addresses: [network.kubernetesServiceIP] + (nodeAddress.map { [$0] } ?? []))
+        let pkiDirectory = dir.appendingPathComponent("pki")
+        let servingAddresses = [network.kubernetesServiceIP] + (nodeAddress.map { [$0] } ?? [])
+        let pki = try SelfSignedPKI.loadOrCreate(in: pkiDirectory, addresses: servingAddresses)
         let token = try Self.loadOrCreateToken(dir.appendingPathComponent("token"))
         let users = try LocalCredentials.loadOrCreate(in: dir, adminToken: token)
 
@@ -136,28 +139,44 @@ public struct ControlPlane: Sendable {
             certificatePEM: Array(pki.certificatePEM.utf8), privateKeyPEM: Array(pki.keyPEM.utf8),
             tokens: users.tokens, passwords: users.passwords, clientCAPEM: Array(pki.caPEM.utf8),
             serviceAccountKeyPEM: pki.serviceAccountKeyPEM, version: Self.version)
+        configuration.limits = options.limits
         if let nodeAddress { configuration.additionalBindAddresses = [nodeAddress] }
-        let server = APIServer(registry: registry, configuration: configuration, logger: logger)
+        let server = try APIServer(registry: registry, configuration: configuration, logger: logger)
         let kubeconfigURL = dir.appendingPathComponent("kubeconfig")
-        let name = options.clusterName, bind = options.bindAddress, ca = pki.caPEM
-        let credentials: AdminKubeconfig.Credentials = if let cert = pki.adminCertificatePEM, let key = pki.adminKeyPEM {
-            .clientCertificate(cert: cert, key: key)
-        } else {
-            .token(token)
-        }
+        let name = options.clusterName, bind = options.bindAddress
         let log = logger
-        let kubeDNS = SystemService.kubeDNS(address: nodeAddress, clusterIP: network.dnsServiceIP,
-                                            dnsPort: components.dnsPort ?? 53, metricsPort: Self.dnsMetricsPort)
-        defer { for loop in loops { loop.cancel() } }
-        try await server.run { port in
-            let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
-            // Pods reach the API server at the node's address; without real pods, at the host's.
-            await SystemService.kubernetes(address: nodeAddress ?? host, port: port, clusterIP: network.kubernetesServiceIP).reconcile(registry)
-            await kubeDNS.reconcile(registry)
-            let config = AdminKubeconfig.render(name: name, server: "https://\(host):\(port)", caPEM: ca, credentials: credentials)
+        let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
+        /// DATA/kubeconfig, for the admin: with the client certificate when there is one.
+        @Sendable func writeKubeconfig(_ pki: SelfSignedPKI, port: Int) {
+            let credentials: AdminKubeconfig.Credentials = if let cert = pki.adminCertificatePEM, let key = pki.adminKeyPEM {
+                .clientCertificate(cert: cert, key: key)
+            } else {
+                .token(token)
+            }
+            let config = AdminKubeconfig.render(name: name, server: "https://\(host):\(port)", caPEM: pki.caPEM, credentials: credentials)
             do { try AtomicFile.write(config, to: kubeconfigURL, mode: 0o600) } catch {
                 log.error("cannot write \(kubeconfigURL.path): \(error)")
             }
+        }
+        let renewal = CertificateRenewal(directory: pkiDirectory, addresses: servingAddresses, served: pki, logger: log)
+        let renewing = Task.detached(priority: .background) {
+            await renewal.run { renewed, port in
+                try server.tls.replace(certificatePEM: Array(renewed.certificatePEM.utf8), privateKeyPEM: Array(renewed.keyPEM.utf8))
+                if let port { writeKubeconfig(renewed, port: port) }
+            }
+        }
+        let kubeDNS = SystemService.kubeDNS(address: nodeAddress, clusterIP: network.dnsServiceIP,
+                                            dnsPort: components.dnsPort ?? 53, metricsPort: Self.dnsMetricsPort)
+        defer {
+            for loop in loops { loop.cancel() }
+            renewing.cancel()
+        }
+        try await server.run { port in
+            renewal.port.withLock { $0 = port }
+            // Pods reach the API server at the node's address; without real pods, at the host's.
+            await SystemService.kubernetes(address: nodeAddress ?? host, port: port, clusterIP: network.kubernetesServiceIP).reconcile(registry)
+            await kubeDNS.reconcile(registry)
+            writeKubeconfig(pki, port: port)
             log.notice("localkube serving on https://\(host):\(port)")
             // Once the loops have made their first pass, the pages only starting touched go back.
             Task.detached(priority: .background) {

@@ -54,8 +54,11 @@ struct LocalkubeCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @OptionGroup var serving: ServingOptions
+
     func validate() throws {
         try store.validate()
+        try serving.validate()
         guard (0...1000).contains(nodes) else { throw ValidationError("--nodes must be between 0 and 1000") }
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
@@ -68,11 +71,12 @@ struct LocalkubeCommand: AsyncParsableCommand {
         do {
             let choice = try DriverChoice.resolve(driver, nodes: nodes)
             if !choice.reason.isEmpty { print("localkube: driver \(choice.driver.rawValue): \(choice.reason)") }
-            let options = ControlPlane.Options(
+            var options = ControlPlane.Options(
                 dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), port: port, bindAddress: bind,
                 compactionInterval: .milliseconds(Int64(compactionInterval * 1000)), clusterName: name, nodes: nodes, driver: choice.driver,
                 nodeMonitorGracePeriod: .milliseconds(Int64(nodeMonitorGracePeriod * 1000)), sandboxImage: sandboxImage,
                 dnsPort: dnsPort, resolvConf: resolvConf, store: try store.choice())
+            options.limits = serving.limits
             try await ControlPlane(options: options).run()
         } catch {
             FileHandle.standardError.write(Data("localkube: \(error)\n".utf8))
