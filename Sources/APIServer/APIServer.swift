@@ -26,6 +26,8 @@ public struct APIServer: Sendable {
         /// The key service-account tokens are signed with; none: no service-account tokens.
         public var serviceAccountKeyPEM: String?
         public var version: String
+        /// Requests in flight and request timeouts, as kube-apiserver's flags set them.
+        public var limits = ServingLimits()
 
         public init(bindAddress: String, port: Int, certificatePEM: [UInt8], privateKeyPEM: [UInt8], tokens: StaticCredentials,
                     passwords: StaticCredentials = .init(), clientCAPEM: [UInt8]? = nil, serviceAccountKeyPEM: String? = nil, version: String) {
@@ -44,11 +46,15 @@ public struct APIServer: Sendable {
     let registry: Registry
     let configuration: Configuration
     let logger: Logger
+    /// What each new connection is served with; a renewed certificate replaces it here.
+    public let tls: ServingTLS
 
-    public init(registry: Registry, configuration: Configuration, logger: Logger) {
+    public init(registry: Registry, configuration: Configuration, logger: Logger) throws {
         self.registry = registry
         self.configuration = configuration
         self.logger = logger
+        tls = try ServingTLS(certificatePEM: configuration.certificatePEM, privateKeyPEM: configuration.privateKeyPEM,
+                             clientCAPEM: configuration.clientCAPEM)
     }
 
     /// The /version document; minor version tracks the kubectl it is tested with.
@@ -69,16 +75,10 @@ public struct APIServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT. `onListening` runs once the socket accepts connections.
     public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
-        let certs = try NIOSSLCertificate.fromPEMBytes(configuration.certificatePEM)
-        let key = try NIOSSLPrivateKey(bytes: configuration.privateKeyPEM, format: .pem)
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: certs.map { .certificate($0) }, privateKey: .privateKey(key))
-        if let ca = configuration.clientCAPEM {
-            // A certificate is asked for but not required: token clients present none.
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
-            tls.certificateVerification = .optionalVerification
-        }
         let address = "\(configuration.bindAddress):\(configuration.port)"
         let authorizer = RBACAuthorizer(registry: registry)
+        let indexing = Task { await authorizer.index.run() }
+        defer { indexing.cancel() }
         let handler = APIHandler(
             registry: registry,
             discovery: Discovery(catalog: registry.catalog, serverAddress: address),
@@ -89,13 +89,14 @@ public struct APIServer: Sendable {
                 registry: registry),
             authorizer: authorizer,
             impersonation: Impersonation(authorizer: authorizer),
-            version: Self.versionInfo(configuration.version))
+            version: Self.versionInfo(configuration.version),
+            inFlight: InFlightLimit(configuration.limits))
         let addresses = [configuration.bindAddress] + configuration.additionalBindAddresses
         let apps = addresses.enumerated().map { index, address in
             Application(
                 responder: handler,
                 server: HTTPServerBuilder { [tls] responder in
-                    try StreamingHTTPChannel(tlsConfiguration: tls, responder: responder, gate: handler.streamTarget)
+                    StreamingHTTPChannel(tls: tls, responder: responder, gate: handler.streamTarget)
                 },
                 configuration: .init(address: .hostname(address, port: configuration.port), serverName: nil),
                 onServerRunning: { channel in if index == 0 { await onListening(channel.localAddress?.port ?? configuration.port) } },

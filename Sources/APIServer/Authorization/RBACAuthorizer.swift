@@ -4,10 +4,16 @@ import Registry
 
 /// Authorization: members of system:masters may do anything (upstream's privileged-group
 /// authorizer, ahead of RBAC, so the admin never waits on a policy read); everyone else is
-/// decided by RBAC from the stored roles and bindings, read afresh on each request so a change
-/// applies at once.
+/// decided by RBAC from the roles and bindings an index keeps in memory. What the index does not
+/// allow is decided again from fresh reads, so a binding just made applies at once.
 struct RBACAuthorizer: Sendable {
     let registry: Registry
+    let index: RBACIndex
+
+    init(registry: Registry) {
+        self.registry = registry
+        index = RBACIndex(registry: registry)
+    }
 
     static let privilegedGroup = "system:masters"
 
@@ -18,8 +24,16 @@ struct RBACAuthorizer: Sendable {
 
     func authorize(_ a: RequestAttributes) async -> Decision {
         if a.user.groups.contains(Self.privilegedGroup) { return Decision(allowed: true, reason: "") }
+        if let indexed = index.snapshot() {
+            let decision = await decide(a, from: IndexedPolicy(objects: indexed))
+            if decision.allowed { return decision }
+        }
+        return await decide(a, from: StoredPolicy(registry: registry))
+    }
+
+    func decide(_ a: RequestAttributes, from policy: some PolicySource) async -> Decision {
         var found: Decision?
-        await visitRules(for: a.user, namespace: a.namespace) { binding, rule in
+        await visitRules(for: a.user, namespace: a.namespace, in: policy) { binding, rule in
             guard rule.allows(a) else { return true }
             found = Decision(allowed: true, reason: "RBAC: allowed by \(binding)")
             return false
@@ -31,7 +45,7 @@ struct RBACAuthorizer: Sendable {
     /// SelfSubjectRulesReview.
     func rules(for user: UserInfo, namespace: String) async -> [PolicyRule] {
         var rules: [PolicyRule] = []
-        await visitRules(for: user, namespace: namespace) { _, rule in
+        await visitRules(for: user, namespace: namespace, in: StoredPolicy(registry: registry)) { _, rule in
             rules.append(rule)
             return true
         }
@@ -40,32 +54,18 @@ struct RBACAuthorizer: Sendable {
 
     /// Walks cluster role bindings, then the namespace's role bindings, calling `visit` with a
     /// description of the binding (upstream's words) and each rule of its role, until it says stop.
-    func visitRules(for user: UserInfo, namespace: String, _ visit: (String, PolicyRule) -> Bool) async {
-        for binding in await objects("clusterrolebindings", namespace: nil) where Self.applies(binding, to: user, namespace: "") {
-            for rule in await roleRules(binding["roleRef"], namespace: "") {
+    func visitRules(for user: UserInfo, namespace: String, in policy: some PolicySource, _ visit: (String, PolicyRule) -> Bool) async {
+        for binding in await policy.bindings(namespace: nil) where Self.applies(binding, to: user, namespace: "") {
+            for rule in await policy.rules(of: binding["roleRef"], namespace: "") {
                 if !visit(Self.describe(binding, namespace: "", user: user), rule) { return }
             }
         }
         guard !namespace.isEmpty else { return }
-        for binding in await objects("rolebindings", namespace: namespace) where Self.applies(binding, to: user, namespace: namespace) {
-            for rule in await roleRules(binding["roleRef"], namespace: namespace) {
+        for binding in await policy.bindings(namespace: namespace) where Self.applies(binding, to: user, namespace: namespace) {
+            for rule in await policy.rules(of: binding["roleRef"], namespace: namespace) {
                 if !visit(Self.describe(binding, namespace: namespace, user: user), rule) { return }
             }
         }
-    }
-
-    func objects(_ plural: String, namespace: String?) async -> [JSON] {
-        guard let def = registry.catalog.lookup(group: "rbac.authorization.k8s.io", version: "v1", plural: plural),
-              let page = try? await registry.list(def, namespace: namespace, options: ListOptions()) else { return [] }
-        return page.items.compactMap { try? JSON.parse($0) }
-    }
-
-    func roleRules(_ ref: JSON, namespace: String) async -> [PolicyRule] {
-        let (plural, ns): (String, String?) = ref["kind"].string == "Role" ? ("roles", namespace) : ("clusterroles", nil)
-        guard let name = ref["name"].string, !(plural == "roles" && namespace.isEmpty),
-              let def = registry.catalog.lookup(group: "rbac.authorization.k8s.io", version: "v1", plural: plural),
-              let role = try? await registry.get(def, namespace: ns, name: name) else { return [] }
-        return (role["rules"].array ?? []).map(PolicyRule.init)
     }
 
     static func applies(_ binding: JSON, to user: UserInfo, namespace: String) -> Bool {
@@ -92,5 +92,59 @@ struct RBACAuthorizer: Sendable {
         var who = subject["name"].string ?? ""
         if subject["kind"].string == "ServiceAccount" { who += "/\(subject["namespace"].string ?? namespace)" }
         return "\(kind) of \(role) to \(subject["kind"].string ?? "") \"\(who)\""
+    }
+}
+
+/// Where RBAC's objects are read from.
+protocol PolicySource: Sendable {
+    /// ClusterRoleBindings (namespace nil), or the namespace's RoleBindings.
+    func bindings(namespace: String?) async -> [JSON]
+    /// The rules of the role a binding refers to.
+    func rules(of roleRef: JSON, namespace: String) async -> [PolicyRule]
+}
+
+extension PolicySource {
+    /// Which role a reference names: a Role in the binding's namespace, or a ClusterRole.
+    static func role(_ ref: JSON, namespace: String) -> (plural: String, namespace: String?, name: String)? {
+        let (plural, ns): (String, String?) = ref["kind"].string == "Role" ? ("roles", namespace) : ("clusterroles", nil)
+        guard let name = ref["name"].string, !(plural == "roles" && namespace.isEmpty) else { return nil }
+        return (plural, ns, name)
+    }
+}
+
+/// The store, read afresh.
+struct StoredPolicy: PolicySource {
+    let registry: Registry
+
+    func bindings(namespace: String?) async -> [JSON] {
+        let plural = namespace == nil ? "clusterrolebindings" : "rolebindings"
+        guard let def = registry.catalog.lookup(group: "rbac.authorization.k8s.io", version: "v1", plural: plural),
+              let page = try? await registry.list(def, namespace: namespace, options: ListOptions()) else { return [] }
+        return page.items.compactMap { try? JSON.parse($0) }
+    }
+
+    func rules(of roleRef: JSON, namespace: String) async -> [PolicyRule] {
+        guard let (plural, ns, name) = Self.role(roleRef, namespace: namespace),
+              let def = registry.catalog.lookup(group: "rbac.authorization.k8s.io", version: "v1", plural: plural),
+              let role = try? await registry.get(def, namespace: ns, name: name) else { return [] }
+        return (role["rules"].array ?? []).map(PolicyRule.init)
+    }
+}
+
+/// The index's snapshot.
+struct IndexedPolicy: PolicySource {
+    let objects: [String: RBACIndex.Objects]
+
+    func bindings(namespace: String?) async -> [JSON] {
+        let plural = namespace == nil ? "clusterrolebindings" : "rolebindings"
+        // In name order, as a list reads them, so the binding a decision names is the same.
+        return (objects[plural]?.all(in: namespace ?? "").map(Array.init) ?? [])
+            .sorted { ($0["metadata"]["name"].string ?? "") < ($1["metadata"]["name"].string ?? "") }
+    }
+
+    func rules(of roleRef: JSON, namespace: String) async -> [PolicyRule] {
+        guard let (plural, ns, name) = Self.role(roleRef, namespace: namespace),
+              let role = objects[plural]?.get(ns ?? "", name) else { return [] }
+        return (role["rules"].array ?? []).map(PolicyRule.init)
     }
 }
