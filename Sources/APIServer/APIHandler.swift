@@ -27,13 +27,15 @@ struct APIHandler: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
             let certificate = request.headers[.authorization] == nil ? await APIRequestContext.clientCertificate(context.channel) : nil
-            return try await route(request, clientCertificate: certificate)
+            return try await route(request, clientCertificate: certificate, connection: context.channel)
         } catch {
             return Self.status(error)
         }
     }
 
-    func route(_ request: Request, clientCertificate: Certificate? = nil) async throws(StatusError) -> Response {
+    /// `connection`: the request's channel (an HTTP/2 stream's own), closed when a watch falls too
+    /// far behind.
+    func route(_ request: Request, clientCertificate: Certificate? = nil, connection: (any Channel)? = nil) async throws(StatusError) -> Response {
         let path = request.uri.path
         switch path {
         case "/healthz", "/livez", "/readyz":
@@ -47,7 +49,7 @@ struct APIHandler: HTTPResponder {
         let user = try await authorize(request.method, path: path, resourcePath: resourcePath, query: query, headers: request.headers,
                                        clientCertificate: clientCertificate)
         if InFlightLimit.isLongRunning(resourcePath, watch: query.bool("watch")) {
-            return try await serve(request, path: path, query: query, resourcePath: resourcePath, user: user)
+            return try await serve(request, path: path, query: query, resourcePath: resourcePath, user: user, connection: connection)
         }
         let timeout = try RequestDeadline.timeout(query, limit: inFlight.limits.requestTimeout)
         let bounded = { @Sendable () async throws(StatusError) -> Response in
@@ -62,7 +64,8 @@ struct APIHandler: HTTPResponder {
     }
 
     /// A request that was let in: discovery, OpenAPI or a resource.
-    func serve(_ request: Request, path: String, query: Query, resourcePath: ResourcePath?, user: UserInfo) async throws(StatusError) -> Response {
+    func serve(_ request: Request, path: String, query: Query, resourcePath: ResourcePath?, user: UserInfo,
+               connection: (any Channel)? = nil) async throws(StatusError) -> Response {
         let accept = MediaType.parseList(request.headers[.accept])
         if request.method == .get {
             switch path {
@@ -105,7 +108,7 @@ struct APIHandler: HTTPResponder {
         let result = await Warnings.$sink.withValue(warnings) { () async -> Result<Response, StatusError> in
             do throws(StatusError) {
                 return .success(try await ResourceRequest(handler: self, def: def, path: rp, query: query, accept: accept,
-                                                          userAgent: request.headers[.userAgent], user: user).serve(&request))
+                                                          userAgent: request.headers[.userAgent], user: user, connection: connection).serve(&request))
             } catch {
                 return .failure(error)
             }

@@ -16,6 +16,8 @@ struct ResourceRequest {
     let userAgent: String?
     /// Who asks (after impersonation).
     let user: UserInfo
+    /// The channel the answer goes out on.
+    var connection: (any Channel)? = nil
 
     var registry: Registry { handler.registry }
     var namespace: String? { def.namespaced ? path.namespace : nil }
@@ -65,7 +67,10 @@ struct ResourceRequest {
         case .get:
             let options = try listOptions()
             if query.bool("watch") {
-                let events = try await registry.watch(def, namespace: namespace, options: options)
+                // A watcher that falls too far behind is closed, as upstream's cacher closes it: its
+                // client watches again from the last event it got, or lists again.
+                let events = try await registry.watch(def, namespace: namespace, options: options,
+                                                      onOverflow: { [connection] in connection?.close(promise: nil) })
                 return WatchStream.response(events, def: def, table: wantsTable, includeObject: query["includeObject"])
             }
             return try await list(options)

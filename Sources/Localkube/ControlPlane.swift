@@ -89,6 +89,7 @@ public struct ControlPlane: Sendable {
     }
 
     public func run() async throws {
+        OpenFileLimit.raise()
         let dir = options.dataDirectory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // A store this cubby cannot open is refused before anything touches the machine.

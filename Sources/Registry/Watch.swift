@@ -11,7 +11,11 @@ extension Registry {
     /// A watch as upstream serves it: from a resourceVersion (events after it), or with the current
     /// state first (no resourceVersion, "0", or sendInitialEvents), filtered by selectors, with
     /// bookmarks when asked and an ERROR event when the history it needs is compacted.
-    public func watch(_ def: ResourceDefinition, namespace: String?, options: ListOptions) async throws(StatusError) -> AsyncStream<WatchEvent> {
+    /// How many events past its initial state a watcher may fall behind before it is closed.
+    public static let watchWindow = 100
+
+    public func watch(_ def: ResourceDefinition, namespace: String?, options: ListOptions,
+                      onOverflow: (@Sendable () -> Void)? = nil) async throws(StatusError) -> AsyncStream<WatchEvent> {
         guard def.verbs.contains("watch") else { throw .methodNotAllowed() }
         let filter = try ObjectFilter(def, options)
         let rv = options.resourceVersion ?? ""
@@ -30,17 +34,29 @@ extension Registry {
             guard let n = Int64(rv) else { throw .badRequest("invalid resource version: \(rv)") }
             after = n
         }
-        let (stream, out) = AsyncStream<WatchEvent>.makeStream(bufferingPolicy: .unbounded)
         let storageWatch: StorageWatch
         do {
             storageWatch = try await store.watch(prefix: prefix(def, namespace), after: after, initialState: initial)
         } catch {
             if case .compacted(let requested, let compacted) = error {
+                let (stream, out) = AsyncStream<WatchEvent>.makeStream()
                 out.yield(WatchEvent(type: "ERROR", object: StatusError.expired("too old resource version: \(requested) (\(compacted))").status))
                 out.finish()
                 return stream
             }
             throw Self.status(error, def, "")
+        }
+        // Bounded, so a client that stops reading costs a window of events, not every event
+        // since: past it the watch ends (upstream's cacher: "Forcing watcher close due to
+        // unresponsiveness"). The initial state and its bookmark fit whole.
+        let (stream, out) = AsyncStream<WatchEvent>.makeStream(
+            bufferingPolicy: .bufferingOldest(storageWatch.initialEvents + Self.watchWindow + 2))
+        let overflow = { @Sendable in
+            onOverflow?()
+            out.finish()
+        }
+        @Sendable func send(_ event: WatchEvent) {
+            if case .dropped = out.yield(event) { overflow() }
         }
         let sendInitialEnd = options.sendInitialEvents == true
         let bookmarks = options.allowWatchBookmarks
@@ -50,15 +66,15 @@ extension Registry {
         let pump = Task {
             var remainingInitial = storageWatch.initialEvents
             if remainingInitial == 0 && sendInitialEnd {
-                out.yield(Self.bookmark(apiVersion, kind, storageWatch.startRevision, initialEnd: true))
+                send(Self.bookmark(apiVersion, kind, storageWatch.startRevision, initialEnd: true))
             }
             for await event in storageWatch.events {
-                if let e = self.watchEvent(event, filter, def) { out.yield(e) }
+                if let e = self.watchEvent(event, filter, def) { send(e) }
                 lastRevision.advance(to: event.revision)
                 if remainingInitial > 0 {
                     remainingInitial -= 1
                     if remainingInitial == 0 && sendInitialEnd {
-                        out.yield(Self.bookmark(apiVersion, kind, storageWatch.startRevision, initialEnd: true))
+                        send(Self.bookmark(apiVersion, kind, storageWatch.startRevision, initialEnd: true))
                     }
                 }
             }
@@ -72,7 +88,7 @@ extension Registry {
                 try? await Task.sleep(until: min(next, deadline))
                 if Task.isCancelled { return }
                 if ContinuousClock.now >= deadline { out.finish(); return }
-                if bookmarks { out.yield(Self.bookmark(apiVersion, kind, lastRevision.value, initialEnd: false)) }
+                if bookmarks { send(Self.bookmark(apiVersion, kind, lastRevision.value, initialEnd: false)) }
             }
         }
         out.onTermination = { _ in

@@ -39,6 +39,10 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         let channel: any Channel
     }
 
+    /// Upstream's secure serving closes a connection with no request in progress after 90 s.
+    static let idleTimeout: Duration = .seconds(90)
+    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 2 * 1024, high: 4 * 1024)
+
     let tls: ServingTLS
     let http1Configuration: HTTP1Channel.Configuration
     let http2: HTTP2Channel
@@ -48,13 +52,17 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     init(tls: ServingTLS, responder: @escaping HTTPChannelHandler.Responder, gate: @escaping Gate) {
         self.tls = tls
         http1Configuration = .init()
-        http2 = HTTP2Channel(responder: responder, configuration: .init())
+        http2 = HTTP2Channel(responder: responder, configuration: .init(idleTimeout: Self.idleTimeout))
         self.gate = gate
         self.responder = responder
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // What waits in this process for a client's socket to take it stays small: a watch
+            // whose client stops reading holds a few records here (each TLS record keeps a 16 KB
+            // buffer while it waits), not 64 KB of them; the kernel's buffers absorb the rest.
+            try channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: Self.writeBufferWaterMark)
             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
             let alpn = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result in
                 switch result {
@@ -112,7 +120,7 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                    try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: Self.idleTimeout, logger: logger))
                     let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                         wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                     if case .failure(let error) = decision.get() { return .refused(http, error) }
