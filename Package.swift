@@ -46,8 +46,10 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         ]),
+        // Go's regular expressions (RE2 syntax, linear-time matching), as CRD `pattern`s are checked.
+        .target(name: "GoRegexp"),
         // Built-in resource declarations, one file per API group.
-        .target(name: "Resources", dependencies: ["APIMachinery"]),
+        .target(name: "Resources", dependencies: ["APIMachinery", "GoRegexp"]),
         // The generic store: one strategy-driven path for every resource.
         .target(name: "Registry", dependencies: ["APIMachinery", "Storage", "Resources"]),
         // HTTPS transport, routing, discovery, OpenAPI, watch streams, authentication, authorization,
@@ -168,6 +170,7 @@ let package = Package(
         // kubectl exec are measured against.
         .executableTarget(name: "cubby-cri-bench", dependencies: ["CRI", "APIServer"], path: "Benchmarks/CRIBench"),
         .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
+        .testTarget(name: "GoRegexpTests", dependencies: ["GoRegexp"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Client", "APIMachinery"]),

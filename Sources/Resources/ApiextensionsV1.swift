@@ -147,6 +147,7 @@ public enum ApiextensionsV1 {
                 errors.append(.required(path + ".schema.openAPIV3Schema", "schemas are required"))
             } else {
                 errors += validateStructural(schema, path + ".schema.openAPIV3Schema", level: .root)
+                errors += SchemaPatterns.errors(in: schema, path + ".schema.openAPIV3Schema")
             }
         }
         let names = list.compactMap { $0["name"].string }

@@ -318,9 +318,7 @@ enum SchemaValidator {
         if let min = s["minLength"].int, length < min {
             errors.append(.invalid(path, value, "\(path) in body should be at least \(min) chars long"))
         }
-        if let pattern = s["pattern"].string, let re = try? NSRegularExpression(pattern: pattern),
-           re.firstMatch(in: str, range: NSRange(str.startIndex..., in: str)) == nil
-        {
+        if let pattern = s["pattern"].string, let regexp = SchemaPatterns.regexp(pattern), !regexp.matches(str) {
             errors.append(.invalid(path, value, "\(path) in body should match '\(pattern)'"))
         }
         return errors

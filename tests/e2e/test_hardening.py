@@ -130,3 +130,127 @@ def test_a_request_past_its_timeout_gets_504(cluster, ns):
     code, _, body = request(cluster, f"/api/v1/namespaces/{ns}/configmaps?timeout=soon", token)
     assert code == 400 and json.loads(body)["message"] == "invalid timeout specified in the request URL"
     assert cluster.kubectl("get", "configmaps", "-n", ns, "--request-timeout=30s").returncode == 0
+
+
+def established(port):
+    """The server's side of the connections to `port` that are still open (ESTABLISHED in /proc/net/tcp)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":
+                    count += 1
+    return count
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
+
+
+def test_watchers_that_never_read_are_closed_and_memory_stays_bounded(fresh_cluster):
+    import http.client
+    import threading
+    c = fresh_cluster()
+    c.kubectl("create", "namespace", "stalled")
+    token = (c.data_dir / "token").read_text().strip()
+    ctx = ssl.create_default_context(cafile=str(c.data_dir / "pki" / "ca.crt"))
+    ctx.check_hostname = False
+    ctx.set_alpn_protocols(["http/1.1"])
+    watch = (f"GET /api/v1/namespaces/stalled/configmaps?watch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             f"Authorization: Bearer {token}\r\n\r\n").encode()
+
+    # A reader that keeps up, counting what it is told.
+    seen = set()
+    reader = ctx.wrap_socket(socket.create_connection(("127.0.0.1", c.port)))
+    reader.sendall(watch)
+
+    def read():
+        buf = b""
+        while len(seen) < 20_000:
+            chunk = reader.recv(1 << 16)
+            if not chunk:
+                return
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                if b'"type":"ADDED"' in line:
+                    seen.add(json.loads(line[line.index(b"{"):] if not line.startswith(b"{") else line)["object"]["metadata"]["name"])
+    reading = threading.Thread(target=read, daemon=True)
+    reading.start()
+
+    stalled = []
+    try:
+        for _ in range(1000):
+            raw = socket.socket()
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            raw.connect(("127.0.0.1", c.port))
+            s = ctx.wrap_socket(raw)
+            s.sendall(watch)
+            stalled.append(s)
+        time.sleep(1)
+        assert established(c.port) >= 1000
+
+        payload = "x" * 1024
+        def write(first):
+            conn = http.client.HTTPSConnection("127.0.0.1", c.port, context=ctx)
+            for i in range(first, 20_000, 8):
+                body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}"}, "data": {"d": payload}})
+                conn.request("POST", "/api/v1/namespaces/stalled/configmaps", body,
+                             {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                assert r.status == 201, r.status
+            conn.close()
+        writers = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+        for w in writers:
+            w.start()
+        peak = 0
+        while any(w.is_alive() for w in writers):
+            peak = max(peak, rss_mb(c.proc.pid))
+            time.sleep(0.5)
+        reading.join(timeout=60)
+        peak = max(peak, rss_mb(c.proc.pid))
+        assert len(seen) == 20_000, f"the reader saw {len(seen)} of 20,000 creates"
+        assert peak < 300, f"localkube grew to {peak:.0f} MB"
+        # The stalled watches were closed by the server; the reader's is still open.
+        assert established(c.port) < 50
+    finally:
+        for s in stalled:
+            s.close()
+        reader.close()
+
+
+def patterned_crd(pattern):
+    return json.dumps({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "codes.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced", "names": {"plural": "codes", "singular": "code", "kind": "Code"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                     "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                         "value": {"type": "string", "pattern": pattern}}}}}}}]}})
+
+
+def test_crd_patterns_are_checked_when_written_and_cannot_stall_a_request(cluster, ns):
+    k = cluster.kubectl
+    refused = k("create", "-f", "-", input=patterned_crd("+"), check=False)
+    assert refused.returncode == 1
+    assert ('spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[value].pattern: Invalid value: "+": '
+            "must be a valid regular expression, but isn't: error parsing regexp: missing argument to repetition operator: `+`"
+            in refused.stderr)
+    # Go's syntax, not another engine's: lookahead is refused as Go refuses it.
+    assert "invalid or unsupported Perl syntax: `(?=`" in k("create", "-f", "-", input=patterned_crd("a(?=b)"), check=False).stderr
+
+    # A pattern that backtracking engines take exponential time over.
+    k("create", "-f", "-", input=patterned_crd("^(a+)+$"))
+    k("wait", "--for", "condition=established", "crd/codes.example.com", "--timeout=20s")
+    try:
+        def code(name, value):
+            return json.dumps({"apiVersion": "example.com/v1", "kind": "Code", "metadata": {"name": name}, "spec": {"value": value}})
+        # A backtracking engine would take longer than kubectl's own timeout here.
+        bad = k("create", "-n", ns, "-f", "-", input=code("bad", "a" * 30_000 + "!"), check=False)
+        assert bad.returncode == 1 and "spec.value in body should match '^(a+)+$'" in bad.stderr
+        k("create", "-n", ns, "-f", "-", input=code("good", "a" * 30_000))
+    finally:
+        k("delete", "crd", "codes.example.com", "--wait=false")
