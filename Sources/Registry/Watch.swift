@@ -46,11 +46,13 @@ extension Registry {
             }
             throw Self.status(error, def, "")
         }
-        // Bounded, so a client that stops reading costs a window of events, not every event
-        // since: past it the watch ends (upstream's cacher: "Forcing watcher close due to
-        // unresponsiveness"). The initial state and its bookmark fit whole.
+        // A client's watch (one that says what to do on overflow) is bounded, so a client that
+        // stops reading costs a window of events, not every event since: past it the watch ends
+        // (upstream's cacher: "Forcing watcher close due to unresponsiveness"). The initial state
+        // and its bookmark fit whole. This process's own informers read as fast as events come
+        // and keep the whole stream: ending theirs would only make them list again under load.
         let (stream, out) = AsyncStream<WatchEvent>.makeStream(
-            bufferingPolicy: .bufferingOldest(storageWatch.initialEvents + Self.watchWindow + 2))
+            bufferingPolicy: onOverflow == nil ? .unbounded : .bufferingOldest(storageWatch.initialEvents + Self.watchWindow + 2))
         let overflow = { @Sendable in
             onOverflow?()
             out.finish()
