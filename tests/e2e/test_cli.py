@@ -349,35 +349,38 @@ def test_certificates_near_their_end_are_renewed_by_start_with_the_same_ca(tmp_p
     e = Env(tmp_path)
     port = free_port()
     e.start("--port", str(port))
-    profile = e.home / "profiles" / "cubby"
-    pki = profile / "pki"
-    ca = (pki / "ca.crt").read_bytes()
-    assert days_left(ca) >= 3649 and days_left((pki / "apiserver.crt").read_bytes()) >= 364
-    # Secrets are the owner's alone.
-    for secret in ["state.db", "token", "basic-auth.csv", "kubeconfig", "pki/ca.key", "pki/apiserver.key", "pki/admin.key",
-                   "pki/sa.key", "pki/admin.crt"]:
-        assert oct((profile / secret).stat().st_mode & 0o777) == "0o600", secret
+    try:
+        profile = e.home / "profiles" / "cubby"
+        pki = profile / "pki"
+        ca = (pki / "ca.crt").read_bytes()
+        assert days_left(ca) >= 3649 and days_left((pki / "apiserver.crt").read_bytes()) >= 364
+        # Secrets are the owner's alone.
+        for secret in ["state.db", "token", "basic-auth.csv", "kubeconfig", "pki/ca.key", "pki/apiserver.key", "pki/admin.key",
+                       "pki/sa.key", "pki/admin.crt"]:
+            assert oct((profile / secret).stat().st_mode & 0o777) == "0o600", secret
 
-    # A running cluster whose certificates end in 10 days: `cubby start` renews them and points kubectl at the new one.
-    reissue(pki, "admin", 10)
-    reissue(pki, "apiserver", 10)
-    assert e.cubby("start").returncode == 0
-    admin = (pki / "admin.crt").read_bytes()
-    assert days_left(admin) >= 364 and days_left((pki / "apiserver.crt").read_bytes()) >= 364
-    user = yaml.safe_load(e.kubeconfig.read_text())["users"][0]["user"]
-    import base64
-    assert base64.b64decode(user["client-certificate-data"]) == admin
-    assert e.kubectl("get", "ns", "default", "-o", "name").stdout == "namespace/default\n"
+        # A running cluster whose certificates end in 10 days: `cubby start` renews them and points kubectl at the new one.
+        reissue(pki, "admin", 10)
+        reissue(pki, "apiserver", 10)
+        assert e.cubby("start").returncode == 0
+        admin = (pki / "admin.crt").read_bytes()
+        assert days_left(admin) >= 364 and days_left((pki / "apiserver.crt").read_bytes()) >= 364
+        user = yaml.safe_load(e.kubeconfig.read_text())["users"][0]["user"]
+        import base64
+        assert base64.b64decode(user["client-certificate-data"]) == admin
+        assert e.kubectl("get", "ns", "default", "-o", "name").stdout == "namespace/default\n"
 
-    # A stopped one: its start renews them before serving.
-    e.cubby("stop")
-    reissue(pki, "apiserver", 20)
-    reissue(pki, "admin", 20)
-    e.cubby("start")
-    assert days_left(served_certificate(port)) >= 364 and days_left((pki / "admin.crt").read_bytes()) >= 364
-    assert (pki / "ca.crt").read_bytes() == ca
-    assert e.kubectl("get", "ns", "default", "-o", "name").stdout == "namespace/default\n"
-    status = e.cubby("status").stdout.splitlines()
-    # A year from the renewal: 364 days and some hours, or 365 within a second of it (the end is kept to the second).
-    assert status[5].startswith("certificates: valid until ") and status[5].endswith((" (364 days)", " (365 days)"))
-    e.cubby("delete")
+        # A stopped one: its start renews them before serving.
+        e.cubby("stop")
+        reissue(pki, "apiserver", 20)
+        reissue(pki, "admin", 20)
+        e.cubby("start")
+        assert days_left(served_certificate(port)) >= 364 and days_left((pki / "admin.crt").read_bytes()) >= 364
+        assert (pki / "ca.crt").read_bytes() == ca
+        assert e.kubectl("get", "ns", "default", "-o", "name").stdout == "namespace/default\n"
+        status = e.cubby("status").stdout.splitlines()
+        # A year from the renewal: 364 days and some hours, or 365 within a second of it (the end is kept to the second).
+        assert status[5].startswith("certificates: valid until ") and status[5].endswith((" (364 days)", " (365 days)"))
+    finally:
+        # A failed assertion leaves no cluster running behind it.
+        e.cubby("delete", check=False)
