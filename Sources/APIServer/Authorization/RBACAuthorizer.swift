@@ -104,6 +104,9 @@ protocol PolicySource: Sendable {
 }
 
 extension PolicySource {
+    /// ClusterRoleBindings for no namespace, RoleBindings for one.
+    static func bindingPlural(_ namespace: String?) -> String { namespace == nil ? "clusterrolebindings" : "rolebindings" }
+
     /// Which role a reference names: a Role in the binding's namespace, or a ClusterRole.
     static func role(_ ref: JSON, namespace: String) -> (plural: String, namespace: String?, name: String)? {
         let (plural, ns): (String, String?) = ref["kind"].string == "Role" ? ("roles", namespace) : ("clusterroles", nil)
@@ -117,7 +120,7 @@ struct StoredPolicy: PolicySource {
     let registry: Registry
 
     func bindings(namespace: String?) async -> [JSON] {
-        let plural = namespace == nil ? "clusterrolebindings" : "rolebindings"
+        let plural = Self.bindingPlural(namespace)
         guard let def = registry.catalog.lookup(group: "rbac.authorization.k8s.io", version: "v1", plural: plural),
               let page = try? await registry.list(def, namespace: namespace, options: ListOptions()) else { return [] }
         return page.items.compactMap { try? JSON.parse($0) }
@@ -136,7 +139,7 @@ struct IndexedPolicy: PolicySource {
     let objects: [String: RBACIndex.Objects]
 
     func bindings(namespace: String?) async -> [JSON] {
-        let plural = namespace == nil ? "clusterrolebindings" : "rolebindings"
+        let plural = Self.bindingPlural(namespace)
         // In name order, as a list reads them, so the binding a decision names is the same.
         return (objects[plural]?.all(in: namespace ?? "").map(Array.init) ?? [])
             .sorted { ($0["metadata"]["name"].string ?? "") < ($1["metadata"]["name"].string ?? "") }
