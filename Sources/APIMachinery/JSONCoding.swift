@@ -309,7 +309,9 @@ struct JSONParser {
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         if isInteger, let v = Int64(text) { return .int(v) }
-        return .double(Double(text) ?? 0)
+        // Beyond a float64, as Go's decoder refuses it (it would be written back as null).
+        guard let d = Double(text), d.isFinite else { throw fail("json: cannot unmarshal number \(text) into Go value of type float64") }
+        return .double(d)
     }
 }
 
@@ -322,8 +324,12 @@ enum JSONWriter {
         case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
-            if d.isFinite, d == d.rounded(), abs(d) < 1e15 {
+            // Whole numbers in digits up to 1e21, as Go's encoder writes a float64: an int64 field
+            // sent as -9.223372036854776e18 reads back as an integer.
+            if d.isFinite, d == d.rounded(), abs(d) < 0x1p63 {
                 out.append(contentsOf: String(Int64(d)).utf8)
+            } else if d.isFinite, d == d.rounded(), abs(d) < 1e21 {
+                out.append(contentsOf: String(format: "%.0f", d).utf8)
             } else if d.isFinite {
                 out.append(contentsOf: "\(d)".utf8)
             } else {

@@ -27,5 +27,36 @@ public enum Quantity {
     }
 
     /// CPU in millicores, rounded up as upstream's MilliValue is.
-    public static func milli(_ json: JSON) -> Int64 { Int64((value(json) * 1000).rounded(.up)) }
+    public static func milli(_ json: JSON) -> Int64 { integer(value(json) * 1000) }
+
+    /// The value in base units (bytes, pods), rounded up as upstream's Value is.
+    public static func integer(_ json: JSON) -> Int64 { integer(value(json)) }
+
+    /// A quantity may be far beyond Int64 ("100E" of memory is valid): upstream's conversion then
+    /// overflows silently, a trap here would stop the whole process, so the value saturates.
+    public static func integer(_ value: Double) -> Int64 {
+        let up = value.rounded(.up)
+        if up.isNaN { return 0 }
+        if up >= 0x1p63 { return .max }
+        if up < -0x1p63 { return .min }
+        return Int64(up)
+    }
+}
+
+extension Int64 {
+    /// Sums of quantities (a pod's containers, a node's pods) stop at the bounds rather than trap.
+    public func addingSaturated(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+
+    public func subtractingSaturated(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other < 0 ? .max : .min) : difference
+    }
+
+    public func multipliedSaturated(by other: Int64) -> Int64 {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? ((self < 0) == (other < 0) ? .max : .min) : product
+    }
 }

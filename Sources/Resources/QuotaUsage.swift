@@ -83,8 +83,8 @@ public enum QuotaUsage {
     /// A quantity as upstream prints one in quota messages and status: whole numbers plain,
     /// fractions of a core in millicores.
     public static func format(_ value: Double, resource: String) -> String {
-        if value != value.rounded() { return "\(Int64((value * 1000).rounded()))m" }
-        let whole = Int64(value)
+        if value != value.rounded() { return "\(Quantity.integer((value * 1000).rounded()))m" }
+        let whole = Quantity.integer(value)
         // Bytes in the binary suffix they divide by, as memory and storage are usually written.
         if whole != 0, resource.contains("memory") || resource.contains("storage") {
             for (suffix, unit) in [("Ti", Int64(1) << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] where whole % unit == 0 {

@@ -27,8 +27,8 @@ public enum NodeFilters {
         // NodeResourcesFit: every resource short, together.
         var reasons: [String] = []
         if Int64(info.pods.count) + 1 > info.allocatablePods { reasons.append("Too many pods") }
-        if requests.milliCPU > 0, info.requested.milliCPU + requests.milliCPU > info.allocatableMilliCPU { reasons.append("Insufficient cpu") }
-        if requests.memory > 0, info.requested.memory + requests.memory > info.allocatableMemory { reasons.append("Insufficient memory") }
+        if requests.milliCPU > 0, info.requested.milliCPU.addingSaturated(requests.milliCPU) > info.allocatableMilliCPU { reasons.append("Insufficient cpu") }
+        if requests.memory > 0, info.requested.memory.addingSaturated(requests.memory) > info.allocatableMemory { reasons.append("Insufficient memory") }
         return reasons
     }
 

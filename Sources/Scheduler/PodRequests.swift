@@ -12,19 +12,19 @@ struct PodRequests: Equatable {
     init(_ pod: JSON) {
         let spec = pod["spec"]
         for c in spec["containers"].array ?? [] {
-            milliCPU += Quantity.milli(c["resources"]["requests"]["cpu"])
-            memory += Int64(Quantity.value(c["resources"]["requests"]["memory"]))
+            milliCPU = milliCPU.addingSaturated(Quantity.milli(c["resources"]["requests"]["cpu"]))
+            memory = memory.addingSaturated(Quantity.integer(c["resources"]["requests"]["memory"]))
             for p in c["ports"].array ?? [] {
                 if let hp = p["hostPort"].int, hp > 0 { hostPorts.insert("\(p["protocol"].string ?? "TCP")/\(hp)") }
             }
         }
         for c in spec["initContainers"].array ?? [] {
             milliCPU = max(milliCPU, Quantity.milli(c["resources"]["requests"]["cpu"]))
-            memory = max(memory, Int64(Quantity.value(c["resources"]["requests"]["memory"])))
+            memory = max(memory, Quantity.integer(c["resources"]["requests"]["memory"]))
         }
         for (name, value) in spec["overhead"].object ?? [:] {
-            if name == "cpu" { milliCPU += Quantity.milli(value) }
-            if name == "memory" { memory += Int64(Quantity.value(value)) }
+            if name == "cpu" { milliCPU = milliCPU.addingSaturated(Quantity.milli(value)) }
+            if name == "memory" { memory = memory.addingSaturated(Quantity.integer(value)) }
         }
     }
 }
@@ -44,23 +44,23 @@ struct NodeInfo {
         self.node = node
         let a = node["status"]["allocatable"]
         allocatableMilliCPU = Quantity.milli(a["cpu"])
-        allocatableMemory = Int64(Quantity.value(a["memory"]))
-        allocatablePods = Int64(Quantity.value(a["pods"]))
+        allocatableMemory = Quantity.integer(a["memory"])
+        allocatablePods = Quantity.integer(a["pods"])
     }
 
     mutating func add(_ key: String, _ r: PodRequests, owner: String?) {
         guard pods[key] == nil else { return }
         pods[key] = r
-        requested.milliCPU += r.milliCPU
-        requested.memory += r.memory
+        requested.milliCPU = requested.milliCPU.addingSaturated(r.milliCPU)
+        requested.memory = requested.memory.addingSaturated(r.memory)
         requested.hostPorts.formUnion(r.hostPorts)
         if let owner { owners[owner, default: 0] += 1 }
     }
 
     mutating func remove(_ key: String, owner: String?) {
         guard let r = pods.removeValue(forKey: key) else { return }
-        requested.milliCPU -= r.milliCPU
-        requested.memory -= r.memory
+        requested.milliCPU = requested.milliCPU.subtractingSaturated(r.milliCPU)
+        requested.memory = requested.memory.subtractingSaturated(r.memory)
         requested.hostPorts = pods.values.reduce(into: Set()) { $0.formUnion($1.hostPorts) }
         if let owner { owners[owner, default: 1] -= 1 }
     }

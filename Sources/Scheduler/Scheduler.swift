@@ -111,10 +111,10 @@ public struct Scheduler: Controller {
     /// penalty for replicas of the same owner already there.
     static func score(_ r: PodRequests, _ info: NodeInfo, owner: String?) -> Double {
         func free(_ used: Int64, _ capacity: Int64) -> Double {
-            capacity <= 0 ? 0 : max(0, Double(capacity - used) / Double(capacity)) * 100
+            capacity <= 0 ? 0 : max(0, (Double(capacity) - Double(used)) / Double(capacity)) * 100
         }
-        let cpu = free(info.requested.milliCPU + r.milliCPU, info.allocatableMilliCPU)
-        let memory = free(info.requested.memory + r.memory, info.allocatableMemory)
+        let cpu = free(info.requested.milliCPU.addingSaturated(r.milliCPU), info.allocatableMilliCPU)
+        let memory = free(info.requested.memory.addingSaturated(r.memory), info.allocatableMemory)
         let sameOwner = owner.map { info.owners[$0] ?? 0 } ?? 0
         return (cpu + memory) / 2 - Double(sameOwner) * 10 - Double(info.pods.count) * 0.01
     }

@@ -10,6 +10,8 @@ import urllib.request
 
 import pytest
 
+from conftest import BIN
+
 
 def handshake(port, *flags):
     """openssl s_client's view of one handshake: the protocol and cipher agreed, or the alert."""
@@ -89,6 +91,14 @@ def capped(tmp_path_factory):
 
 def configmap(name):
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}
+
+
+def test_the_binary_is_position_independent():
+    """The server's own code is randomised in memory: an ELF of type ET_DYN (PIE), not ET_EXEC."""
+    with open(BIN, "rb") as f:
+        header = f.read(18)
+    assert header[:4] == b"\x7fELF"
+    assert int.from_bytes(header[16:18], "little") == 3, "cubby is linked position-dependent (ET_EXEC)"
 
 
 def test_past_the_in_flight_cap_a_request_gets_429_with_retry_after(capped):
@@ -254,3 +264,20 @@ def test_crd_patterns_are_checked_when_written_and_cannot_stall_a_request(cluste
         k("create", "-n", ns, "-f", "-", input=code("good", "a" * 30_000))
     finally:
         k("delete", "crd", "codes.example.com", "--wait=false")
+
+
+def test_a_pod_asking_for_100_exabytes_is_unschedulable_not_fatal(cluster, ns):
+    """Found by the quantity fuzzer: a quantity beyond Int64 trapped the scheduler and with it the whole
+    process (and again on every restart). Now it is what a real cluster makes of it: Pending, Insufficient."""
+    k = lambda *a, **kw: cluster.kubectl("-n", ns, *a, **kw)
+    k("create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "huge"}, "spec": {
+        "containers": [{"name": "c", "image": "busybox", "resources": {"requests": {"memory": "100E", "cpu": "100E"}}}]}}))
+    for _ in range(200):
+        pod = json.loads(k("get", "pod", "huge", "-o", "json").stdout)
+        conditions = [c for c in pod["status"].get("conditions", []) if c["type"] == "PodScheduled"]
+        if conditions and conditions[0].get("reason") == "Unschedulable":
+            break
+        time.sleep(0.05)
+    assert "Insufficient cpu" in conditions[0]["message"] and "Insufficient memory" in conditions[0]["message"]
+    assert pod["status"]["phase"] == "Pending"
+    assert cluster.proc.poll() is None

@@ -101,18 +101,18 @@ extension Kubelet {
         let requests = container["resources"]["requests"], limits = container["resources"]["limits"]
         var r = Runtime_V1_LinuxContainerResources()
         let cpuRequest = requests["cpu"].isNull ? limits["cpu"] : requests["cpu"]
-        r.cpuShares = max(2, Quantity.milli(cpuRequest) * 1024 / 1000)
+        r.cpuShares = min(262_144, max(2, Quantity.milli(cpuRequest).multipliedSaturated(by: 1024) / 1000))
         if !limits["cpu"].isNull {
             r.cpuPeriod = 100_000
-            r.cpuQuota = max(1000, Quantity.milli(limits["cpu"]) * 100_000 / 1000)
+            r.cpuQuota = max(1000, Quantity.milli(limits["cpu"]).multipliedSaturated(by: 100_000) / 1000)
         }
-        if !limits["memory"].isNull { r.memoryLimitInBytes = Int64(Quantity.value(limits["memory"])) }
+        if !limits["memory"].isNull { r.memoryLimitInBytes = Quantity.integer(limits["memory"]) }
         switch PodQOS.qosClass(pod["spec"]) {
         case "Guaranteed": r.oomScoreAdj = -997
         case "BestEffort": r.oomScoreAdj = 1000
         default:
             let request = Quantity.value(requests["memory"].isNull ? limits["memory"] : requests["memory"])
-            let adj = 1000 - Int64(1000 * request / Double(Machine.memoryBytes))
+            let adj = 1000 - Int64(min(1000 * request / Double(Machine.memoryBytes), 1000))
             r.oomScoreAdj = min(999, max(2, adj))
         }
         return r

@@ -140,7 +140,7 @@ extension Kubelet {
             value = parts[1] == "cpu" ? Double(Machine.cpuCount) : parts[1] == "memory" ? Double(Machine.memoryBytes) : Double(Machine.ephemeralStorageBytes)
         }
         let divisor = ref["divisor"].isNull ? 1 : Quantity.value(ref["divisor"])
-        return String(Int64((value / (divisor == 0 ? 1 : divisor)).rounded(.up)))
+        return String(Quantity.integer(value / (divisor == 0 ? 1 : divisor)))
     }
 
     /// Docker-link style variables for each service with a cluster IP: those of the namespace

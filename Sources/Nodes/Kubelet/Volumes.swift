@@ -222,7 +222,7 @@ actor VolumeManager {
     static func mountTmpfs(_ path: URL, sizeLimit: JSON) throws {
         #if os(Linux)
         if isMountPoint(path.path) { return }
-        let size = sizeLimit.isNull ? "" : "size=\(Int64(Quantity.value(sizeLimit)))"
+        let size = sizeLimit.isNull ? "" : "size=\(Quantity.integer(sizeLimit))"
         guard mount("tmpfs", path.path, "tmpfs", 0, size) == 0 else {
             throw MountError(description: "mount tmpfs at \(path.path): \(String(cString: strerror(errno)))")
         }
