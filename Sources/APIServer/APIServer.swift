@@ -1,4 +1,5 @@
 import APIMachinery
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
@@ -102,12 +103,25 @@ public struct APIServer: Sendable {
                 onServerRunning: { channel in if index == 0 { await onListening(channel.localAddress?.port ?? configuration.port) } },
                 logger: logger)
         }
-        if apps.count == 1 {
-            try await apps[0].runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        } else {
-            let group = ServiceGroup(configuration: .init(services: apps.map { .init(service: $0) },
-                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+        do {
+            if apps.count == 1 {
+                try await apps[0].runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            } else {
+                let group = ServiceGroup(configuration: .init(services: apps.map { .init(service: $0) },
+                                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            }
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw PortInUse(port: configuration.port, addresses: addresses)
+        }
+    }
+
+    /// The port is another process's (taken since `cubby start` looked, or given by hand).
+    public struct PortInUse: Error, CustomStringConvertible {
+        public var port: Int
+        public var addresses: [String]
+        public var description: String {
+            "port \(port) is already in use (on \(addresses.joined(separator: ", "))); stop what holds it or choose another with --port"
         }
     }
 }

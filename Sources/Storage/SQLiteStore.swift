@@ -9,6 +9,7 @@ public actor SQLiteStore: Store {
     public static let formatVersion = 2
 
     private let db: DatabaseQueue
+    private let path: String
     /// The newest durable (and visible) revision.
     private var revision: Int64 = 0
     /// The newest revision handed to a write, durable or still being committed.
@@ -30,20 +31,112 @@ public actor SQLiteStore: Store {
     }
 
     public init(path: String) throws(StorageError) {
-        do {
-            db = try DatabaseQueue(path: path, configuration: Self.configuration)
-        } catch let error as DatabaseError {
-            throw .io("\(path) \(Self.describe(error))")
-        } catch {
-            throw .io("cannot open the store at \(path): \(error)")
+        self.path = path
+        // Refused before SQLite opens it: SQLite would delete the log of an empty file.
+        if let damage = Self.damageBeforeOpening(path) { throw .io("\(path) \(damage)") }
+        let files = FileManager.default
+        let hadWAL = files.fileExists(atPath: path + "-wal"), hadSHM = files.fileExists(atPath: path + "-shm")
+        // A log with writes in it: the last stop was not clean, so the whole file is checked.
+        let recovering = (Self.size(of: path + "-wal") ?? 0) > Self.walHeaderSize
+        // A read-only look held open while the store loads: should the load refuse the file, the
+        // writer's close cannot take the exclusive lock its checkpoint needs, and a read-only
+        // connection never checkpoints, so a refused store keeps its file and its log byte for byte
+        // (the log may hold the last acknowledged writes).
+        var look: DatabaseQueue? = nil
+        if files.fileExists(atPath: path) {
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            look = try? DatabaseQueue(path: path, configuration: readOnly)
         }
+        let queue: DatabaseQueue
+        let loaded: (Int64, Int64, [StoredObject])
+        do {
+            do {
+                queue = try DatabaseQueue(path: path, configuration: Self.configuration)
+            } catch let error as DatabaseError {
+                throw StorageError.io("\(path) \(Self.describe(error))")
+            } catch {
+                throw StorageError.io("cannot open the store at \(path): \(error)")
+            }
+            do {
+                if recovering { try Self.checkWhole(queue, path: path) }
+                loaded = try Self.load(queue, path: path)
+            } catch {
+                try? queue.close()
+                throw error
+            }
+        } catch {
+            try? look?.close()
+            Self.removeTraces(path, hadWAL: hadWAL, hadSHM: hadSHM)
+            throw error as? StorageError ?? .io("cannot open the store at \(path): \(error)")
+        }
+        try? look?.close()
+        db = queue
         // Every secret of the cluster is in here: the owner's alone, as kubeadm keeps etcd's data.
         for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
-        let (rev, comp, objects) = try Self.load(db, path: path)
+        let (rev, comp, objects) = loaded
         revision = rev
         assigned = rev
         compacted = comp
         current = CurrentState(objects)
+    }
+
+    /// A WAL file's header; a log no longer than this holds no writes.
+    static let walHeaderSize = 32
+
+    static func size(of file: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int
+    }
+
+    /// What is wrong with the store's files before SQLite is let near them. An empty state.db
+    /// beside a log with writes in it: SQLite, opening an empty file, deletes its log (and SQLite
+    /// writes a WAL-mode file's first page before any log, so this is never a crash's doing).
+    /// Without such a log, a file that is not a whole number of pages: SQLite reads the missing
+    /// end of the last page as zeros, and finds nothing amiss when those bytes were values.
+    static func damageBeforeOpening(_ path: String) -> String? {
+        guard let bytes = size(of: path) else { return nil }
+        let log = size(of: path + "-wal") ?? 0
+        if bytes == 0, log > walHeaderSize {
+            return "is damaged (the file is empty, but its write-ahead log \((path as NSString).lastPathComponent)-wal holds \(log) bytes)"
+        }
+        guard log <= walHeaderSize, let page = pageSize(path), bytes % page != 0 else { return nil }
+        return "is damaged (\(bytes) bytes long, not a whole number of its \(page)-byte pages)"
+    }
+
+    /// The page size an SQLite file's header gives (nil when it has no SQLite header).
+    static func pageSize(_ path: String) -> Int? {
+        guard let file = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? file.close() }
+        guard let header = try? file.read(upToCount: 18), header.count == 18,
+              header.prefix(16) == Data("SQLite format 3\0".utf8) else { return nil }
+        let value = Int(header[16]) << 8 | Int(header[17])
+        return value == 1 ? 65536 : value
+    }
+
+    /// Removes the empty -wal and the -shm that opening a store made, when it had none before.
+    static func removeTraces(_ path: String, hadWAL: Bool, hadSHM: Bool) {
+        let files = FileManager.default
+        let wal = path + "-wal", shm = path + "-shm"
+        if !hadWAL, size(of: wal) == 0 { try? files.removeItem(atPath: wal) }
+        if !hadWAL, !hadSHM, !files.fileExists(atPath: wal) { try? files.removeItem(atPath: shm) }
+    }
+
+    /// Reads every page of every tree (`PRAGMA quick_check`), as a file system is checked after a
+    /// crash: a file cut short beside its log can otherwise load (the current objects are whole)
+    /// and fail later, on the first read of older revisions.
+    static func checkWhole(_ db: DatabaseQueue, path: String) throws(StorageError) {
+        let result: [String]
+        do {
+            result = try db.read { try String.fetchAll($0, sql: "PRAGMA quick_check(1)") }
+        } catch let error as DatabaseError {
+            throw .io("\(path) \(describe(error))")
+        } catch {
+            throw .io("cannot read the store at \(path): \(error)")
+        }
+        guard result != ["ok"] else { return }
+        let problem = result.joined(separator: "\n").split(separator: "\n")
+            .filter { !$0.hasPrefix("*** in database") }.joined(separator: "; ")
+        throw .io("\(path) is damaged (\(problem.isEmpty ? "integrity check failed" : problem))")
     }
 
     /// WAL mode, set by hand rather than by GRDB's `journalMode = .wal`, which writes a table to
@@ -222,7 +315,7 @@ public actor SQLiteStore: Store {
             } catch {
                 // Nothing queued can stand on a write that failed: every one fails, and the next
                 // writes start again from what is durable.
-                let failure = StorageError.io("write failed: \(error)")
+                let failure = StorageError.io(Self.writeFailure(error, path: path))
                 let rest = queued
                 queued.removeAll()
                 pending.removeAll()
@@ -239,6 +332,15 @@ public actor SQLiteStore: Store {
             for waiter in seen { waiter.continuation.resume() }
         }
         flushing = false
+    }
+
+    /// Why a write failed, in words to act on: a full disk is named as such, with the file it
+    /// holds (upstream answers a storage failure 500 InternalError; the message says the rest).
+    static func writeFailure(_ error: any Error, path: String) -> String {
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL {
+            return "the disk holding \(path) is full: the write was not made; free some space and try again"
+        }
+        return "write failed: \(error)"
     }
 
     /// Makes a durable write visible: the current state, the key index, watchers.
@@ -266,7 +368,7 @@ public actor SQLiteStore: Store {
             }
         } else if let requested, requested < revision {
             if requested < compacted { throw .compacted(requested: requested, compacted: compacted) }
-            for event in try history(prefix: prefix, after: requested) { continuation.yield(event) }
+            for event in try history(prefix: prefix, after: requested, through: revision) { continuation.yield(event) }
         }
         let id = nextWatcherID
         nextWatcherID += 1
@@ -282,14 +384,17 @@ public actor SQLiteStore: Store {
 
     public func watcherCount() -> Int { watchers.count }
 
-    private func history(prefix: String, after rev: Int64) throws(StorageError) -> [StorageEvent] {
+    /// The log from `rev` to `last`, the newest applied revision: a batch committed while a write
+    /// awaits SQLite is in the file before it is applied, and applying it publishes it to this
+    /// watcher too, so reading past `last` would send those events twice.
+    private func history(prefix: String, after rev: Int64, through last: Int64) throws(StorageError) -> [StorageEvent] {
         do {
             let rows = try db.read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT l.key, l.rev, l.created, l.deleted, l.prev_rev, l.value, p.value AS prev_value
                     FROM log l LEFT JOIN log p ON p.rev = l.prev_rev AND l.prev_rev > 0
-                    WHERE l.rev > ? AND l.key >= ? AND l.key < ? ORDER BY l.rev
-                    """, arguments: [rev, prefix, prefix.prefixEnd])
+                    WHERE l.rev > ? AND l.rev <= ? AND l.key >= ? AND l.key < ? ORDER BY l.rev
+                    """, arguments: [rev, last, prefix, prefix.prefixEnd])
             }
             return rows.map { row in
                 let key: String = row["key"]

@@ -134,13 +134,10 @@ extension SQLiteStore {
     public static func check(path: String, supported: Int = formatVersion) -> FileCheck {
         let files = FileManager.default
         guard files.fileExists(atPath: path) else { return .absent }
-        let wal = path + "-wal", shm = path + "-shm"
-        let hadWAL = files.fileExists(atPath: wal), hadSHM = files.fileExists(atPath: shm)
-        defer {
-            let walSize = (try? files.attributesOfItem(atPath: wal))?[.size] as? Int
-            if !hadWAL, walSize == 0 { try? files.removeItem(atPath: wal) }
-            if !hadWAL, !hadSHM, !files.fileExists(atPath: wal) { try? files.removeItem(atPath: shm) }
-        }
+        // Before any open: even a read-only one deletes the log of an empty file.
+        if let damage = damageBeforeOpening(path) { return .unreadable(damage) }
+        let hadWAL = files.fileExists(atPath: path + "-wal"), hadSHM = files.fileExists(atPath: path + "-shm")
+        defer { removeTraces(path, hadWAL: hadWAL, hadSHM: hadSHM) }
         do {
             var config = Configuration()
             config.readonly = true
