@@ -124,25 +124,57 @@ final class OpenAPI: Sendable {
         }
     }
 
+    /// The collection and item paths of a resource as kube-openapi publishes them: path
+    /// parameters on the path, typed query parameters, the list kind for lists, and the codes
+    /// each verb answers with (a delete answers a Status, or the object for upstream's
+    /// ReturnDeletedObject kinds).
     func operations(_ d: ResourceDefinition) -> [String: JSON] {
         let base = d.groupVersion.pathPrefix + (d.namespaced ? "/namespaces/{namespace}/" : "/") + d.plural
         let gvk: JSON = ["group": .string(d.group), "version": .string(d.version), "kind": .string(d.kind)]
-        let ref: JSON = d.schemaName.map { ["$ref": .string("#/components/schemas/\($0)")] } ?? ["type": "object"]
-        let body: JSON = ["content": ["application/json": ["schema": ref]], "required": true]
-        let ok: JSON = ["200": ["description": "OK", "content": ["application/json": ["schema": ref]]]]
-        func query(_ name: String) -> JSON { ["name": .string(name), "in": "query", "schema": ["type": "string", "uniqueItems": true]] }
-        func op(_ action: String, _ params: [String], body withBody: Bool = false) -> JSON {
+        func schema(_ name: String?) -> JSON { name.map { ["$ref": .string("#/components/schemas/\($0)")] } ?? ["type": "object"] }
+        let object = schema(d.schemaName), list = schema(d.schemaName.map { $0 + "List" })
+        let status = schema("io.k8s.apimachinery.pkg.apis.meta.v1.Status")
+        let deleted = d.returnsDeletedObject ? object : status
+        func responses(_ codes: [String], _ schema: JSON) -> JSON {
+            .object(Dictionary(uniqueKeysWithValues: codes.map { ($0, ["description": .string(Self.codeNames[$0] ?? "OK"),
+                                                                         "content": ["application/json": ["schema": schema]]]) }))
+        }
+        func op(_ action: String, _ params: [String], _ answers: JSON, body: Bool = false) -> JSON {
             var o: JSON = ["operationId": .string(action + d.kind), "x-kubernetes-action": .string(action),
-                           "x-kubernetes-group-version-kind": gvk, "parameters": .array(params.map(query)), "responses": ok]
-            if withBody { o["requestBody"] = body }
+                           "x-kubernetes-group-version-kind": gvk, "parameters": .array(params.map(Self.query)), "responses": answers]
+            if body { o["requestBody"] = ["content": ["application/json": ["schema": object]], "required": true] }
             return o
         }
+        func path(_ name: String, _ description: String) -> JSON {
+            ["name": .string(name), "in": "path", "required": true, "description": .string(description),
+             "schema": ["type": "string", "uniqueItems": true]]
+        }
+        var scope: [JSON] = d.namespaced ? [path("namespace", "object name and auth scope, such as for teams and projects")] : []
+        scope.append(Self.query("pretty"))
         let write = ["dryRun", "fieldManager", "fieldValidation"]
+        let listing = ["allowWatchBookmarks", "continue", "fieldSelector", "labelSelector", "limit", "resourceVersion",
+                       "resourceVersionMatch", "sendInitialEvents", "timeoutSeconds", "watch"]
+        let deleting = ["dryRun", "gracePeriodSeconds", "orphanDependents", "propagationPolicy"]
         return [
-            base: ["get": op("list", ["labelSelector", "fieldSelector", "limit", "continue", "resourceVersion", "watch"]),
-                   "post": op("post", write, body: true)],
-            base + "/{name}": ["get": op("get", []), "put": op("put", write, body: true),
-                               "patch": op("patch", write + ["force"], body: true), "delete": op("delete", ["dryRun", "gracePeriodSeconds", "propagationPolicy"])],
+            base: ["get": op("list", listing, responses(["200"], list)),
+                   "post": op("post", write, responses(["200", "201", "202"], object), body: true),
+                   "delete": op("deletecollection", deleting + listing.filter { $0 != "watch" && $0 != "allowWatchBookmarks" },
+                                responses(["200"], status)),
+                   "parameters": .array(scope)],
+            base + "/{name}": ["get": op("get", [], responses(["200"], object)), "put": op("put", write, responses(["200", "201"], object), body: true),
+                               "patch": op("patch", write + ["force"], responses(["200", "201"], object), body: true),
+                               "delete": op("delete", deleting, responses(["200", "202"], deleted)),
+                               "parameters": .array([path("name", "name of the \(d.kind)")] + scope)],
         ]
+    }
+
+    static let codeNames = ["200": "OK", "201": "Created", "202": "Accepted"]
+
+    /// Query parameters with upstream's types; the rest are strings.
+    static func query(_ name: String) -> JSON {
+        let type = ["limit": "integer", "timeoutSeconds": "integer", "gracePeriodSeconds": "integer", "watch": "boolean",
+                    "allowWatchBookmarks": "boolean", "force": "boolean", "orphanDependents": "boolean",
+                    "sendInitialEvents": "boolean"][name] ?? "string"
+        return ["name": .string(name), "in": "query", "schema": ["type": .string(type), "uniqueItems": true]]
     }
 }

@@ -130,12 +130,34 @@ public enum SchemaPruner {
     /// type that declares no members (RawExtension, FieldsV1) holds anything, as in upstream's Go types.
     /// The object is only read unless something must go, and paths are only spelled out for what
     /// goes: most writes have nothing unknown.
+    /// A built-in type's nulls become what Go decodes them into and writes back: a field's null is
+    /// left out (a nil pointer, an omitted empty value); in a map or a list, the element type's zero
+    /// (`labels: {a: null}`, as YAML writes `a:` with nothing after it, is stored as `a: ""`).
     public static func prune(_ value: inout JSON, _ schema: JSON, root: Bool = false, definitions: SchemaDefinitions? = nil) -> [String] {
-        var path: [Component] = [], found: [[Component]] = []
-        find(value, schema, root: root, definitions: definitions, path: &path, into: &found)
+        var path: [Component] = [], found: [[Component]] = [], nulls: [Null] = []
+        find(value, schema, root: root, definitions: definitions, path: &path, into: &found, nulls: &nulls)
         found.sort { $0.lexicographicallyPrecedes($1) }
         for unknown in found { remove(unknown[...], from: &value) }
+        for null in nulls { remove(null.path[...], from: &value, leaving: null.zero) }
         return found.map(render)
+    }
+
+    /// A null in a built-in object, and what takes its place (nothing, for a field).
+    struct Null {
+        var path: [Component]
+        var zero: JSON?
+    }
+
+    /// The Go zero value of an element of `schema`'s type, as encoding/json writes it.
+    static func zero(_ schema: JSON, _ definitions: SchemaDefinitions) -> JSON? {
+        let resolved = schema[Schema.refKey].string.flatMap { definitions[$0] } ?? schema
+        switch resolved["type"].string {
+        case "string": return resolved["format"] == "int-or-string" ? 0 : ""
+        case "integer", "number": return 0
+        case "boolean": return false
+        case "object": return .emptyObject
+        default: return nil
+        }
     }
 
     enum Component: Comparable {
@@ -144,7 +166,7 @@ public enum SchemaPruner {
     }
 
     static func find(_ value: JSON, _ schema: JSON, root: Bool = false, definitions: SchemaDefinitions?,
-                     path: inout [Component], into found: inout [[Component]]) {
+                     path: inout [Component], into found: inout [[Component]], nulls: inout [Null]) {
         var s = schema
         if let definitions, let name = s[Schema.refKey].string {
             guard let resolved = definitions[name] else { return }
@@ -162,13 +184,22 @@ public enum SchemaPruner {
                 let child = properties?[key] ?? additional.map(JSON.object)
                 guard child != nil || !keepsAll else { continue }
                 path.append(.key(key))
-                if let child { find(member, child, definitions: definitions, path: &path, into: &found) } else { found.append(path) }
+                if let child {
+                    if let definitions, member.isNull {
+                        let isField = properties?[key] != nil
+                        if isField || zero(child, definitions) != nil { nulls.append(Null(path: path, zero: isField ? nil : zero(child, definitions))) }
+                    }
+                    find(member, child, definitions: definitions, path: &path, into: &found, nulls: &nulls)
+                } else {
+                    found.append(path)
+                }
                 path.removeLast()
             }
         case .array(let a) where s["items"].object != nil:
             for (i, item) in a.enumerated() {
                 path.append(.index(i))
-                find(item, s["items"], definitions: definitions, path: &path, into: &found)
+                if let definitions, item.isNull, let zero = zero(s["items"], definitions) { nulls.append(Null(path: path, zero: zero)) }
+                find(item, s["items"], definitions: definitions, path: &path, into: &found, nulls: &nulls)
                 path.removeLast()
             }
         default:
@@ -176,16 +207,17 @@ public enum SchemaPruner {
         }
     }
 
-    static func remove(_ path: ArraySlice<Component>, from value: inout JSON) {
+    /// Removes the member at `path`, or with `leaving`, puts that value in its place.
+    static func remove(_ path: ArraySlice<Component>, from value: inout JSON, leaving: JSON? = nil) {
         guard let first = path.first else { return }
         switch (first, value) {
         case (.key(let key), .object(var o)):
             value = .null
-            if path.count == 1 { o[key] = nil } else if o[key] != nil { remove(path.dropFirst(), from: &o[key]!) }
+            if path.count == 1 { o[key] = leaving } else if o[key] != nil { remove(path.dropFirst(), from: &o[key]!, leaving: leaving) }
             value = .object(o)
         case (.index(let i), .array(var a)) where a.indices.contains(i):
             value = .null
-            remove(path.dropFirst(), from: &a[i])
+            if path.count == 1, let leaving { a[i] = leaving } else { remove(path.dropFirst(), from: &a[i], leaving: leaving) }
             value = .array(a)
         default:
             break
