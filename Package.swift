@@ -155,6 +155,14 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "Benchmarks/APIServerBench"),
+        // Issue 16's soak: 100 clients writing and 1,000 watchers checking every event, for 10 minutes
+        // (make soak) or 60 s (make soak-short, which CI runs).
+        .executableTarget(name: "cubby-soak", dependencies: [
+            "BenchKit",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Benchmarks/Soak"),
         // Raw etcd puts, Cubby on SQLite and Cubby on that etcd, side by side in one run.
         .executableTarget(name: "cubby-store-bench", dependencies: [
             "BenchKit", "Storage", "GRPCTransport",
@@ -169,6 +177,11 @@ let package = Package(
         // Pods and execs made straight through CRI, the floors the kubelet's pod start and
         // kubectl exec are measured against.
         .executableTarget(name: "cubby-cri-bench", dependencies: ["CRI", "APIServer"], path: "Benchmarks/CRIBench"),
+        // libFuzzer targets for every parser and patch engine (run: make fuzz; scripts/fuzz.sh builds
+        // it with -sanitize=fuzzer in a build directory of its own).
+        .executableTarget(name: "cubby-fuzz", dependencies: ["APIMachinery", "Resources", "DNS", "Cluster", "LibFuzzerDriver"],
+                          path: "Fuzz/cubby-fuzz"),
+        .target(name: "LibFuzzerDriver", path: "Fuzz/LibFuzzerDriver"),
         .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
         .testTarget(name: "GoRegexpTests", dependencies: ["GoRegexp"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),

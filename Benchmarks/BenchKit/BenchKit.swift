@@ -7,11 +7,13 @@ import NIOSSL
 // What the benchmark executables share: a localkube started on a fresh data directory, HTTPS
 // clients, the 1 KB configmap payload, create load, watch delivery, percentiles and RSS.
 
-/// The options every benchmark takes (`--bin PATH`, `--objects N`) and its own `--NAME VALUE`
-/// ones, whose defaults `extra` gives; anything else stops the run.
+/// The options every benchmark takes (`--bin PATH`, `--objects N`, `--seconds N` for a timed run)
+/// and its own `--NAME VALUE` ones, whose defaults `extra` gives; anything else stops the run.
 public struct BenchOptions {
     public var bin = ".build/release/cubby"
     public var objects = 10_000
+    /// How long a timed run (the soak) lasts.
+    public var seconds = 600
     public var extra: [String: String]
 
     public init(extra: [String: String] = [:]) {
@@ -21,6 +23,7 @@ public struct BenchOptions {
             switch a {
             case "--bin": bin = args.popFirst() ?? bin
             case "--objects": objects = Int(args.popFirst() ?? "") ?? objects
+            case "--seconds": seconds = Int(args.popFirst() ?? "") ?? seconds
             case let flag where flag.hasPrefix("--") && extra[String(flag.dropFirst(2))] != nil: self.extra[String(flag.dropFirst(2))] = args.popFirst()
             default: fatalError("unknown argument \(a)")
             }
@@ -102,9 +105,12 @@ public func rssOf(_ pid: Int32) -> Double {
 }
 
 extension Server {
+    /// Ends the process, if it was started, and removes its data dir.
     public func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        if process.processIdentifier != 0 {
+            process.terminate()
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: dir)
     }
 
