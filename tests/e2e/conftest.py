@@ -44,6 +44,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for(what, check, timeout=30, interval=0.1):
+    """Polls `check` until it returns something truthy, which is returned; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
 class Cluster:
     def __init__(self, data_dir, port=None, extra=()):
         self.data_dir = Path(data_dir)

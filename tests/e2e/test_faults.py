@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config, watch
 
-from conftest import BIN, Cluster, free_port, sqlite_only
+from conftest import BIN, Cluster, free_port, sqlite_only, wait_for
 from test_cli import Env
 
 linux = pytest.mark.skipif(sys.platform != "linux", reason="LD_PRELOAD of libfaketime: Linux")
@@ -79,17 +79,6 @@ def integrity(db):
         return conn.execute("PRAGMA integrity_check").fetchall()
     finally:
         conn.close()
-
-
-def wait_for(what, condition, timeout=30, every=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
 
 
 class follow:
@@ -317,7 +306,7 @@ def write_until_killed(c, prefix, count, acked, attempted):
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()
-    wait_for(f"{count} acknowledged writes", lambda: len(mine) >= count, timeout=60, every=0.005)
+    wait_for(f"{count} acknowledged writes", lambda: len(mine) >= count, timeout=60, interval=0.005)
     c.stop(sig=signal.SIGKILL)
     stop.set()
     for t in threads:
@@ -642,7 +631,7 @@ def test_clock_jumping_a_day_ahead(tmp_path):
             made = api.create_namespaced_config_map("default", configmap(name))
             acked[name] = int(made.metadata.resource_version)
             return made.metadata.creation_timestamp > jumped
-        wait_for("localkube's clock to jump", written_after_jump, timeout=10, every=0.3)
+        wait_for("localkube's clock to jump", written_after_jump, timeout=10, interval=0.3)
 
         assert bearer(c, short) == (401, "Unauthorized")
         assert bearer(c, long) == (201, "system:serviceaccount:default:clock")
@@ -659,7 +648,7 @@ def test_clock_jumping_a_day_ahead(tmp_path):
             ready = [cond.status for cond in n.status.conditions if cond.type == "Ready"]
             unhealthy = [t.key for t in n.spec.taints or [] if t.key.startswith("node.kubernetes.io/")]
             return lease.spec.renew_time > jumped and ready == ["True"] and not unhealthy
-        wait_for("the node's lease renewed after the jump and the node Ready", renewed_and_ready, timeout=40, every=0.5)
+        wait_for("the node's lease renewed after the jump and the node Ready", renewed_and_ready, timeout=40, interval=0.5)
         current = api.list_namespaced_pod("default", label_selector="app=web").items
         assert {p.metadata.uid for p in current} == pods and all(p.status.phase == "Running" for p in current)
         wait_for("the deployment's 2 pods ready", lambda: apps.read_namespaced_deployment("web", "default").status.ready_replicas == 2)

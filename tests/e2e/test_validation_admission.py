@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client as k8s, config as k8s_config
 from kubernetes.client.rest import ApiException
 
-from conftest import Cluster, namespace_for
+from conftest import Cluster, namespace_for, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +31,6 @@ def create(cluster, ns, obj, check=False):
 def pod(name, spec=None, **meta):
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, **meta},
             "spec": spec or {"containers": [{"name": "c", "image": "busybox"}]}}
-
-
-def wait_for(what, check, timeout=30, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not within {timeout}s")
 
 
 def test_stale_resource_versions_are_conflicts(cluster, ns):

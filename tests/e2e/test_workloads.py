@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cluster, daemonset_yaml, namespace_for
+from conftest import Cluster, daemonset_yaml, namespace_for, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -22,17 +22,6 @@ def nodes3():
 @pytest.fixture
 def wns(nodes3, request):
     yield from namespace_for(nodes3, request, "w")
-
-
-def wait_for(what, check, timeout=30, interval=0.1):
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
 
 
 def get(c, *args):
