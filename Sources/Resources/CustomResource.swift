@@ -130,6 +130,7 @@ public enum SchemaPruner {
     /// type that declares no members (RawExtension, FieldsV1) holds anything, as in upstream's Go types.
     /// The object is only read unless something must go, and paths are only spelled out for what
     /// goes: most writes have nothing unknown.
+    ///
     /// A built-in type's nulls become what Go decodes them into and writes back: a field's null is
     /// left out (a nil pointer, an omitted empty value); in a map or a list, the element type's zero
     /// (`labels: {a: null}`, as YAML writes `a:` with nothing after it, is stored as `a: ""`).
@@ -186,8 +187,11 @@ public enum SchemaPruner {
                 path.append(.key(key))
                 if let child {
                     if let definitions, member.isNull {
-                        let isField = properties?[key] != nil
-                        if isField || zero(child, definitions) != nil { nulls.append(Null(path: path, zero: isField ? nil : zero(child, definitions))) }
+                        if properties?[key] != nil {
+                            nulls.append(Null(path: path, zero: nil))
+                        } else if let zero = zero(child, definitions) {
+                            nulls.append(Null(path: path, zero: zero))
+                        }
                     }
                     find(member, child, definitions: definitions, path: &path, into: &found, nulls: &nulls)
                 } else {
