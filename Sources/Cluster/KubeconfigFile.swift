@@ -72,7 +72,15 @@ public struct KubeconfigFile: Sendable {
             throw ClusterError("cannot read kubeconfig \(url.path): \(error.localizedDescription)")
         }
         let parsed: Any?
-        do { parsed = try Yams.load(yaml: text) } catch {
+        do {
+            // Yams traps on a mapping key that is not a scalar (`? [k]`, found by the fuzzer): refused first.
+            if let node = try Yams.compose(yaml: text), !Self.hasScalarKeys(node) {
+                throw ClusterError("cannot parse kubeconfig \(url.path) (left as it is): a mapping key is not a string")
+            }
+            parsed = try Yams.load(yaml: text)
+        } catch let error as ClusterError {
+            throw error
+        } catch {
             throw ClusterError("cannot parse kubeconfig \(url.path) (left as it is): \(Self.oneLine(error))")
         }
         if parsed == nil { return Self.empty() }
@@ -80,6 +88,18 @@ public struct KubeconfigFile: Sendable {
             throw ClusterError("cannot parse kubeconfig \(url.path) (left as it is): not a mapping")
         }
         return config
+    }
+
+    static func hasScalarKeys(_ node: Node) -> Bool {
+        switch node {
+        case .mapping(let mapping):
+            return mapping.allSatisfy { pair in
+                if case .scalar = pair.key { return hasScalarKeys(pair.value) }
+                return false
+            }
+        case .sequence(let sequence): return sequence.allSatisfy(hasScalarKeys)
+        default: return true
+        }
     }
 
     static func empty() -> [String: Any] {
