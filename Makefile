@@ -42,12 +42,13 @@ e2e-test: build test-deps
 test: unit-test e2e-test
 
 # libFuzzer on every parser and patch engine, FUZZ_SECONDS each, after replaying the crashers already
-# found; CI runs a short pass (make fuzz FUZZ_SECONDS=15). Fold new finds into the committed corpus
+# found; CI runs a short pass with a fixed seed (make fuzz FUZZ_SECONDS=15 FUZZ_SEED=1). Fold new finds into the committed corpus
 # with scripts/fuzz.sh --merge.
 FUZZ_SECONDS ?= 300
+FUZZ_SEED ?=
 
 fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) bash scripts/fuzz.sh
 
 bench: release
 	$(SWIFT) build $(RELEASE) --product cubby-bench

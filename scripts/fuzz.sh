@@ -2,7 +2,9 @@
 # Runs every libFuzzer target (Fuzz/corpus/NAME) for FUZZ_SECONDS each, after replaying the crashers
 # already found (Fuzz/regressions/NAME). New inputs go to .build/fuzz/corpus/NAME; a crash is kept
 # in .build/fuzz/crashes/NAME and fails the run. `scripts/fuzz.sh --merge` folds what the runs
-# found into the committed corpus, minimised. Usage: FUZZ_SECONDS=300 scripts/fuzz.sh [--merge] [TARGET...]
+# found into the committed corpus, minimised. FUZZ_SEED fixes libFuzzer's seed (CI's short pass, so
+# a red run is the change's doing, not the draw's); unset, each run explores anew.
+# Usage: FUZZ_SECONDS=300 [FUZZ_SEED=N] scripts/fuzz.sh [--merge] [TARGET...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-300}
@@ -26,10 +28,11 @@ for target in "${targets[@]}"; do
     export CUBBY_FUZZ_TARGET=$target
     work=.build/fuzz/corpus/$target crashes=.build/fuzz/crashes/$target
     mkdir -p "$work" "$crashes"
-    dict=()
-    case $target in json|json-patch|merge-patch|strategic-merge-patch|server-side-apply) dict=(-dict=Fuzz/json.dict) ;; esac
+    flags=()
+    if [ -n "${FUZZ_SEED:-}" ]; then flags+=(-seed="$FUZZ_SEED"); fi
+    case $target in json|json-patch|merge-patch|strategic-merge-patch|server-side-apply) flags+=(-dict=Fuzz/json.dict) ;; esac
     if $merge; then
-        "$bin" -merge=1 "${dict[@]}" "Fuzz/corpus/$target" "$work" 2>&1 | tail -1
+        "$bin" -merge=1 "${flags[@]}" "Fuzz/corpus/$target" "$work" 2>&1 | tail -1
         continue
     fi
     if [ -d "Fuzz/regressions/$target" ] && ! "$bin" Fuzz/regressions/"$target"/* >/dev/null 2>&1; then
@@ -38,7 +41,7 @@ for target in "${targets[@]}"; do
     fi
     echo "Fuzzing $target for ${seconds}s"
     # Inputs up to 16 KiB; one input over 10 s is a finding too (work must stay bounded).
-    if "$bin" "${dict[@]}" -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+    if "$bin" "${flags[@]}" -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$crashes/" -print_final_stats=1 "$work" "Fuzz/corpus/$target" > "$crashes/log" 2>&1; then
         grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$crashes/log" | sed "s/^/  /"
     else
