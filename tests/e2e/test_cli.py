@@ -113,12 +113,14 @@ def test_bad_input_is_one_line_and_changes_nothing(tmp_path):
     assert not (e.home / "profiles" / "cubby").exists()
 
     e.kubeconfig.parent.mkdir()
-    e.kubeconfig.write_text("clusters: [unclosed\n")
-    r = e.cubby("start", "--port", str(free_port()), check=False)
-    assert r.returncode == 1 and r.stderr.startswith(f"❌  cannot parse kubeconfig {e.kubeconfig} (left as it is)")
-    assert len(r.stderr.strip().splitlines()) == 1
-    assert e.kubeconfig.read_text() == "clusters: [unclosed\n"
-    assert not (e.home / "profiles" / "cubby").exists()
+    # Broken YAML, and a mapping key that is not a string (the YAML library trapped on it; found by the fuzzer).
+    for text in ("clusters: [unclosed\n", "? [k]\n: v\n"):
+        e.kubeconfig.write_text(text)
+        r = e.cubby("start", "--port", str(free_port()), check=False)
+        assert r.returncode == 1 and r.stderr.startswith(f"❌  cannot parse kubeconfig {e.kubeconfig} (left as it is)")
+        assert len(r.stderr.strip().splitlines()) == 1
+        assert e.kubeconfig.read_text() == text
+        assert not (e.home / "profiles" / "cubby").exists()
 
 
 def version(e):
