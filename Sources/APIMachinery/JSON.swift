@@ -39,12 +39,34 @@ public enum JSON: Sendable, Equatable, Hashable {
             return .null
         }
         set {
-            var o: [String: JSON]
-            if case .object(let existing) = self { o = existing } else { o = [:] }
-            self = .null  // release the old storage so the dictionary is mutated in place
+            var o = takeObject() ?? [:]  // the old storage released, so the dictionary changes in place
             if newValue.isNull { o.removeValue(forKey: key) } else { o[key] = newValue }
             self = .object(o)
         }
+        // `json["a"]["b"] = v` changes the member where it lives: without this the getter's copy
+        // of "a" would be changed (copying all its members) and set back, once per write.
+        _modify {
+            var o = takeObject() ?? [:]
+            defer {
+                if o[key]?.isNull == true { o.removeValue(forKey: key) }
+                self = .object(o)
+            }
+            yield &o[key, default: .null]
+        }
+    }
+
+    /// Moves the members out, leaving null: changed, they are the only copy, so nothing is copied.
+    public mutating func takeObject() -> [String: JSON]? {
+        guard case .object(let o) = self else { return nil }
+        self = .null
+        return o
+    }
+
+    /// Moves the items out, leaving null (see `takeObject`).
+    public mutating func takeArray() -> [JSON]? {
+        guard case .array(let a) = self else { return nil }
+        self = .null
+        return a
     }
 
     public subscript(index: Int) -> JSON {

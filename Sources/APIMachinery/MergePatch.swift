@@ -3,40 +3,55 @@ import Foundation
 /// JSON merge patch (RFC 7386): objects merge member by member, null removes, anything else replaces.
 public enum MergePatch {
     public static func apply(_ patch: JSON, to target: JSON) -> JSON {
-        guard case .object(let members) = patch else { return patch }
-        var result: [String: JSON]
-        if case .object(let o) = target { result = o } else { result = [:] }
+        var result = target
+        apply(patch, to: &result)
+        return result
+    }
+
+    /// In place, so each member is merged into storage of its own: one pass over the patch, no
+    /// copies of the target's maps however many keys they hold.
+    static func apply(_ patch: JSON, to target: inout JSON) {
+        guard case .object(let members) = patch else { target = patch; return }
+        var result = target.takeObject() ?? [:]
+        result.reserveCapacity(result.count + members.count)
         for (key, value) in members {
             if value.isNull { result.removeValue(forKey: key) }
-            else { result[key] = apply(value, to: result[key] ?? .null) }
+            else { apply(value, to: &result[key, default: .null]) }
         }
-        return .object(result)
+        target = .object(result)
     }
 }
 
-/// JSON patch (RFC 6902): add, remove, replace, move, copy and test on JSON pointers.
+/// JSON patch (RFC 6902): add, remove, replace, move, copy and test on JSON pointers. Each
+/// operation changes the document in place, so a patch costs its operations' paths, not the
+/// document's size once per operation.
 public enum JSONPatch {
-    public static func apply(_ patch: JSON, to target: JSON) throws(StatusError) -> JSON {
+    /// Upstream's cap on one patch's operations (more are refused before any is applied).
+    public static let maxOperations = 10_000
+
+    public static func apply(_ patch: JSON, to target: JSON, maxOperations: Int = JSONPatch.maxOperations) throws(StatusError) -> JSON {
         guard case .array(let operations) = patch else {
             throw .badRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+        }
+        if operations.count > maxOperations {
+            throw StatusError(code: 413, reason: "RequestEntityTooLarge",
+                              message: "The allowed maximum operations in a JSON patch is \(maxOperations), got \(operations.count)")
         }
         var doc = target
         for op in operations {
             guard let kind = op["op"].string else { throw .badRequest("Unexpected kind: unknown") }
             let path = try pointer(op["path"], kind)
             switch kind {
-            case "add": doc = try add(doc, path, op["value"])
-            case "remove": doc = try remove(doc, path).0
-            case "replace":
-                _ = try get(doc, path)
-                doc = try remove(doc, path).0
-                doc = try add(doc, path, op["value"])
+            case "add": try add(&doc, path[...], op["value"], path)
+            case "remove": _ = try remove(&doc, path[...], path)
+            case "replace": try replace(&doc, path[...], op["value"], path)
             case "move":
                 let from = try pointer(op["from"], kind)
-                let (d, v) = try remove(doc, from)
-                doc = try add(d, path, v)
+                let value = try remove(&doc, from[...], from)
+                try add(&doc, path[...], value, path)
             case "copy":
-                doc = try add(doc, path, try get(doc, try pointer(op["from"], kind)))
+                let from = try pointer(op["from"], kind)
+                try add(&doc, path[...], try get(doc, from), path)
             case "test":
                 let actual = try? get(doc, path)
                 if actual != op["value"] && !(actual == nil && op["value"].isNull) {
@@ -75,46 +90,76 @@ public enum JSONPatch {
         return node
     }
 
-    static func add(_ doc: JSON, _ path: [String], _ value: JSON) throws(StatusError) -> JSON {
-        guard let token = path.first else { return value }
-        let rest = Array(path.dropFirst())
-        switch doc {
-        case .object(var o):
-            if rest.isEmpty { o[token] = value; return .object(o) }
-            guard let child = o[token] else { throw missing(path) }
-            o[token] = try add(child, rest, value)
-            return .object(o)
-        case .array(var a):
-            if rest.isEmpty {
-                if token == "-" { a.append(value); return .array(a) }
-                guard let i = Int(token), i >= 0, i <= a.count else { throw missing(path) }
-                a.insert(value, at: i)
-                return .array(a)
-            }
-            guard let i = Int(token), i >= 0, i < a.count else { throw missing(path) }
-            a[i] = try add(a[i], rest, value)
-            return .array(a)
-        default: throw missing(path)
+    /// Walks to the container the path's last token names a member of and hands it over for
+    /// changing in place: each level's storage is moved out on the way down (so it is held once
+    /// and changes without a copy) and put back on the way up.
+    static func change(_ doc: inout JSON, _ path: ArraySlice<String>, _ full: [String],
+                       _ body: (inout JSON, String) throws(StatusError) -> Void) throws(StatusError) {
+        guard let token = path.first else { throw missing(full) }
+        let rest = path.dropFirst()
+        if rest.isEmpty { return try body(&doc, token) }
+        if var o = doc.takeObject() {
+            defer { doc = .object(o) }
+            guard o[token] != nil else { throw missing(full) }
+            try change(&o[token, default: .null], rest, full, body)  // this subscript changes in place
+        } else if var a = doc.takeArray() {
+            defer { doc = .array(a) }
+            guard let i = Int(token), i >= 0, i < a.count else { throw missing(full) }
+            try change(&a[i], rest, full, body)
+        } else {
+            throw missing(full)
         }
     }
 
-    static func remove(_ doc: JSON, _ path: [String]) throws(StatusError) -> (JSON, JSON) {
-        guard let token = path.first else { throw missing(path) }
-        let rest = Array(path.dropFirst())
-        switch doc {
-        case .object(var o):
-            guard let child = o[token] else { throw missing(path) }
-            if rest.isEmpty { o.removeValue(forKey: token); return (.object(o), child) }
-            let (updated, removed) = try remove(child, rest)
-            o[token] = updated
-            return (.object(o), removed)
-        case .array(var a):
-            guard let i = Int(token), i >= 0, i < a.count else { throw missing(path) }
-            if rest.isEmpty { let v = a.remove(at: i); return (.array(a), v) }
-            let (updated, removed) = try remove(a[i], rest)
-            a[i] = updated
-            return (.array(a), removed)
-        default: throw missing(path)
+    static func add(_ doc: inout JSON, _ path: ArraySlice<String>, _ value: JSON, _ full: [String]) throws(StatusError) {
+        if path.isEmpty { doc = value; return }
+        try change(&doc, path, full) { (container: inout JSON, token: String) throws(StatusError) in
+            if var o = container.takeObject() {
+                o[token] = value
+                container = .object(o)
+            } else if var a = container.takeArray() {
+                defer { container = .array(a) }
+                guard let i = token == "-" ? a.count : Int(token), i >= 0, i <= a.count else { throw missing(full) }
+                a.insert(value, at: i)
+            } else {
+                throw missing(full)
+            }
         }
+    }
+
+    /// RFC 6902's replace is a remove then an add at the same place: the value is set where it is.
+    static func replace(_ doc: inout JSON, _ path: ArraySlice<String>, _ value: JSON, _ full: [String]) throws(StatusError) {
+        if path.isEmpty { doc = value; return }
+        try change(&doc, path, full) { (container: inout JSON, token: String) throws(StatusError) in
+            if var o = container.takeObject() {
+                defer { container = .object(o) }
+                guard o[token] != nil else { throw missing(full) }
+                o[token] = value
+            } else if var a = container.takeArray() {
+                defer { container = .array(a) }
+                guard let i = Int(token), i >= 0, i < a.count else { throw missing(full) }
+                a[i] = value
+            } else {
+                throw missing(full)
+            }
+        }
+    }
+
+    static func remove(_ doc: inout JSON, _ path: ArraySlice<String>, _ full: [String]) throws(StatusError) -> JSON {
+        var removed = JSON.null
+        try change(&doc, path, full) { (container: inout JSON, token: String) throws(StatusError) in
+            if var o = container.takeObject() {
+                defer { container = .object(o) }
+                guard let v = o.removeValue(forKey: token) else { throw missing(full) }
+                removed = v
+            } else if var a = container.takeArray() {
+                defer { container = .array(a) }
+                guard let i = Int(token), i >= 0, i < a.count else { throw missing(full) }
+                removed = a.remove(at: i)
+            } else {
+                throw missing(full)
+            }
+        }
+        return removed
     }
 }

@@ -37,7 +37,7 @@ public struct StrategicMergePatch: Sendable {
             if key.hasPrefix("$setElementOrder/") { orders[String(key.dropFirst(17))] = value.array ?? []; continue }
             if key.hasPrefix("$deleteFromPrimitiveList/") {
                 let field = String(key.dropFirst(25))
-                let remove = value.array ?? []
+                let remove = Set(value.array ?? [])
                 if let list = result[field]?.array { result[field] = .array(list.filter { !remove.contains($0) }) }
                 continue
             }
@@ -74,33 +74,46 @@ public struct StrategicMergePatch: Sendable {
         guard let key = schema?["x-kubernetes-patch-merge-key"].string else {
             // A merged primitive list is a union, in order.
             var out = current
-            for v in patch where !out.contains(v) { out.append(v) }
+            var seen = Set(current)
+            for v in patch where seen.insert(v).inserted { out.append(v) }
             return .array(out)
         }
         if patch.contains(where: { $0["$patch"].string == "replace" }) {
             return .array(patch.filter { $0["$patch"].string != "replace" })
         }
-        var out = current
+        // Items are found by their merge key through an index (positions of each key's items, in
+        // order), not by a scan per patch item; deleted ones are dropped at the end.
+        var out: [JSON?] = current
+        var positions: [JSON: [Int]] = [:]
+        for (i, item) in current.enumerated() { positions[item[key], default: []].append(i) }
         for element in patch {
             let id = element[key]
-            let index = out.firstIndex { $0[key] == id }
             if element["$patch"].string == "delete" {
-                if let index { out.remove(at: index) }
+                if var found = positions[id], !found.isEmpty {
+                    out[found.removeFirst()] = nil
+                    positions[id] = found
+                }
                 continue
             }
-            if let index { out[index] = try merge(element, into: out[index], schema: itemSchema) }
-            else { out.append(try merge(element, into: .null, schema: itemSchema)) }
+            if let i = positions[id]?.first, let item = out[i] {
+                out[i] = nil
+                out[i] = try merge(element, into: item, schema: itemSchema)
+            } else {
+                out.append(try merge(element, into: .null, schema: itemSchema))
+                positions[id, default: []].append(out.count - 1)
+            }
         }
-        return .array(out)
+        return .array(out.compactMap { $0 })
     }
 
     func reorder(_ list: [JSON], by order: [JSON], key: String?) -> [JSON] {
         func id(_ v: JSON) -> JSON { key.map { v[$0] } ?? v }
         let orderIDs = order.map(id)
-        var ordered: [JSON] = []
-        for o in orderIDs { if let v = list.first(where: { id($0) == o }) { ordered.append(v) } }
-        for v in list where !orderIDs.contains(id(v)) { ordered.append(v) }
-        return ordered
+        var first: [JSON: JSON] = [:]
+        for v in list where first[id(v)] == nil { first[id(v)] = v }
+        let ordered = orderIDs.compactMap { first[$0] }
+        let named = Set(orderIDs)
+        return ordered + list.filter { !named.contains(id($0)) }
     }
 }
 

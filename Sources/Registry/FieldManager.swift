@@ -100,9 +100,9 @@ public struct FieldManager: Sendable {
         let previous = mine.map { sets[$0] } ?? FieldSet()
         var others = FieldSet()
         for (i, owned) in sets.enumerated() where i != mine { others = others.union(owned) }
-        for path in previous.subtracting(appliedSet).paths where !Self.ownsAnyOf(others, path) {
-            StructuredMerge.remove(path[...], from: &object)
-        }
+        var doomed = FieldSet()
+        for path in previous.subtracting(appliedSet).paths where !Self.ownsAnyOf(others, path) { doomed.insert(path) }
+        StructuredMerge.remove(doomed, from: &object)
 
         if let mine {
             if sets[mine] != appliedSet { entries[mine]["time"] = .string(now) }

@@ -95,10 +95,12 @@ final class FieldSetTests: XCTestCase {
         XCTAssertEqual(merged, try JSON.parse("""
             {"spec":{"containers":[{"name":"a","command":["x"],"resources":{}},{"name":"b","command":["y"]},{"name":"c"}],"finalizers":["p","q"]}}
             """))
-        StructuredMerge.remove(["f:spec", "f:containers", #"k:{"name":"a"}"#, "f:resources"], from: &merged)
-        StructuredMerge.remove(["f:spec", "f:containers", #"k:{"name":"c"}"#], from: &merged)
-        StructuredMerge.remove(["f:spec", "f:finalizers", #"v:"p""#], from: &merged)
-        StructuredMerge.remove(["f:spec", "f:missing", "f:x"], from: &merged)
+        StructuredMerge.remove(FieldSet(paths: [
+            ["f:spec", "f:containers", #"k:{"name":"a"}"#, "f:resources"],
+            ["f:spec", "f:containers", #"k:{"name":"c"}"#],
+            ["f:spec", "f:finalizers", #"v:"p""#],
+            ["f:spec", "f:missing", "f:x"],
+        ]), from: &merged)
         XCTAssertEqual(merged, try JSON.parse("""
             {"spec":{"containers":[{"name":"a","command":["x"]},{"name":"b","command":["y"]}],"finalizers":["q"]}}
             """))

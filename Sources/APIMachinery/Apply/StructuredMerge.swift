@@ -27,20 +27,26 @@ public struct StructuredMerge: Sendable {
             case "map":
                 let keys = s?["x-kubernetes-list-map-keys"].array?.compactMap(\.string) ?? mergeKey.map { [$0] } ?? []
                 let itemSchema = typed.resolve(s?["items"])
-                // Each live item's key is worked out once, not once per applied item.
-                var liveKeys = result.map { typed.key(of: $0, keys, itemSchema: itemSchema) }
+                // Each live item's key is worked out once and found through an index, not by a
+                // scan per applied item.
+                var positions: [[String: JSON]: Int] = [:]
+                for (i, item) in result.enumerated() {
+                    let key = typed.key(of: item, keys, itemSchema: itemSchema)
+                    if positions[key] == nil { positions[key] = i }
+                }
                 for item in items {
                     let key = typed.key(of: item, keys, itemSchema: itemSchema)
-                    if let i = liveKeys.firstIndex(of: key) {
+                    if let i = positions[key] {
                         result[i] = merge(item, into: result[i], schema: s?["items"])
                     } else {
                         result.append(item)
-                        liveKeys.append(key)
+                        positions[key] = result.count - 1
                     }
                 }
                 return .array(result)
             case "set":
-                for item in items where !result.contains(item) { result.append(item) }
+                var seen = Set(result)
+                for item in items where seen.insert(item).inserted { result.append(item) }
                 return .array(result)
             default:
                 return applied
@@ -50,36 +56,58 @@ public struct StructuredMerge: Sendable {
         }
     }
 
-    /// Removes the value at a FieldsV1 path; a path that is not there leaves the object as it is.
-    public static func remove(_ path: ArraySlice<String>, from value: inout JSON) {
-        guard let element = path.first else { return }
-        let rest = path.dropFirst()
-        switch value {
-        case .object(var members):
-            guard element.hasPrefix("f:") else { return }
-            let key = String(element.dropFirst(2))
-            guard var child = members[key] else { return }
-            value = .null
-            if rest.isEmpty { members[key] = nil } else { remove(rest, from: &child); members[key] = child }
+    /// Removes the values at a set's member paths, in one walk of the object: a list loses all
+    /// its doomed items at once, found through an index of their keys. Paths that are not there
+    /// leave the object as it is.
+    public static func remove(_ doomed: FieldSet, from value: inout JSON) {
+        guard !doomed.children.isEmpty else { return }
+        if var members = value.takeObject() {
+            for (element, child) in doomed.children where element.hasPrefix("f:") {
+                let key = String(element.dropFirst(2))
+                guard members[key] != nil else { continue }
+                if child.isMember { members[key] = nil } else { remove(child, from: &members[key, default: .null]) }
+            }
             value = .object(members)
-        case .array(var items):
-            guard let i = index(of: element, in: items) else { return }
-            value = .null
-            if rest.isEmpty { items.remove(at: i) } else { remove(rest, from: &items[i]) }
+        } else if var items = value.takeArray() {
+            var dropped = Set<Int>()
+            for (i, child) in matches(doomed, in: items) {
+                if child.isMember { dropped.insert(i) } else { remove(child, from: &items[i]) }
+            }
+            if !dropped.isEmpty { items = items.indices.filter { !dropped.contains($0) }.map { items[$0] } }
             value = .array(items)
-        default:
-            return
         }
     }
 
-    static func index(of element: String, in items: [JSON]) -> Int? {
-        let body = String(element.dropFirst(2))
-        if element.hasPrefix("k:"), case .object(let keys)? = try? JSON.parse(body) {
-            return items.firstIndex { item in keys.allSatisfy { item[$0.key] == $0.value } }
+    /// The list items a set's path elements name, each element matching the first item it fits:
+    /// `k:` by the item's key fields, `v:` by value, `i:` by position.
+    static func matches(_ set: FieldSet, in items: [JSON]) -> [(Int, FieldSet)] {
+        var found: [(Int, FieldSet)] = []
+        var byKey: [[String]: [[JSON]: FieldSet]] = [:]  // key field names -> their values -> element
+        var byValue: [JSON: FieldSet] = [:]
+        for (element, child) in set.children {
+            let body = String(element.dropFirst(2))
+            if element.hasPrefix("k:"), case .object(let keys)? = try? JSON.parse(body) {
+                let names = keys.keys.sorted()
+                byKey[names, default: [:]][names.map { keys[$0]! }] = child
+            } else if element.hasPrefix("v:"), let v = try? JSON.parse(body) {
+                byValue[v] = child
+            } else if element.hasPrefix("i:"), let i = Int(body), items.indices.contains(i) {
+                found.append((i, child))
+            }
         }
-        if element.hasPrefix("v:"), let v = try? JSON.parse(body) { return items.firstIndex(of: v) }
-        if element.hasPrefix("i:"), let i = Int(body), items.indices.contains(i) { return i }
-        return nil
+        for (names, elements) in byKey {
+            var wanted = elements
+            for (i, item) in items.enumerated() {
+                if let child = wanted.removeValue(forKey: names.map { item[$0] }) { found.append((i, child)) }
+                if wanted.isEmpty { break }
+            }
+        }
+        if !byValue.isEmpty {
+            for (i, item) in items.enumerated() {
+                if let child = byValue.removeValue(forKey: item) { found.append((i, child)) }
+            }
+        }
+        return found
     }
 
     /// A path as upstream prints it in conflicts: `.spec.template.spec.containers[name="web"].image`.
