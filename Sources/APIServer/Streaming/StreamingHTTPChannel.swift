@@ -41,6 +41,7 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     /// Upstream's secure serving closes a connection with no request in progress after 90 s.
     static let idleTimeout: Duration = .seconds(90)
+    static let maxHeaderBytes = 1 << 20
     static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 2 * 1024, high: 4 * 1024)
 
     let tls: ServingTLS
@@ -63,10 +64,12 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             // whose client stops reading holds a few records here (each TLS record keeps a 16 KB
             // buffer while it waits), not 64 KB of them; the kernel's buffers absorb the rest.
             try channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: Self.writeBufferWaterMark)
+            try channel.pipeline.syncOperations.addHandler(FirstRequestDeadline(), name: FirstRequestDeadline.name)
             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
             let alpn = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result in
                 switch result {
                 case .negotiated("h2"):
+                    FirstRequestDeadline.lift(on: channel)
                     return http2.setup(channel: channel, logger: logger).map { .http2($0) }
                 case .negotiated("http/1.1"), .fallback:
                     return channel.eventLoop.makeCompletedFuture { .http1(try setupHTTP1(channel: channel, logger: logger)) }
@@ -87,6 +90,7 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         let webSocket = NIOTypedWebSocketServerUpgrader<Upgrade>(
             maxFrameSize: 1 << 24,
             shouldUpgrade: { channel, head in
+                FirstRequestDeadline.lift(on: channel)
                 let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                 promise.completeWithTask {
                     do throws(StatusError) {
@@ -119,6 +123,7 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             upgraders: [webSocket, spdy],
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    FirstRequestDeadline.lift(on: channel)
                     try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                     try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: Self.idleTimeout, logger: logger))
                     let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
@@ -128,10 +133,15 @@ struct StreamingHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 }
             })
         var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<Upgrade>(upgradeConfiguration: configuration)
+        // Upstream's MaxHeaderBytes: 1 MiB of request line and headers, beyond it 431.
+        pipeline.decoderConfiguration.maxHeaderListSize = Self.maxHeaderBytes
+        pipeline.decoderConfiguration.maxHeaderFieldSize = Self.maxHeaderBytes
         pipeline.enablePipelining = false
         pipeline.enableErrorHandling = false
         pipeline.enableResponseHeaderValidation = false
-        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+        let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+        try channel.pipeline.syncOperations.addHandler(HeaderOverflowResponder())
+        return upgrade
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -188,6 +198,7 @@ struct SPDYUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     let requiredUpgradeHeaders: [String] = []
 
     func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+        FirstRequestDeadline.lift(on: channel)
         let promise = channel.eventLoop.makePromise(of: HTTPHeaders.self)
         let gate = self.gate, decision = self.decision
         promise.completeWithTask {
