@@ -32,7 +32,7 @@ unit-test:
 
 # The API server's suites, which run a second time with every cluster's objects in etcd.
 ON_ETCD := test_kubectl test_writes test_wire_details test_auth test_python_client test_python_client_suite \
-	test_validation_admission test_workload_controllers test_workloads test_storage_durability
+	test_validation_admission test_workload_controllers test_workloads test_storage_durability test_limits
 
 e2e-test: build test-deps
 	CUBBY_BIN=$(abspath $(BIN)) python3 -m pytest -q tests/e2e

@@ -22,11 +22,15 @@ public enum NameValidation {
         return errors
     }
 
+    static func isDNS1123Subdomain(_ name: String) -> Bool {
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        return !labels.isEmpty && labels.allSatisfy { isDNS1123Label($0.utf8) }
+    }
+
     public static func dns1123Subdomain(_ name: String) -> [String] {
         var errors: [String] = []
         if name.utf8.count > 253 { errors.append("must be no more than 253 characters") }
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        if labels.isEmpty || !labels.allSatisfy({ isDNS1123Label($0.utf8) }) { errors.append(dns1123SubdomainMessage) }
+        if !isDNS1123Subdomain(name) { errors.append(dns1123SubdomainMessage) }
         return errors
     }
 
@@ -50,18 +54,9 @@ public enum NameValidation {
         return s.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 
-    /// Label keys, as upstream checks them since 1.35: a qualified name, lengths in bytes.
-    public static func labelKey(_ key: String) -> [String] {
-        qualifiedName(key).map { message in
-            if message == "name part must be no more than 63 characters" { return "name part must be no more than 63 bytes" }
-            if message.hasPrefix(qualifiedNameMessage + " with an optional") {
-                return "a valid label key must consist of" + message.dropFirst("name part must consist of".count)
-            }
-            return message
-        }
-    }
-
-    /// Annotation keys and finalizers: an optional DNS subdomain prefix and a name of at most 63.
+    /// Label keys, annotation keys, finalizers and every other "qualified name": an optional DNS
+    /// subdomain prefix and '/', then a name of at most 63; upstream's content.IsLabelKey (1.35
+    /// on), which counts lengths in bytes.
     public static func qualifiedName(_ key: String) -> [String] {
         var errors: [String] = []
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
@@ -70,12 +65,16 @@ public enum NameValidation {
             let prefix = String(parts[0])
             name = parts[1]
             if prefix.isEmpty { errors.append("prefix part must be non-empty") }
-            else { errors += dns1123Subdomain(prefix).map { "prefix part " + $0 } }
+            else {
+                if prefix.utf8.count > 253 { errors.append("prefix part must be no more than 253 bytes") }
+                if !isDNS1123Subdomain(prefix) { errors.append("prefix part " + dns1123SubdomainMessage) }
+            }
         } else if parts.count > 2 {
-            return [qualifiedNameMessage + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+            return ["a valid label key must consist of" + qualifiedNameMessage.dropFirst("name part must consist of".count)
+                    + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
         }
         if name.isEmpty { errors.append("name part must be non-empty") }
-        else if name.utf8.count > 63 { errors.append("name part must be no more than 63 characters") }
+        else if name.utf8.count > 63 { errors.append("name part must be no more than 63 bytes") }
         if !name.isEmpty && !isQualifiedNamePart(name.utf8) { errors.append(qualifiedNameMessage) }
         return errors
     }

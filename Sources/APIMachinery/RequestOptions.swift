@@ -26,6 +26,8 @@ public struct WriteOptions: Sendable {
     public var duplicateFields: [String] = []
     /// Who asks: the authenticated user of an API request; nil for the in-process components.
     public var user: UserInfo?
+    /// A server-side apply: the managedFields it writes are never dropped to make the object fit.
+    public var isApply = false
     public init(dryRun: Bool = false, fieldManager: String? = nil) {
         self.dryRun = dryRun
         self.fieldManager = fieldManager

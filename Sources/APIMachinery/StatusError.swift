@@ -20,6 +20,7 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
             "kind": "Status", "apiVersion": "v1", "metadata": .emptyObject,
             "status": "Failure", "message": .string(message), "reason": .string(reason), "code": .int(Int64(code)),
         ]
+        if reason.isEmpty { s["reason"] = nil }  // StatusReasonUnknown, omitted as Go omits it
         if !details.isNull { s["details"] = details }
         return s
     }

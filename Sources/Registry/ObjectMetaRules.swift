@@ -26,7 +26,7 @@ enum ObjectMetaRules {
             if ns.isEmpty { errors.append(.required("metadata.namespace")) }
         }
         for (key, value) in meta["labels"].stringMap.sorted(by: { $0.key < $1.key }) {
-            for message in NameValidation.labelKey(key) { errors.append(.invalid("metadata.labels", .string(key), message)) }
+            for message in NameValidation.qualifiedName(key) { errors.append(.invalid("metadata.labels", .string(key), message)) }
             for message in NameValidation.labelValue(value) { errors.append(.invalid("metadata.labels", .string(value), message)) }
         }
         var annotationBytes = 0
@@ -37,11 +37,10 @@ enum ObjectMetaRules {
             annotationBytes += key.utf8.count + value.utf8.count
         }
         if annotationBytes > 256 * 1024 {
-            errors.append(FieldError(.tooLong, "metadata.annotations", .null, "may not be more than 262144 bytes"))
+            errors.append(.tooLong("metadata.annotations", 256 * 1024))
         }
-        for (i, f) in (meta["finalizers"].array ?? []).enumerated() {
-            let s = f.string ?? ""
-            for message in NameValidation.qualifiedName(s) { errors.append(.invalid("metadata.finalizers[\(i)]", f, message)) }
+        for f in meta["finalizers"].array ?? [] {
+            for message in NameValidation.qualifiedName(f.string ?? "") { errors.append(.invalid("metadata.finalizers", f, message)) }
         }
         return errors
     }

@@ -206,6 +206,7 @@ public final class Registry: Sendable {
                     prepared["metadata"]["name"] = .string(ObjectMetaRules.generatedName(generateName))
                     continue
                 }
+                if Self.dropsManagedFields(error, &prepared, options) { continue }
                 for plugin in admission { await plugin.release(def, object: prepared) }
                 throw Self.status(error, def, name)
             }
@@ -285,6 +286,8 @@ public final class Registry: Sendable {
         }
         let fm = fieldManager, now = ObjectMetaRules.nowString()
         let initial = try fm.apply(live: nil, applied: applied, def: def, manager: manager, force: force, now: now)
+        var options = options
+        options.isApply = true
         return try await guaranteedUpdate(def, namespace, name, options: options, tracksManagedFields: false,
                                           createIfMissing: initial) { old, revision throws(StatusError) in
             try Self.checkPrecondition(applied, revision: revision, def, name)
@@ -373,19 +376,22 @@ public final class Registry: Sendable {
                     return (final, false)
                 } catch StorageError.conflict { continue } catch { throw Self.status(error, def, name) }
             }
-            let prepared = obj
-            do {
-                let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared, def))
-                var result = prepared
-                result["metadata"]["resourceVersion"] = .string(String(updated.revision))
-                remember(result, def, key: updated.key, revision: updated.revision)
-                return (result, false)
-            } catch StorageError.conflict {
-                continue
-            } catch let error as StatusError {
-                throw error
-            } catch {
-                throw Self.status(error, def, name)
+            var prepared = obj
+            while true {
+                do {
+                    let updated = try await store.update(stored.key, expectedRevision: stored.revision, encode: Self.stamped(prepared, def))
+                    var result = prepared
+                    result["metadata"]["resourceVersion"] = .string(String(updated.revision))
+                    remember(result, def, key: updated.key, revision: updated.revision)
+                    return (result, false)
+                } catch StorageError.conflict {
+                    break
+                } catch let error as StatusError {
+                    throw error
+                } catch {
+                    if Self.dropsManagedFields(error, &prepared, options) { continue }
+                    throw Self.status(error, def, name)
+                }
             }
         }
         throw .conflict(def.groupResource, name, "the object has been modified too many times concurrently; please try again")
@@ -697,6 +703,14 @@ public final class Registry: Sendable {
         throw .badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): \(error)")
     }
 
+    /// An object too large for the store is written again without its managedFields (which can
+    /// be large), as upstream's handlers do for every write but an apply. True if it dropped them.
+    static func dropsManagedFields(_ error: any Error, _ obj: inout JSON, _ options: WriteOptions) -> Bool {
+        guard case StorageError.requestTooLarge = error, !options.isApply, !obj["metadata"]["managedFields"].isNull else { return false }
+        obj["metadata"]["managedFields"] = nil
+        return true
+    }
+
     static func status(_ error: any Error, _ def: ResourceDefinition, _ name: String) -> StatusError {
         if let e = error as? StatusError { return e }
         guard let e = error as? StorageError else { return .internalError("\(error)") }
@@ -712,6 +726,8 @@ public final class Registry: Sendable {
             return .internalError("store format \(found) is newer than this server's \(supported)")
         case .io(let message): return .internalError(message)
         case .timeout: return StatusError(code: 504, reason: "Timeout", message: "Timeout: request did not complete within requested timeout - context deadline exceeded")
+        // What upstream's apiserver passes on from etcd, unconverted: a 500 without a reason.
+        case .requestTooLarge: return StatusError(code: 500, reason: "", message: e.description)
         }
     }
 }

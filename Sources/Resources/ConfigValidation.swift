@@ -18,7 +18,31 @@ public enum ConfigValidation {
         return errors
     }
 
-    public static func configMap(_ o: JSON) -> [FieldError] { keys(o, ["data", "binaryData"]) }
+    /// Upstream's `MaxSecretSize`: what a ConfigMap's or a Secret's values may hold together.
+    public static let maxDataBytes = 1024 * 1024
+
+    /// How many bytes a value stands for: a string's own, or what base64 decodes to for bytes.
+    static func byteCount(_ value: JSON, base64: Bool) -> Int {
+        guard let s = value.string else { return 0 }
+        guard base64 else { return s.utf8.count }
+        let padding = s.utf8.reversed().prefix { $0 == UInt8(ascii: "=") }.count
+        return s.utf8.count / 4 * 3 + max(0, s.utf8.count % 4 - 1) - min(padding, 2)
+    }
+
+    public static func configMap(_ o: JSON) -> [FieldError] {
+        var errors = keys(o, ["data", "binaryData"])
+        let data = o["data"].object ?? [:], binary = o["binaryData"].object ?? [:]
+        for key in data.keys.sorted() where binary[key] != nil {
+            errors.append(.invalid("data[\(key)]", .string(key), "duplicate of key present in binaryData"))
+        }
+        for key in binary.keys.sorted() where data[key] != nil {
+            errors.append(.invalid("binaryData[\(key)]", .string(key), "duplicate of key present in data"))
+        }
+        let total = data.values.reduce(0) { $0 + byteCount($1, base64: false) } + binary.values.reduce(0) { $0 + byteCount($1, base64: true) }
+        // Upstream's path for "the whole object" prints as "[]".
+        if total > maxDataBytes { errors.append(.tooLong("[]", maxDataBytes)) }
+        return errors
+    }
 
     /// Upstream's conversion of a written Secret: `stringData` is write-only, merged into `data`
     /// (base64, its keys winning) and never stored; the type defaults to Opaque.
@@ -35,6 +59,7 @@ public enum ConfigValidation {
     public static func secret(_ o: JSON) -> [FieldError] {
         var errors = keys(o, ["data"])
         let data = o["data"]
+        if (data.object ?? [:]).values.reduce(0, { $0 + byteCount($1, base64: true) }) > maxDataBytes { errors.append(.tooLong("data", maxDataBytes)) }
         func require(_ key: String) { if data[key].isNull { errors.append(.required("data[\(key)]")) } }
         switch o["type"].string ?? "Opaque" {
         case "kubernetes.io/tls":

@@ -232,6 +232,7 @@ public actor SQLiteStore: Store {
         if latest(key) != nil { throw await refusal(key, StorageError.keyExists(key)) }
         let rev = assigned + 1
         let value = try encode(rev)
+        try StorageError.checkSize(key, value)
         let object = StoredObject(key: key, revision: rev, createRevision: rev, value: value)
         try await commit(StorageEvent(kind: .added, revision: rev, object: object, previous: nil), previousRevision: 0)
         return object
@@ -242,6 +243,7 @@ public actor SQLiteStore: Store {
         guard old.revision == expectedRevision else { throw await refusal(key, StorageError.conflict(key: key, current: old.revision)) }
         let rev = assigned + 1
         let value = try encode(rev)
+        try StorageError.checkSize(key, value)
         let object = StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: value)
         try await commit(StorageEvent(kind: .modified, revision: rev, object: object, previous: old), previousRevision: old.revision)
         return object

@@ -49,6 +49,19 @@ public enum StorageError: Error, Sendable, Equatable {
     case io(String)
     /// The store did not answer in time (an etcd cluster without a quorum).
     case timeout(String)
+    /// The write is bigger than the store takes in one request (etcd's `--max-request-bytes`).
+    case requestTooLarge
+}
+
+/// etcd's default `--max-request-bytes`: the largest write the stores take, so what fits in
+/// Cubby's store fits in a real cluster's etcd too.
+public let maxRequestBytes = 1536 * 1024
+
+extension StorageError {
+    /// Refuses a write of `key` and `value` that etcd would refuse as too large.
+    static func checkSize(_ key: String, _ value: Data) throws(StorageError) {
+        if key.utf8.count + value.count > maxRequestBytes { throw .requestTooLarge }
+    }
 }
 
 extension StorageError: CustomStringConvertible {
@@ -62,6 +75,7 @@ extension StorageError: CustomStringConvertible {
         case .unsupportedFormat(let found, let supported):
             return "the store was written by a newer cubby (format \(found); this cubby reads up to \(supported))"
         case .io(let message), .timeout(let message): return message
+        case .requestTooLarge: return "etcdserver: request is too large"
         }
     }
 }

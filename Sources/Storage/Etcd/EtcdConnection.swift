@@ -89,6 +89,11 @@ final class EtcdConnection: Sendable {
         switch error.code {
         case .deadlineExceeded:
             return .timeout("etcd did not answer within the request timeout")
+        // etcd's own refusal, or gRPC's of a message past etcd's receive limit (upstream's
+        // isTooLargeError takes both).
+        case .invalidArgument where error.message == StorageError.requestTooLarge.description,
+             .resourceExhausted where error.message.contains("message larger than max"):
+            return .requestTooLarge
         default:
             return .io(error.message.isEmpty ? "etcd: \(error.code)" : error.message)
         }
