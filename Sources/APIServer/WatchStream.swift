@@ -10,6 +10,9 @@ import ServiceLifecycle
 enum WatchStream {
     static func response(_ events: AsyncStream<WatchEvent>, def: ResourceDefinition, table: Bool, includeObject: String?) -> Response {
         let body = ResponseBody { writer in
+            // What the watch held (events queued for a client that stopped reading) is free
+            // once the response ends; after many end, the process goes back to its size.
+            defer { FreeMemory.trimSoon() }
             var first = true
             // On SIGTERM the server drains its connections; a watch would never end by itself, so
             // it ends here and the client re-lists, as against an apiserver that shuts down.

@@ -33,7 +33,9 @@ public struct GarbageCollector: Controller {
     }
 
     struct Node {
-        var definition: ResourceDefinition
+        /// Where the object is served. Not its whole ResourceDefinition: a graph of every object
+        /// in the cluster would carry a copy of that large struct per object.
+        var group: String, version: String, plural: String
         var namespace: String?
         var name: String
         var owners: [OwnerRef]
@@ -94,7 +96,7 @@ public struct GarbageCollector: Controller {
                                 name: r["name"].string ?? "", blocks: r["blockOwnerDeletion"].bool == true)
             }
             let finalizers = (meta["finalizers"].array ?? []).compactMap(\.string)
-            let node = Node(definition: definition, namespace: meta["namespace"].string, name: meta["name"].string ?? "",
+            let node = Node(group: definition.group, version: definition.version, plural: definition.plural, namespace: meta["namespace"].string, name: meta["name"].string ?? "",
                             owners: owners, deleting: !meta["deletionTimestamp"].isNull, finalizers: finalizers)
             g.nodes[uid] = node
             for ref in owners { g.dependents[ref.uid, default: []].insert(uid) }
@@ -203,6 +205,6 @@ public struct GarbageCollector: Controller {
     }
 
     func resource(_ node: Node) -> ResourceClient {
-        client.resource(node.definition.group, node.definition.version, node.definition.plural)
+        client.resource(node.group, node.version, node.plural)
     }
 }

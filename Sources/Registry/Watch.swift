@@ -65,6 +65,7 @@ extension Registry {
         let lastRevision = RevisionMark(storageWatch.startRevision)
         let apiVersion = def.apiVersion, kind = def.kind
 
+        let isClientWatch = onOverflow != nil
         let pump = Task {
             var remainingInitial = storageWatch.initialEvents
             if remainingInitial == 0 && sendInitialEnd {
@@ -81,6 +82,10 @@ extension Registry {
                 }
             }
             out.finish()
+            // What a client's watch queued is free now (its storage watch has ended); many
+            // ending together (clients gone, stalled ones closed) would otherwise leave the
+            // process at its peak size.
+            if isClientWatch { FreeMemory.trimSoon() }
         }
         let timeout = Double(options.timeoutSeconds.flatMap { $0 > 0 ? $0 : nil } ?? Int.random(in: 1800...3600))
         let timer = Task {
