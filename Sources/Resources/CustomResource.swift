@@ -132,8 +132,9 @@ public enum SchemaPruner {
     /// goes: most writes have nothing unknown.
     ///
     /// A built-in type's nulls become what Go decodes them into and writes back: a field's null is
-    /// left out (a nil pointer, an omitted empty value); in a map or a list, the element type's zero
-    /// (`labels: {a: null}`, as YAML writes `a:` with nothing after it, is stored as `a: ""`).
+    /// left out (a nil pointer, an omitted empty value), a required field's is its type's zero
+    /// (`key: null` in a selector requirement is `key: ""`); in a map or a list, the element type's
+    /// zero (`labels: {a: null}`, as YAML writes `a:` with nothing after it, is stored as `a: ""`).
     public static func prune(_ value: inout JSON, _ schema: JSON, root: Bool = false, definitions: SchemaDefinitions? = nil) -> [String] {
         var path: [Component] = [], found: [[Component]] = [], nulls: [Null] = []
         find(value, schema, root: root, definitions: definitions, path: &path, into: &found, nulls: &nulls)
@@ -188,7 +189,9 @@ public enum SchemaPruner {
                 if let child {
                     if let definitions, member.isNull {
                         if properties?[key] != nil {
-                            nulls.append(Null(path: path, zero: nil))
+                            // A required field has no omitempty in Go: its zero is written back.
+                            let required = s["required"].array?.contains(.string(key)) == true
+                            nulls.append(Null(path: path, zero: required ? zero(child, definitions) : nil))
                         } else if let zero = zero(child, definitions) {
                             nulls.append(Null(path: path, zero: zero))
                         }

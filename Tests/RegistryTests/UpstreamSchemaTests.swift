@@ -42,6 +42,20 @@ struct UpstreamSchemaTests {
         }
     }
 
+    /// Nulls read as Go decodes them and writes them back: an optional field's is left out, a
+    /// required one's (no omitempty in Go) is its zero, a map value's and a list item's the element's zero.
+    @Test func nullsBecomeWhatGoWritesBack() throws {
+        let definitions = UpstreamSchemas.definitions
+        let schema = try #require(definitions["io.k8s.api.rbac.v1.ClusterRole"])
+        var role = try JSON.parse("""
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"r","labels":{"a":null}},
+             "aggregationRule":{"clusterRoleSelectors":[{"matchExpressions":[{"key":null,"operator":"In","values":null}]}]}}
+            """)
+        #expect(SchemaPruner.prune(&role, schema, root: true, definitions: definitions).isEmpty)
+        #expect(role["metadata"]["labels"] == ["a": ""])
+        #expect(role["aggregationRule"]["clusterRoleSelectors"][0]["matchExpressions"][0] == ["key": "", "operator": "In"])
+    }
+
     /// The definitions `name` reaches through references.
     static func references(from name: String, in definitions: SchemaDefinitions) -> Set<String> {
         var seen: Set<String> = [], queue = [name]
