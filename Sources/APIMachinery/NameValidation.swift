@@ -75,7 +75,7 @@ public enum NameValidation {
         }
         if name.isEmpty { errors.append("name part must be non-empty") }
         else if name.utf8.count > 63 { errors.append("name part must be no more than 63 bytes") }
-        if !name.isEmpty && !isQualifiedNamePart(name.utf8) { errors.append(qualifiedNameMessage) }
+        if !isQualifiedNamePart(name.utf8) { errors.append(qualifiedNameMessage) }
         return errors
     }
 

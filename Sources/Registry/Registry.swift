@@ -157,7 +157,9 @@ public final class Registry: Sendable {
         } else {
             meta["namespace"] = .null
         }
-        if let rv = meta["resourceVersion"].string, !rv.isEmpty {
+        // Upstream's store refuses a resourceVersion it can read as a revision; one it cannot
+        // read (not a number) it ignores, as it does "0".
+        if let rv = meta["resourceVersion"].string, let revision = UInt64(rv), revision != 0 {
             throw .internalError("resourceVersion should not be set on objects to be created")
         }
         let generateName = (meta["name"].string ?? "").isEmpty ? meta["generateName"].string.flatMap { $0.isEmpty ? nil : $0 } : nil

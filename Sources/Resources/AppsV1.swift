@@ -62,8 +62,9 @@ public enum AppsV1 {
             validate: { o in
                 var e: [FieldError] = []
                 if o["spec"]["selector"].isNull { e.append(.required("spec.selector")) }
-                else if let sel = try? LabelSelector.fromStructured(o["spec"]["selector"]),
-                        !sel.matches(o["spec"]["template"]["metadata"]["labels"].stringMap) {
+                e += SelectorValidation.labelSelector(o["spec"]["selector"], "spec.selector")
+                if e.isEmpty, let sel = try? LabelSelector.fromStructured(o["spec"]["selector"]),
+                   !sel.matches(o["spec"]["template"]["metadata"]["labels"].stringMap) {
                     e.append(.invalid("spec.template.metadata.labels", .object(o["spec"]["template"]["metadata"]["labels"].object ?? [:]), "`selector` does not match template `labels`"))
                 }
                 if let r = o["spec"]["replicas"].int, r < 0 { e.append(.invalid("spec.replicas", .int(r), "must be greater than or equal to 0")) }

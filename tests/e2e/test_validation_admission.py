@@ -104,6 +104,21 @@ INVALID_CREATES = [
 ]
 
 
+def test_label_selectors_are_validated(cluster, ns):
+    """Upstream's ValidateLabelSelector on a ClusterRole's aggregationRule and a workload's selector (upstream then
+    adds an `invalid label selector` error of its own, printed with Go's struct syntax, not compared here)."""
+    r = create(cluster, ns, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "aggregated"},
+                             "aggregationRule": {"clusterRoleSelectors": [{"matchExpressions": [{"key": "tier", "operator": "Near"}]}]}})
+    assert r.returncode == 1 and r.stderr.startswith('The ClusterRole "aggregated" is invalid: ')
+    assert 'aggregationRule.clusterRoleSelectors[0].matchExpressions[0].operator: Invalid value: "Near": not a valid selector operator' in r.stderr
+    r = create(cluster, ns, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "selective"},
+                             "spec": {"selector": {"matchExpressions": [{"key": "a", "operator": "In"}]},
+                                      "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}})
+    assert r.returncode == 1
+    assert ("spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
+            in r.stderr)
+
+
 @pytest.mark.parametrize("obj,message", INVALID_CREATES, ids=[o["metadata"]["name"] for o, _ in INVALID_CREATES])
 def test_invalid_creates_are_422_naming_the_field(cluster, ns, obj, message):
     r = create(cluster, ns, obj)
