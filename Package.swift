@@ -135,6 +135,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "cubby", dependencies: [
             "Localkube", "Cluster", "Nodes", "Storage", "APIServer", "APIMachinery",

@@ -20,6 +20,7 @@ struct APIHandler: HTTPResponder {
     let impersonation: Impersonation
     let version: JSON
     let inFlight: InFlightLimit
+    var snapshotRestore: SnapshotRestore? = nil
 
     /// Upstream's limit for request bodies.
     static let maxBodyBytes = 3 * 1024 * 1024
@@ -96,6 +97,7 @@ struct APIHandler: HTTPResponder {
                 return Self.json(list)
             }
         }
+        if path == SnapshotRestore.path, let snapshotRestore { return try await snapshotRestore.serve(request) }
         guard let rp = resourcePath else { throw .notFoundPath() }
         guard let def = registry.catalog.lookup(group: rp.group, version: rp.version, plural: rp.resource) else {
             throw .notFoundPath()

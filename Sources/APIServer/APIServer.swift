@@ -29,6 +29,8 @@ public struct APIServer: Sendable {
         public var version: String
         /// Requests in flight and request timeouts, as kube-apiserver's flags set them.
         public var limits = ServingLimits()
+        /// What `POST /cubby/v1/restore` does; none: the path is not served.
+        public var snapshotRestore: SnapshotRestore?
 
         public init(bindAddress: String, port: Int, certificatePEM: [UInt8], privateKeyPEM: [UInt8], tokens: StaticCredentials,
                     passwords: StaticCredentials = .init(), clientCAPEM: [UInt8]? = nil, serviceAccountKeyPEM: String? = nil, version: String) {
@@ -91,7 +93,8 @@ public struct APIServer: Sendable {
             authorizer: authorizer,
             impersonation: Impersonation(authorizer: authorizer),
             version: Self.versionInfo(configuration.version),
-            inFlight: InFlightLimit(configuration.limits))
+            inFlight: InFlightLimit(configuration.limits),
+            snapshotRestore: configuration.snapshotRestore)
         let addresses = [configuration.bindAddress] + configuration.additionalBindAddresses
         let apps = addresses.enumerated().map { index, address in
             Application(

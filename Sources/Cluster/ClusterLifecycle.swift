@@ -52,13 +52,21 @@ public struct ClusterLifecycle: Sendable {
     }
 
     public func start(name: String, port requested: Int?, nodes: Int? = nil, driver: String? = nil, sandboxImage: String? = nil,
-                      resolvConf: String? = nil, store: StoreRequest = StoreRequest()) async throws(ClusterError) {
+                      resolvConf: String? = nil, store: StoreRequest = StoreRequest(), snapshot snapshotName: String? = nil) async throws(ClusterError) {
         let profile = try Profile(name: name, home: home)
         let process = LocalkubeProcess(profile: profile)
+        // A snapshot that cannot be restored is refused before anything happens.
+        var snapshot: (Snapshot, Snapshot.Manifest)? = nil
+        if let snapshotName {
+            if store.store == "etcd" { throw ClusterError("--snapshot starts a cluster on the SQLite store; it cannot go with --store etcd") }
+            let found = try Snapshot(name: snapshotName, home: home)
+            snapshot = (found, try found.verified())
+        }
         if profile.exists, process.runningPID != nil {
             let config = try profile.loadConfig()
             var asked = config
             try choose(store, &asked, creating: false)
+            if let (found, _) = snapshot { try await restoreSnapshot(found.name, profile: name) }
             // The running localkube serves what is renewed here from its next check (a minute).
             do { try SelfSignedPKI.renew(in: profile.pkiDirectory) } catch {
                 throw ClusterError("cannot renew the certificates in \(profile.pkiDirectory.path): \(error)")
@@ -74,6 +82,12 @@ public struct ClusterLifecycle: Sendable {
         let creating = !profile.exists
         if creating {
             config = Profile.Config(name: name, port: requested ?? Self.defaultPort, cubbyVersion: ControlPlane.version)
+            // A new profile from a snapshot is the saved cluster's shape: its nodes and driver.
+            if let saved = snapshot?.0.config {
+                config.nodes = saved.nodes
+                config.driver = saved.driver
+                config.sandboxImage = saved.sandboxImage
+            }
         } else {
             config = try profile.loadConfig()
             if let requested { config.port = requested }
@@ -88,7 +102,7 @@ public struct ClusterLifecycle: Sendable {
         // this machine cannot run is refused before anything of the profile is written.
         var choice: DriverChoice.Choice
         do {
-            let asked = driver ?? (creating ? "auto" : config.driverName)
+            let asked = driver ?? (creating && config.driver == nil ? "auto" : config.driverName)
             // One node agent runs at a time among several control planes; the kubelet of real pods
             // is one per machine, so several control planes run simulated nodes.
             if config.controlPlaneCount > 1 {
@@ -107,6 +121,7 @@ public struct ClusterLifecycle: Sendable {
         if creating { say("✨  Creating profile \"\(name)\" in \(profile.directory.path)") }
         if !choice.reason.isEmpty { say("✨  Using the \(choice.driver.rawValue) driver: \(choice.reason)") }
         try choosePort(&config, requested: requested != nil)
+        if let (found, manifest) = snapshot { try await seed(profile, from: found, manifest, creating: creating) }
         try await launch(profile, config, migratingFrom: olderFormat)
         say("🏄  Done! kubectl is now configured to use \"\(name)\" cluster and \"default\" namespace by default")
     }

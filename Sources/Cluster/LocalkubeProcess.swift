@@ -52,7 +52,7 @@ public struct LocalkubeProcess: Sendable {
         let from = profile.directory
         do {
             try fm.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            for name in ["pki", "token", "basic-auth.csv"] {
+            for name in Profile.credentialFiles {
                 let source = from.appendingPathComponent(name), target = directory.appendingPathComponent(name)
                 guard fm.fileExists(atPath: source.path) else { continue }
                 try? fm.removeItem(at: target)

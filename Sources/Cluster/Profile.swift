@@ -94,6 +94,10 @@ public struct Profile: Sendable {
 
     public var exists: Bool { FileManager.default.fileExists(atPath: configURL.path) }
 
+    /// What lets one in: the PKI (CA, serving, admin and service-account keys), the admin token
+    /// and the basic-auth users. Further control planes copy them; snapshots only when asked.
+    static let credentialFiles = ["pki", "token", "basic-auth.csv"]
+
     public func loadConfig() throws(ClusterError) -> Config {
         do {
             return try JSONDecoder().decode(Config.self, from: Data(contentsOf: configURL))

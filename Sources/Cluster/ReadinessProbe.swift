@@ -13,6 +13,12 @@ public enum ReadinessProbe {
 
     /// One GET; the whole answer.
     static func get(port: Int, caPEM: String, path: String, token: String? = nil) async throws -> (status: HTTPResponseStatus, body: [UInt8]) {
+        try await send(.GET, port: port, caPEM: caPEM, path: path, token: token)
+    }
+
+    /// One request, with a body if given; the whole answer.
+    static func send(_ method: HTTPMethod, port: Int, caPEM: String, path: String, token: String? = nil,
+                     body: [UInt8]? = nil, contentType: String = "application/octet-stream") async throws -> (status: HTTPResponseStatus, body: [UInt8]) {
         do {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
@@ -34,7 +40,12 @@ public enum ReadinessProbe {
             headers.add(name: "Host", value: "127.0.0.1:\(port)")
             headers.add(name: "Connection", value: "close")
             if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
-            channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), promise: nil)
+            if let body {
+                headers.add(name: "Content-Type", value: contentType)
+                headers.add(name: "Content-Length", value: String(body.count))
+            }
+            channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)), promise: nil)
+            if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
             try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
             let answer = try await promise.futureResult.get()
             try? await channel.close().get()

@@ -59,6 +59,9 @@ public struct GarbageCollector: Controller {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
+                // Each watch starts from the whole state (after a restore, another one): the graph
+                // is built again, with owners it lacks meanwhile looked up in the store.
+                state.graph.withLock { $0 = Graph() }
                 var initial = watch.initialEvents
                 if initial == 0 { signal.yield() }
                 for await event in watch.events {

@@ -135,18 +135,35 @@ public struct ControlPlane: Sendable {
         // Wait for CRDs stored earlier to be served again before taking requests.
         for _ in 0..<100 where try await crdsPending(registry) { try await Task.sleep(for: .milliseconds(10)) }
 
+        let renewal = CertificateRenewal(directory: pkiDirectory, addresses: servingAddresses, served: pki, logger: logger)
+        let kubeDNS = SystemService.kubeDNS(address: nodeAddress, clusterIP: network.dnsServiceIP,
+                                            dnsPort: components.dnsPort ?? 53, metricsPort: Self.dnsMetricsPort)
+        let host = options.bindAddress == "0.0.0.0" ? "127.0.0.1" : options.bindAddress
+        /// What localkube keeps beside the store's objects: the system services' endpoints (this
+        /// process's port and address) and, after a restore, the bootstrap objects and held IPs.
+        @Sendable func reconcileSystemServices(port: Int) async {
+            // Pods reach the API server at the node's address; without real pods, at the host's.
+            await SystemService.kubernetes(address: nodeAddress ?? host, port: port, clusterIP: network.kubernetesServiceIP).reconcile(registry)
+            await kubeDNS.reconcile(registry)
+        }
         var configuration = APIServer.Configuration(
             bindAddress: options.bindAddress, port: options.port,
             certificatePEM: Array(pki.certificatePEM.utf8), privateKeyPEM: Array(pki.keyPEM.utf8),
             tokens: users.tokens, passwords: users.passwords, clientCAPEM: Array(pki.caPEM.utf8),
             serviceAccountKeyPEM: pki.serviceAccountKeyPEM, version: Self.version)
         configuration.limits = options.limits
+        if case .sqlite = options.store {
+            let restorer = SnapshotRestorer(store: store, directory: dir, logger: logger) { [self] in
+                try await bootstrap(registry, serviceIPs)
+                if let port = renewal.port.withLock({ $0 }) { await reconcileSystemServices(port: port) }
+            }
+            configuration.snapshotRestore = SnapshotRestore(restore: restorer.restore)
+        }
         if let nodeAddress { configuration.additionalBindAddresses = [nodeAddress] }
         let server = try APIServer(registry: registry, configuration: configuration, logger: logger)
         let kubeconfigURL = dir.appendingPathComponent("kubeconfig")
-        let name = options.clusterName, bind = options.bindAddress
+        let name = options.clusterName
         let log = logger
-        let host = bind == "0.0.0.0" ? "127.0.0.1" : bind
         /// DATA/kubeconfig, for the admin: with the client certificate when there is one.
         @Sendable func writeKubeconfig(_ pki: SelfSignedPKI, port: Int) {
             let credentials: AdminKubeconfig.Credentials = if let cert = pki.adminCertificatePEM, let key = pki.adminKeyPEM {
@@ -159,24 +176,19 @@ public struct ControlPlane: Sendable {
                 log.error("cannot write \(kubeconfigURL.path): \(error)")
             }
         }
-        let renewal = CertificateRenewal(directory: pkiDirectory, addresses: servingAddresses, served: pki, logger: log)
         let renewing = Task.detached(priority: .background) {
             await renewal.run { renewed, port in
                 try server.tls.replace(certificatePEM: Array(renewed.certificatePEM.utf8), privateKeyPEM: Array(renewed.keyPEM.utf8))
                 if let port { writeKubeconfig(renewed, port: port) }
             }
         }
-        let kubeDNS = SystemService.kubeDNS(address: nodeAddress, clusterIP: network.dnsServiceIP,
-                                            dnsPort: components.dnsPort ?? 53, metricsPort: Self.dnsMetricsPort)
         defer {
             for loop in loops { loop.cancel() }
             renewing.cancel()
         }
         try await server.run { port in
             renewal.port.withLock { $0 = port }
-            // Pods reach the API server at the node's address; without real pods, at the host's.
-            await SystemService.kubernetes(address: nodeAddress ?? host, port: port, clusterIP: network.kubernetesServiceIP).reconcile(registry)
-            await kubeDNS.reconcile(registry)
+            await reconcileSystemServices(port: port)
             writeKubeconfig(pki, port: port)
             log.notice("localkube serving on https://\(host):\(port)")
             // Once the loops have made their first pass, the pages only starting touched go back.
@@ -446,7 +458,7 @@ public struct ControlPlane: Sendable {
         try await registerAPIServices(registry)
         if let svcDef = registry.catalog.lookup(group: "", version: "v1", plural: "services") {
             let page = try await registry.list(svcDef, namespace: nil, options: ListOptions())
-            await serviceIPs.restore(page.items.compactMap { try? JSON.parse($0) })
+            await serviceIPs.reload(page.items.compactMap { try? JSON.parse($0) })
         }
     }
 

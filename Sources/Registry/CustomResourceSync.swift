@@ -11,10 +11,26 @@ public actor CustomResourceSync {
 
     public func run() async {
         guard let crdDef = registry.catalog.lookup(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions") else { return }
+        // From the whole state on every (re)start: a watch that ends (a restore replaced the
+        // store) opens again, and CRDs not in the new state stop being served.
+        var options = ListOptions()
+        options.sendInitialEvents = true
+        options.resourceVersionMatch = "NotOlderThan"
+        options.allowWatchBookmarks = true
         while !Task.isCancelled {
-            guard let events = try? await registry.watch(crdDef, namespace: nil, options: ListOptions()) else { return }
+            guard let events = try? await registry.watch(crdDef, namespace: nil, options: options) else { return }
+            var initial: Set<String>? = []
             for await event in events {
+                if event.type == "BOOKMARK" {
+                    guard let seen = initial, event.object["metadata"]["annotations"]["k8s.io/initial-events-end"].string == "true" else { continue }
+                    for name in registry.catalog.customCRDNames where !seen.contains(name) {
+                        registry.catalog.setCustom(crdName: name, definitions: [], schemas: [:])
+                    }
+                    initial = nil
+                    continue
+                }
                 guard let name = event.object["metadata"]["name"].string else { continue }
+                initial?.insert(name)
                 if event.type == "DELETED" {
                     await removeObjects(of: name)
                     registry.catalog.setCustom(crdName: name, definitions: [], schemas: [:])

@@ -47,6 +47,9 @@ public final class ResourceCatalog: Sendable {
         all.first { $0.group == group && $0.version == version && $0.kind == kind }
     }
 
+    /// The CRDs whose resources are served.
+    public var customCRDNames: [String] { state.withLock { Array($0.custom.keys) } }
+
     public func setCustom(crdName: String, definitions: [ResourceDefinition], schemas: [String: JSON]) {
         state.withLock { s in
             if definitions.isEmpty {

@@ -28,8 +28,11 @@ public actor ServiceIPAllocator: AdmissionPlugin {
         "\(ip >> 24).\((ip >> 16) & 0xFF).\((ip >> 8) & 0xFF).\(ip & 0xFF)"
     }
 
-    /// Records what stored services already hold (at start-up).
-    public func restore(_ services: [JSON]) {
+    /// Records what stored services hold, in place of what was recorded (at start-up, and after a
+    /// snapshot restore replaced the services).
+    public func reload(_ services: [JSON]) {
+        allocated = []
+        nodePorts = []
         for s in services {
             if let ip = s["spec"]["clusterIP"].string.flatMap(Self.parse) { allocated.insert(ip) }
             for p in s["spec"]["ports"].array ?? [] { if let n = p["nodePort"].int { nodePorts.insert(n) } }

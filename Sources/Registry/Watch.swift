@@ -81,6 +81,11 @@ extension Registry {
                     }
                 }
             }
+            // A restore replaced what this watch followed: 410 Gone, as upstream's watchers
+            // learn that etcd compacted past them; the client lists again.
+            if case .compacted(_, let compacted)? = storageWatch.endReason() {
+                send(WatchEvent(type: "ERROR", object: StatusError.expired("too old resource version: \(lastRevision.value) (\(compacted))").status))
+            }
             out.finish()
             // What a client's watch queued is free now (its storage watch has ended); many
             // ending together (clients gone, stalled ones closed) would otherwise leave the

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The revision log in one SQLite file (WAL mode), with the current state of every key held in
 /// memory for reads at the newest revision. Every write takes the next cluster-wide revision and
@@ -28,6 +29,12 @@ public actor SQLiteStore: Store {
     private struct Watcher {
         let prefix: String
         let continuation: AsyncStream<StorageEvent>.Continuation
+        let end: WatchEnd
+    }
+
+    /// Why the store ended a watch, for its consumer to read once the events stop.
+    private final class WatchEnd: Sendable {
+        let reason = Mutex<StorageError?>(nil)
     }
 
     public init(path: String) throws(StorageError) {
@@ -173,13 +180,7 @@ public actor SQLiteStore: Store {
                 let maxRev = try Int64.fetchOne(db, sql: "SELECT MAX(rev) FROM log") ?? 0
                 let savedRev = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'revision'") ?? 0
                 let comp = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'compacted'") ?? 0
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT l.key, l.rev, l.created, l.value FROM log l
-                    JOIN (SELECT key, MAX(rev) AS rev FROM log GROUP BY key) m ON l.key = m.key AND l.rev = m.rev
-                    WHERE l.deleted = 0
-                    """)
-                let objects = rows.map { StoredObject(key: $0["key"], revision: $0["rev"], createRevision: $0["created"], value: $0["value"]) }
-                return (max(maxRev, savedRev), comp, objects)
+                return (max(maxRev, savedRev), comp, try latestObjects(db))
             }
         } catch let error as StorageError {
             throw error
@@ -188,6 +189,16 @@ public actor SQLiteStore: Store {
         } catch {
             throw .io("cannot read the store at \(path): \(error)")
         }
+    }
+
+    /// Every key's newest state, unless that is its deletion; in revision order.
+    static func latestObjects(_ db: Database) throws -> [StoredObject] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT l.key, l.rev, l.created, l.value FROM log l
+            JOIN (SELECT key, MAX(rev) AS rev FROM log GROUP BY key) m ON l.key = m.key AND l.rev = m.rev
+            WHERE l.deleted = 0 ORDER BY l.rev
+            """)
+        return rows.map { StoredObject(key: $0["key"], revision: $0["rev"], createRevision: $0["created"], value: $0["value"]) }
     }
 
     public func currentRevision() -> Int64 { revision }
@@ -374,12 +385,13 @@ public actor SQLiteStore: Store {
         }
         let id = nextWatcherID
         nextWatcherID += 1
-        watchers[id] = Watcher(prefix: prefix, continuation: continuation)
+        let end = WatchEnd()
+        watchers[id] = Watcher(prefix: prefix, continuation: continuation, end: end)
         continuation.onTermination = { [weak self] _ in
             Task { await self?.removeWatcher(id) }
         }
         return StorageWatch(events: stream, startRevision: initialState ? revision : (requested ?? revision), initialEvents: initialEvents,
-                            cancel: { continuation.finish() })
+                            cancel: { continuation.finish() }, endReason: { end.reason.withLock { $0 } })
     }
 
     private func removeWatcher(_ id: Int) { watchers.removeValue(forKey: id) }
@@ -430,6 +442,52 @@ public actor SQLiteStore: Store {
             throw .io("compaction failed: \(error)")
         }
         compacted = rev
+    }
+
+    public func restore(from snapshot: String) async throws(StorageError) -> RestoreSummary {
+        // Read and checked first: a snapshot that cannot be restored changes nothing.
+        let objects = try Self.snapshotObjects(snapshot)
+        // Writes being committed finish first (each is acknowledged); from here on nothing
+        // suspends, so no write interleaves with the swap.
+        while flushing { try? await Task.sleep(for: .milliseconds(1)) }
+        let previous = revision
+        // The restored objects take the revisions after the current one, in the order they were
+        // written, as `etcdutl snapshot restore --bump-revision` moves them: no resourceVersion
+        // goes backwards. Every revision before the restore reads as compacted (`--mark-compacted`),
+        // so a watch or list from before it is 410 Gone and the client lists again. One revision
+        // more marks the restore itself, so even an empty snapshot moves the revision on.
+        let restored = objects.enumerated().map { i, o in
+            let rev = previous + 1 + Int64(i)
+            return StoredObject(key: o.key, revision: rev, createRevision: rev, value: ResourceVersionStamp.restamp(o.value, revision: rev))
+        }
+        let last = previous + Int64(restored.count) + 1
+        try Self.replaceLog(db, path: path, with: restored, compacted: previous + 1, revision: last)
+        revision = last
+        assigned = last
+        compacted = previous + 1
+        current = CurrentState(restored)
+        for (_, w) in watchers {
+            w.end.reason.withLock { $0 = .compacted(requested: previous, compacted: previous + 1) }
+            w.continuation.finish()
+        }
+        watchers.removeAll()
+        return RestoreSummary(objects: restored.count, previousRevision: previous, revision: last)
+    }
+
+    /// One transaction (synchronous: nothing else of the actor runs until the swap is done).
+    private static func replaceLog(_ db: DatabaseQueue, path: String, with objects: [StoredObject], compacted: Int64,
+                                   revision: Int64) throws(StorageError) {
+        do {
+            try db.write { db in
+                try db.execute(sql: "DELETE FROM log")
+                let insert = try db.cachedStatement(sql: "INSERT INTO log(rev, key, created, deleted, prev_rev, value) VALUES (?, ?, ?, 0, 0, ?)")
+                for o in objects { try insert.execute(arguments: [o.revision, o.key, o.createRevision, o.value]) }
+                try db.execute(sql: "INSERT OR REPLACE INTO meta(name, value) VALUES ('compacted', ?), ('revision', ?)",
+                               arguments: [compacted, revision])
+            }
+        } catch {
+            throw .io(writeFailure(error, path: path))
+        }
     }
 
     public func close() async {

@@ -100,11 +100,29 @@ public struct StorageWatch: Sendable {
     /// How many of the first events are the initial state (0 unless asked for).
     public let initialEvents: Int
     public let cancel: @Sendable () -> Void
-    public init(events: AsyncStream<StorageEvent>, startRevision: Int64, initialEvents: Int, cancel: @escaping @Sendable () -> Void) {
+    /// Why the store ended the events, once they have ended (nil: the watch was cancelled or the
+    /// store closed). A restore ends every watch as `compacted`: what it was following is gone.
+    public let endReason: @Sendable () -> StorageError?
+    public init(events: AsyncStream<StorageEvent>, startRevision: Int64, initialEvents: Int, cancel: @escaping @Sendable () -> Void,
+                endReason: @escaping @Sendable () -> StorageError? = { nil }) {
         self.events = events
         self.startRevision = startRevision
         self.initialEvents = initialEvents
         self.cancel = cancel
+        self.endReason = endReason
+    }
+}
+
+/// What restoring a snapshot did: the objects the store holds now, and the revisions before and
+/// after (the restored objects take revisions above every one written before).
+public struct RestoreSummary: Sendable, Codable, Equatable {
+    public var objects: Int
+    public var previousRevision: Int64
+    public var revision: Int64
+    public init(objects: Int, previousRevision: Int64, revision: Int64) {
+        self.objects = objects
+        self.previousRevision = previousRevision
+        self.revision = revision
     }
 }
 
@@ -144,7 +162,18 @@ public protocol Store: Sendable {
     /// Forgets history at and below `revision`, keeping each key's state as of it.
     func compact(to revision: Int64) async throws(StorageError)
 
+    /// Replaces every object with the current state of the snapshot at `path` (a store file),
+    /// as one write: the restored objects take the next revisions, history before them reads as
+    /// compacted, and every watch ends (`endReason` compacted), so clients list again.
+    func restore(from path: String) async throws(StorageError) -> RestoreSummary
+
     func close() async
+}
+
+extension Store {
+    public func restore(from path: String) async throws(StorageError) -> RestoreSummary {
+        throw .io("this store cannot restore a snapshot: snapshots are of the SQLite store (an etcd cluster restores with etcdutl)")
+    }
 }
 
 extension String {

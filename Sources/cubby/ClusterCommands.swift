@@ -59,6 +59,9 @@ struct StartCommand: AsyncParsableCommand {
     @Option(name: .customLong("control-planes"), help: "How many API servers (localkube processes, each on its own port) serve the cluster; above 1 needs --store etcd, and their controllers, scheduler and node agent take turns by leader election.")
     var controlPlanes: Int?
 
+    @Option(help: "Start from a snapshot's objects (cubby snapshot ls): a new profile takes its nodes, driver and, when it has them, credentials.")
+    var snapshot: String?
+
     func validate() throws {
         try store.validate()
         if let controlPlanes, !(1...7).contains(controlPlanes) { throw ValidationError("--control-planes must be between 1 and 7") }
@@ -72,7 +75,7 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.run { () async throws(ClusterError) in
             try await CLI.lifecycle().start(name: options.profile, port: port, nodes: nodes, driver: driver, sandboxImage: sandboxImage,
-                                                resolvConf: resolvConf, store: store.request(controlPlanes: controlPlanes))
+                                                resolvConf: resolvConf, store: store.request(controlPlanes: controlPlanes), snapshot: snapshot)
         }
     }
 }

@@ -10,7 +10,7 @@ struct Cubby: AsyncParsableCommand {
         abstract: "A local Kubernetes cluster in one process.",
         version: ControlPlane.version,
         subcommands: [StartCommand.self, StopCommand.self, DeleteCommand.self, StatusCommand.self, UpgradeCommand.self,
-                      KubectlCommand.self, ImageCommand.self, LogsCommand.self, ServiceCommand.self, IPCommand.self, ProfileCommand.self, CompletionCommand.self, VersionCommand.self,
+                      KubectlCommand.self, SnapshotCommand.self, ImageCommand.self, LogsCommand.self, ServiceCommand.self, IPCommand.self, ProfileCommand.self, CompletionCommand.self, VersionCommand.self,
                       LocalkubeCommand.self])
 }
 

@@ -26,4 +26,17 @@ struct ResourceVersionStampTests {
             #expect(stamped(json) == json)
         }
     }
+
+    func restamped(_ json: String, _ rev: Int64 = 42) -> String {
+        String(decoding: ResourceVersionStamp.restamp(Data(json.utf8), revision: rev), as: UTF8.self)
+    }
+
+    /// A restored snapshot's objects take new revisions: the one they carry is replaced in place.
+    @Test func restampReplacesTheTopLevelResourceVersionOnly() {
+        let json = #"{"spec":{"resourceVersion":"1","metadata":{"resourceVersion":"2"}},"metadata":{"name":"a","resourceVersion":"17","uid":"u"}}"#
+        #expect(restamped(json, 123456) == #"{"spec":{"resourceVersion":"1","metadata":{"resourceVersion":"2"}},"metadata":{"name":"a","resourceVersion":"123456","uid":"u"}}"#)
+        #expect(restamped(#"{"metadata":{"name":"a"}}"#) == #"{"metadata":{"resourceVersion":"42","name":"a"}}"#)
+        #expect(restamped(#"{"metadata" : { "resourceVersion" : "9" } }"#) == #"{"metadata" : { "resourceVersion" : "42" } }"#)
+        #expect(restamped(#"{"kind":"X"}"#) == #"{"kind":"X"}"#)
+    }
 }

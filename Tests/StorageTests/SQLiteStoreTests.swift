@@ -124,6 +124,62 @@ final class SQLiteStoreTests: XCTestCase {
         await store.close()
     }
 
+    /// A snapshot taken while the store is open, restored after other writes: exactly its objects,
+    /// at revisions above every earlier one, carried in their bytes; watches end as compacted.
+    func testRestoredSnapshotReplacesEveryObjectAtHigherRevisions() async throws {
+        let store = try SQLiteStore(path: path)
+        let kept = try await store.create("/s/kept", encode: meta("kept"))
+        _ = try await store.update("/s/kept", expectedRevision: kept.revision, encode: meta("kept"))
+        _ = try await store.create("/s/gone", encode: meta("gone"))
+        let copy = dir.appendingPathComponent("snapshot.db").path
+        let saved = try SQLiteStore.saveSnapshot(of: path, to: copy)
+        XCTAssertEqual([saved.format, Int(saved.revision), saved.objects], [SQLiteStore.formatVersion, 3, 2])
+
+        _ = try await store.delete("/s/gone", expectedRevision: nil)
+        _ = try await store.create("/s/new", encode: meta("new"))
+        let before = await store.currentRevision()
+        let watch = try await store.watch(prefix: "/s/", after: nil, initialState: false)
+        let summary = try await store.restore(from: copy)
+        XCTAssertEqual(summary, RestoreSummary(objects: 2, previousRevision: before, revision: before + 3))
+
+        let objects = try await store.list(prefix: "/s/", startAfter: nil, limit: nil, at: nil).objects
+        XCTAssertEqual(objects.map(\.key), ["/s/gone", "/s/kept"])
+        XCTAssertTrue(objects.allSatisfy { $0.revision > before })
+        for o in objects {
+            let json = try JSONSerialization.jsonObject(with: o.value) as! [String: Any]
+            XCTAssertEqual((json["metadata"] as! [String: Any])["resourceVersion"] as? String, String(o.revision))
+        }
+        // The watch was ended, and says why; a watch from before the restore is refused.
+        var it = watch.events.makeAsyncIterator()
+        let event = await it.next()
+        XCTAssertNil(event)
+        XCTAssertEqual(watch.endReason(), .compacted(requested: before, compacted: before + 1))
+        let refused = await storageError { _ = try await store.watch(prefix: "/s/", after: before, initialState: false) }
+        XCTAssertEqual(refused, .compacted(requested: before, compacted: before + 1))
+        // Writes go on above the restore, and all of it survives a restart.
+        let next = try await store.create("/s/after", encode: meta("after"))
+        XCTAssertEqual(next.revision, summary.revision + 1)
+        await store.close()
+        let reopened = try SQLiteStore(path: path)
+        let keys = try await reopened.list(prefix: "/s/", startAfter: nil, limit: nil, at: nil).objects.map(\.key)
+        XCTAssertEqual(keys, ["/s/after", "/s/gone", "/s/kept"])
+        await reopened.close()
+    }
+
+    /// A damaged or newer snapshot is refused before the store changes.
+    func testSnapshotThatCannotBeReadChangesNothing() async throws {
+        let store = try SQLiteStore(path: path)
+        _ = try await store.create("/s/a", encode: value("a"))
+        let junk = dir.appendingPathComponent("junk.db").path
+        _ = FileManager.default.createFile(atPath: junk, contents: Data(repeating: 7, count: 8192))
+        let refused = await storageError { _ = try await store.restore(from: junk) }
+        XCTAssertEqual(refused, .io("\(junk) is not a cubby store (file is not a database)"))
+        let after = try await store.list(prefix: "/s/", startAfter: nil, limit: nil, at: nil)
+        XCTAssertEqual(after.objects.map(\.key), ["/s/a"])
+        XCTAssertEqual(after.revision, 1)
+        await store.close()
+    }
+
     func testRestartKeepsEveryObjectAndTheRevision() async throws {
         var store: SQLiteStore? = try SQLiteStore(path: path)
         for i in 0..<20 { _ = try await store!.create("/r/\(i)", encode: value("\(i)")) }
@@ -157,4 +213,15 @@ final class SQLiteStoreTests: XCTestCase {
 }
 
 /// A stored value that records the revision it was written at.
+/// The StorageError a body throws, if any.
+func storageError(_ body: () async throws -> Void) async -> StorageError? {
+    do { try await body() } catch { return error as? StorageError }
+    return nil
+}
+
+/// An object's bytes as the registry writes them: metadata with the revision as resourceVersion.
+func meta(_ name: String) -> @Sendable (Int64?) -> Data {
+    { rev in Data("{\"kind\":\"X\",\"metadata\":{\"name\":\"\(name)\",\"resourceVersion\":\"\(rev ?? 0)\"}}".utf8) }
+}
+
 func value(_ s: String) -> @Sendable (Int64?) -> Data { { rev in Data("{\"v\":\"\(s)\",\"rv\":\(rev.map(String.init) ?? "null")}".utf8) } }

@@ -35,8 +35,8 @@ class Env:
         """`cubby start` of a profile on simulated nodes: these tests are about the CLI, not containers."""
         return self.cubby("start", "--driver", "simulated", *args, check=check)
 
-    def kubectl(self, *args, check=True):
-        r = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=self.env, timeout=60)
+    def kubectl(self, *args, check=True, input=None):
+        r = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=self.env, timeout=60, input=input)
         if check and r.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed:\n{r.stderr}")
         return r
