@@ -1,10 +1,12 @@
 """What the benchmarks that run real pods share: a resolver of their own on loopback (so no lookup leaves
 the machine) and a cubby profile on the containerd driver in a temporary CUBBY_HOME, deleted after."""
 import contextlib
+import http.client
 import json
 import os
 import random
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -18,6 +20,39 @@ ROOT = Path(__file__).resolve().parents[1]
 def release_binary(position, name):
     """The binary a benchmark was given as its `position`-th argument, else the release build's."""
     return sys.argv[position] if len(sys.argv) > position else str(ROOT / ".build/release" / name)
+
+
+def unverified_tls():
+    """TLS to a cluster's API server on loopback, whose CA the benchmark does not load."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def start_creating(port, token, objects, clients):
+    """Threads, started, that POST each (path, object) of `objects` (an iterator shared by them) over a keep-alive
+    connection each, as `clients` clients; join them to wait for the last creation."""
+    lock = threading.Lock()
+
+    def write():
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=unverified_tls(), timeout=60)
+        while True:
+            with lock:
+                item = next(objects, None)
+            if item is None:
+                break
+            path, body = item
+            conn.request("POST", path, json.dumps(body), {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 201, r.status
+        conn.close()
+    writers = [threading.Thread(target=write) for _ in range(clients)]
+    for w in writers:
+        w.start()
+    return writers
 
 
 def loopback_resolver(address, answer=None):

@@ -7,20 +7,15 @@ stalled watchers on the namespace that now holds 10,000 objects (each is owed th
 10,000 more.
 
 usage: python3 Benchmarks/watch_memory_bench.py [path/to/cubby]"""
-import http.client
-import json
 import shutil
 import socket
-import ssl
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from benchkit import release_binary
+from benchkit import release_binary, start_creating, unverified_tls
 
 BIN = release_binary(1, "cubby")
 WATCHERS, WRITES, CLIENTS = 200, 10_000, 8
@@ -37,44 +32,20 @@ def rss_mb(pid):
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
 
 
-def tls():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
-
-
 def round_of(pid, port, token, first, label, watchers=WATCHERS, writes=WRITES):
     before = rss_mb(pid)
     watch = (f"GET /api/v1/namespaces/default/configmaps?watch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
              f"Authorization: Bearer {token}\r\n\r\n").encode()
     stalled = []
     for _ in range(watchers):
-        s = tls().wrap_socket(socket.create_connection(("127.0.0.1", port)))
+        s = unverified_tls().wrap_socket(socket.create_connection(("127.0.0.1", port)))
         s.sendall(watch)
         stalled.append(s)
-    names = iter(range(first, first + writes))
-    lock = threading.Lock()
-
-    def write():
-        conn = http.client.HTTPSConnection("127.0.0.1", port, context=tls(), timeout=60)
-        while True:
-            with lock:
-                i = next(names, None)
-            if i is None:
-                break
-            body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}"}, "data": {"d": "x" * 1024}})
-            conn.request("POST", "/api/v1/namespaces/default/configmaps", body,
-                         {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-            r = conn.getresponse()
-            r.read()
-            assert r.status == 201, r.status
-        conn.close()
-    writers = [threading.Thread(target=write) for _ in range(CLIENTS)]
+    objects = (("/api/v1/namespaces/default/configmaps",
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}"}, "data": {"d": "x" * 1024}})
+               for i in range(first, first + writes))
+    writers = start_creating(port, token, objects, CLIENTS)
     started = time.monotonic()
-    for w in writers:
-        w.start()
     peak = before
     while any(w.is_alive() for w in writers):
         peak = max(peak, rss_mb(pid))
@@ -103,7 +74,7 @@ def main():
         deadline = time.time() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"https://127.0.0.1:{port}/readyz", context=tls(), timeout=1):
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/readyz", context=unverified_tls(), timeout=1):
                     if (data / "token").exists():
                         break
             except OSError:

@@ -77,13 +77,16 @@ extension ClusterLifecycle {
 
     func restoreRunning(_ snapshot: Snapshot, into profile: Profile, _ config: Profile.Config) async throws(ClusterError) -> RestoreSummary {
         guard let ca = try? String(contentsOf: profile.caURL, encoding: .utf8),
-              let token = try? String(contentsOf: profile.tokenURL, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-              let body = try? Data(contentsOf: snapshot.storeURL) else {
-            throw ClusterError("cannot read the credentials of profile \"\(profile.name)\" or snapshot \"\(snapshot.name)\"")
+              let token = try? String(contentsOf: profile.tokenURL, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else {
+            throw ClusterError("cannot read the credentials of profile \"\(profile.name)\"")
         }
+        // localkube reads a copy in its own folder (a restore may migrate it), and removes it.
+        let copy = try copyForRestore(snapshot, into: profile)
+        defer { try? FileManager.default.removeItem(at: copy) }
         let answer: (status: HTTPResponseStatus, body: [UInt8])
         do {
-            answer = try await ReadinessProbe.send(.POST, port: config.port, caPEM: ca, path: "/cubby/v1/restore", token: token, body: Array(body))
+            answer = try await ReadinessProbe.send(.POST, port: config.port, caPEM: ca, path: "/cubby/v1/restore", token: token,
+                                                   body: Array(#"{"file":"\#(copy.lastPathComponent)"}"#.utf8), contentType: "application/json")
         } catch {
             throw ClusterError("cannot reach the API server of \"\(profile.name)\" on port \(config.port): \(error)")
         }
@@ -96,18 +99,24 @@ extension ClusterLifecycle {
         return RestoreSummary(objects: objects, previousRevision: Int64(previous), revision: Int64(revision))
     }
 
-    /// Into the store file of a profile whose localkube is not running (a new profile's: a new store).
-    func restoreStopped(_ snapshot: Snapshot, into profile: Profile) async throws(ClusterError) -> RestoreSummary {
+    /// A copy of the snapshot's store in the profile's folder, named as a restore takes it.
+    func copyForRestore(_ snapshot: Snapshot, into profile: Profile) throws(ClusterError) -> URL {
         let files = FileManager.default
-        // A copy: the restore may migrate an older snapshot's file, and the snapshot stays as saved.
         let copy = profile.directory.appendingPathComponent("restoring-\(UUID().uuidString).db")
-        defer { for suffix in ["", "-wal", "-shm"] { try? files.removeItem(atPath: copy.path + suffix) } }
         do {
             try files.createDirectory(at: profile.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try files.copyItem(at: snapshot.storeURL, to: copy)
         } catch {
             throw ClusterError("cannot copy snapshot \"\(snapshot.name)\" into \(profile.directory.path): \(error.localizedDescription)")
         }
+        return copy
+    }
+
+    /// Into the store file of a profile whose localkube is not running (a new profile's: a new store).
+    func restoreStopped(_ snapshot: Snapshot, into profile: Profile) async throws(ClusterError) -> RestoreSummary {
+        // A copy: the restore may migrate an older snapshot's file, and the snapshot stays as saved.
+        let copy = try copyForRestore(snapshot, into: profile)
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy.path + suffix) } }
         do {
             let store = try SQLiteStore(path: profile.storeURL.path)
             let summary: RestoreSummary

@@ -139,8 +139,8 @@ public struct ControlPlane: Sendable {
         let kubeDNS = SystemService.kubeDNS(address: nodeAddress, clusterIP: network.dnsServiceIP,
                                             dnsPort: components.dnsPort ?? 53, metricsPort: Self.dnsMetricsPort)
         let host = options.bindAddress == "0.0.0.0" ? "127.0.0.1" : options.bindAddress
-        /// What localkube keeps beside the store's objects: the system services' endpoints (this
-        /// process's port and address) and, after a restore, the bootstrap objects and held IPs.
+        /// The system services' endpoints: this process's port and address (at start, and after a
+        /// restore brought back the ones a snapshot saw).
         @Sendable func reconcileSystemServices(port: Int) async {
             // Pods reach the API server at the node's address; without real pods, at the host's.
             await SystemService.kubernetes(address: nodeAddress ?? host, port: port, clusterIP: network.kubernetesServiceIP).reconcile(registry)
@@ -153,10 +153,14 @@ public struct ControlPlane: Sendable {
             serviceAccountKeyPEM: pki.serviceAccountKeyPEM, version: Self.version)
         configuration.limits = options.limits
         if case .sqlite = options.store {
-            let restorer = SnapshotRestorer(store: store, directory: dir, logger: logger) { [self] in
+            // A restore brings back what the snapshot held; what localkube keeps beside it (the
+            // bootstrap objects, the addresses services hold, its own endpoints) follows.
+            let restorer = SnapshotRestorer(store: store, directory: dir, logger: logger,
+                                            beforeAnswer: { try? await Self.reloadServiceIPs(registry, serviceIPs) },
+                                            afterRestore: { [self] in
                 try await bootstrap(registry, serviceIPs)
                 if let port = renewal.port.withLock({ $0 }) { await reconcileSystemServices(port: port) }
-            }
+            })
             configuration.snapshotRestore = SnapshotRestore(restore: restorer.restore)
         }
         if let nodeAddress { configuration.additionalBindAddresses = [nodeAddress] }
@@ -456,10 +460,14 @@ public struct ControlPlane: Sendable {
             }
         }
         try await registerAPIServices(registry)
-        if let svcDef = registry.catalog.lookup(group: "", version: "v1", plural: "services") {
-            let page = try await registry.list(svcDef, namespace: nil, options: ListOptions())
-            await serviceIPs.reload(page.items.compactMap { try? JSON.parse($0) })
-        }
+        try await Self.reloadServiceIPs(registry, serviceIPs)
+    }
+
+    /// The cluster IPs and node ports the stored services hold.
+    static func reloadServiceIPs(_ registry: Registry, _ serviceIPs: ServiceIPAllocator) async throws(StatusError) {
+        guard let svcDef = registry.catalog.lookup(group: "", version: "v1", plural: "services") else { return }
+        let page = try await registry.list(svcDef, namespace: nil, options: ListOptions())
+        await serviceIPs.reload(page.items.compactMap { try? JSON.parse($0) })
     }
 
     /// An APIService for every built-in group version, Available, as kube-aggregator registers

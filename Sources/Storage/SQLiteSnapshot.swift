@@ -12,9 +12,10 @@ extension SQLiteStore {
         public var objects: Int
     }
 
-    /// Copies the store at `path` into a new file `destination`, as of one committed revision.
-    /// A read transaction of its own (`VACUUM INTO`), so localkube may go on writing meanwhile;
-    /// the copy has no write-ahead log of its own and is a compact, whole file.
+    /// Writes the current state of the store at `path` into a new store file `destination`: every
+    /// object as of one committed revision, read in one read transaction of its own (localkube may
+    /// go on writing meanwhile), without the history before it, so the copy is as small as the
+    /// state and a restore reads only what it restores.
     public static func saveSnapshot(of path: String, to destination: String) throws(StorageError) -> SnapshotContents {
         switch check(path: path) {
         case .absent: throw .io("\(path) holds no store yet")
@@ -25,68 +26,58 @@ extension SQLiteStore {
         let files = FileManager.default
         let hadWAL = files.fileExists(atPath: path + "-wal"), hadSHM = files.fileExists(atPath: path + "-shm")
         defer { removeTraces(path, hadWAL: hadWAL, hadSHM: hadSHM) }
+        let state: (format: Int, revision: Int64, objects: [StoredObject])
         do {
             var config = Configuration()
             config.readonly = true
             let source = try DatabaseQueue(path: path, configuration: config)
             defer { try? source.close() }
-            try source.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [destination]) }
+            state = try source.read { db in
+                // An older store keeps its format (and its keys); restoring it migrates the copy.
+                let format = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'format_version'") ?? formatVersion
+                let maxRev = try Int64.fetchOne(db, sql: "SELECT MAX(rev) FROM log") ?? 0
+                let savedRev = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'revision'") ?? 0
+                return (format, max(maxRev, savedRev), try latestObjects(db))
+            }
         } catch let error as DatabaseError {
-            throw .io(writeFailure(error, path: destination))
+            throw .io("\(path) \(describe(error))")
         } catch {
-            throw .io("cannot copy the store at \(path): \(error)")
+            throw .io("cannot read the store at \(path): \(error)")
+        }
+        do {
+            let copy = try DatabaseQueue(path: destination)
+            defer { try? copy.close() }
+            try copy.write { db in
+                try createTables(db)
+                try db.execute(sql: "INSERT INTO meta(name, value) VALUES ('format_version', ?), ('revision', ?)",
+                               arguments: [state.format, state.revision])
+                let insert = try db.makeStatement(sql: "INSERT INTO log(rev, key, created, value) VALUES (?, ?, ?, ?)")
+                for o in state.objects { try insert.execute(arguments: [o.revision, o.key, o.createRevision, o.value]) }
+            }
+        } catch {
+            throw .io(writeFailure(error, path: destination))
         }
         chmod(destination, 0o600)
-        return try contents(of: destination)
+        return SnapshotContents(format: state.format, revision: state.revision, objects: state.objects.count)
     }
 
-    /// The format, revision and object count of a snapshot file, which must be whole.
-    public static func contents(of path: String) throws(StorageError) -> SnapshotContents {
-        try readSnapshot(path) { db, format in
-            let maxRev = try Int64.fetchOne(db, sql: "SELECT MAX(rev) FROM log") ?? 0
-            let savedRev = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'revision'") ?? 0
-            let count = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM log l JOIN (SELECT key, MAX(rev) AS rev FROM log GROUP BY key) m
-                ON l.key = m.key AND l.rev = m.rev WHERE l.deleted = 0
-                """) ?? 0
-            return SnapshotContents(format: format, revision: max(maxRev, savedRev), objects: count)
-        }
-    }
-
-    /// Every object a snapshot file holds, in revision order. The file is checked whole first; one
-    /// of an older format is migrated in place (the caller passes a copy of its own).
+    /// Every object a snapshot file holds, in revision order. A file of an older format is migrated
+    /// in place (the caller passes a copy of its own). Not checked page by page first: reading
+    /// every object reads every page of the table, and SQLite refuses a damaged one as it does.
     static func snapshotObjects(_ path: String) throws(StorageError) -> [StoredObject] {
-        if case .older = check(path: path) { try migrate(path: path) }
-        return try readSnapshot(path) { db, format in
-            guard format == formatVersion else { throw StorageError.unsupportedFormat(found: format, supported: formatVersion) }
-            return try latestObjects(db)
-        }
-    }
-
-    /// Opens a snapshot read-only, refuses what is not a whole store of a format this binary
-    /// reads, and reads it.
-    private static func readSnapshot<T>(_ path: String, _ body: (Database, Int) throws -> T) throws(StorageError) -> T {
         switch check(path: path) {
         case .absent: throw .io("\(path) is not a cubby store (it holds no objects table)")
         case .newer(let found): throw .unsupportedFormat(found: found, supported: formatVersion)
         case .unreadable(let reason): throw .io("\(path) \(reason)")
-        case .current, .older: break
+        case .older: try migrate(path: path)
+        case .current: break
         }
-        let files = FileManager.default
-        let hadWAL = files.fileExists(atPath: path + "-wal"), hadSHM = files.fileExists(atPath: path + "-shm")
-        defer { removeTraces(path, hadWAL: hadWAL, hadSHM: hadSHM) }
         do {
             var config = Configuration()
             config.readonly = true
             let queue = try DatabaseQueue(path: path, configuration: config)
             defer { try? queue.close() }
-            try checkWhole(queue, path: path)
-            return try queue.read { db in
-                let format = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'format_version'") ?? formatVersion
-                return try body(db, format)
-            }
-        } catch let error as StorageError {
-            throw error
+            return try queue.read { db in try latestObjects(db) }
         } catch let error as DatabaseError {
             throw .io("\(path) \(describe(error))")
         } catch {

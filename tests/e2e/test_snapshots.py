@@ -3,12 +3,15 @@ drives them: the objects come back exactly, watches end and can be opened again,
 snapshot that cannot be restored is refused in one line with nothing changed."""
 import hashlib
 import json
+import os
 import subprocess
+import sys
 import time
 
 import pytest
 
 from conftest import free_port, wait_for
+from realpods import BUSYBOX, eventually, make_profile
 from test_cli import Env
 
 NS = "snap-a"
@@ -209,3 +212,46 @@ def test_snapshots_that_cannot_be_restored_are_refused_in_one_line(env):
     assert not damaged.exists()
     r = e.cubby("snapshot", "rm", "damaged", check=False)
     assert r.returncode != 0 and r.stderr.strip() == '❌  snapshot "damaged" not found. Run "cubby snapshot ls" to list the snapshots.'
+
+
+def test_the_restore_endpoint_takes_only_the_admin_and_files_of_its_own_folder(env, tmp_path):
+    e = env
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"file": "../cubby/state.db"}))
+    r = e.kubectl("create", "--raw", "/cubby/v1/restore", "-f", str(body), check=False)
+    assert r.returncode != 0 and "naming a file in the data directory" in r.stderr, r.stderr
+    body.write_text(json.dumps({"file": "restoring-nothing.db"}))
+    r = e.kubectl("create", "--raw", "/cubby/v1/restore", "-f", str(body), check=False)
+    assert r.returncode != 0 and "does not exist" in r.stderr, r.stderr
+    r = e.kubectl("create", "--raw", "/cubby/v1/restore", "-f", str(body), "--as", "jane", check=False)
+    assert r.returncode != 0 and 'User "jane" cannot post path "/cubby/v1/restore"' in r.stderr, r.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="real pods need Linux and root")
+def test_with_real_pods_the_node_follows_the_restore(tmp_path, images):
+    """The kubelet makes the node match the restored objects: a pod the snapshot lacks is stopped, one it holds runs."""
+    p = make_profile(tmp_path, images, "snap")
+
+    def container(name):
+        status = p.get("pod", name)["status"]
+        running = [c for c in status.get("containerStatuses", []) if c.get("ready") and "running" in c["state"]]
+        return running[0]["containerID"].removeprefix("containerd://") if running else None
+
+    try:
+        p.kubectl("run", "kept", f"--image={BUSYBOX}", "--", "sleep", "3600")
+        p.wait("--for=condition=Ready", "pod/kept")
+        first = container("kept")
+        p.cubby("snapshot", "save", "real")
+        p.kubectl("delete", "pod", "kept", "--grace-period=1")
+        eventually(lambda: first not in p.containers(), what="the deleted pod's container gone")
+        p.kubectl("run", "later", f"--image={BUSYBOX}", "--", "sleep", "3600")
+        p.wait("--for=condition=Ready", "pod/later")
+        later = container("later")
+
+        p.cubby("snapshot", "restore", "real")
+        eventually(lambda: later not in p.containers(), what="the container of the pod the snapshot lacks stopped")
+        again = eventually(lambda: container("kept"), what="the restored pod running again")
+        assert again in p.containers()
+        assert p.kubectl("get", "pod", "later", check=False).returncode != 0
+    finally:
+        p.cubby("delete", check=False)
