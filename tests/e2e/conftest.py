@@ -1,6 +1,7 @@
 """Starts `cubby localkube` on a fresh data dir and hands tests a kubectl bound to it."""
 import hashlib
 import os
+import random
 import re
 import signal
 import socket
@@ -42,6 +43,26 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_port_run(count):
+    """The first of `count` consecutive free ports below the kernel's ephemeral range, for a command that takes the
+    ports after the one it is given by itself (`--control-planes`): an ephemeral port (what free_port() returns) has
+    neighbours that any outgoing connection may take between the check and the bind."""
+    while True:
+        first = random.randrange(20000, 32000 - count)
+        try:
+            held = []
+            for port in range(first, first + count):
+                s = socket.socket()
+                held.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
 
 
 def wait_for(what, check, timeout=30, interval=0.1):

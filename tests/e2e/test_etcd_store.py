@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BIN, Cluster, free_port
+from conftest import BIN, Cluster, free_port, free_port_run
 from etcd import EtcdCluster
 
 pytestmark = pytest.mark.skipif(shutil.which("etcd") is None, reason="etcd-server is not installed")
@@ -129,7 +129,7 @@ def etcd_processes(home):
 
 def test_cubby_start_with_its_own_etcd_and_three_control_planes(tmp_path):
     home = tmp_path / "home"
-    port = free_port()
+    port = free_port_run(3)
     try:
         out = cubby(home, "start", "-p", "ha", "--port", str(port), "--store", "etcd", "--control-planes", "3", "--driver", "simulated").stdout
         assert "Starting etcd on https://127.0.0.1:" in out and "Starting control plane 3 of 3" in out
