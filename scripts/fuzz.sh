@@ -23,6 +23,9 @@ bin=.build/fuzz/debug/cubby-fuzz
 
 # libFuzzer, not Swift's backtracer, must see a trap, so it saves the input that caused it.
 export SWIFT_BACKTRACE=enable=no
+# Files the targets write (the kubeconfig target's) stay in the build directory, not the machine's /tmp.
+export TMPDIR=$PWD/.build/fuzz/tmp
+mkdir -p "$TMPDIR"
 failed=()
 for target in "${targets[@]}"; do
     export CUBBY_FUZZ_TARGET=$target
