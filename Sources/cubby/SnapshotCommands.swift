@@ -69,7 +69,7 @@ struct SnapshotCommand: ParsableCommand {
         }
 
         static func size(_ bytes: Int) -> String {
-            bytes < 1024 * 1024 ? "\(max(1, bytes / 1024))KiB" : String(format: "%.1fMiB", Double(bytes) / 1048576)
+            bytes == 0 ? "0" : bytes < 1024 * 1024 ? "\(max(1, bytes / 1024))KiB" : String(format: "%.1fMiB", Double(bytes) / 1048576)
         }
 
         /// kubectl's AGE: the two largest units for short spans, one for long ones.
