@@ -157,11 +157,6 @@ public final class Registry: Sendable {
         } else {
             meta["namespace"] = .null
         }
-        // Upstream's store refuses a resourceVersion it can read as a revision; one it cannot
-        // read (not a number) it ignores, as it does "0".
-        if let rv = meta["resourceVersion"].string, let revision = UInt64(rv), revision != 0 {
-            throw .internalError("resourceVersion should not be set on objects to be created")
-        }
         let generateName = (meta["name"].string ?? "").isEmpty ? meta["generateName"].string.flatMap { $0.isEmpty ? nil : $0 } : nil
         if let generateName { meta["name"] = .string(ObjectMetaRules.generatedName(generateName)) }
         meta["uid"] = .string(ObjectMetaRules.newUID())
@@ -189,6 +184,12 @@ public final class Registry: Sendable {
         if options.dryRun {
             if try await load(def, namespace, name) != nil { throw .alreadyExists(def.groupResource, name) }
             return obj
+        }
+        // Upstream's storage layer refuses a resourceVersion it can read as a revision (one it
+        // cannot read, or "0", it ignores) -- after validation, so an invalid object is a 422 first.
+        if let rv = obj["metadata"]["resourceVersion"].string, let revision = UInt64(rv), revision != 0 {
+            for plugin in admission { await plugin.release(def, object: obj) }
+            throw .internalError("resourceVersion should not be set on objects to be created")
         }
         var prepared = obj
         // A generated name that is taken is generated again, up to eight tries in all, as

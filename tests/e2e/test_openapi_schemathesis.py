@@ -57,6 +57,24 @@ def only_generator_errors(output):
     return "Failures:" not in summary and set(errors) == {"Runtime Error"}
 
 
+# Upstream's own 500: its storage layer refuses a create whose body carries a resourceVersion (after
+# validation), and the apiserver answers that error as an internal one. The stateful phase sends one back
+# when it re-posts an object it was given; Cubby answers as upstream does.
+UPSTREAM_500 = "resourceVersion should not be set on objects to be created"
+
+
+def only_upstream_server_errors(output):
+    """Whether a failed run's only failures are 500s upstream answers too (UPSTREAM_500), with no other
+    check failed and no request gone wrong."""
+    summary = output[output.rfind("SUMMARY"):]
+    if "Failures:" not in summary or re.findall(r"🚫 ([A-Za-z ]+ Error): \d+", summary):
+        return False
+    failed = summary.split("Failures:", 1)[1].split("Test cases:", 1)[0]
+    kinds = set(re.findall(r"❌ \S+ ([A-Za-z ]+): \d+", failed))
+    bodies = re.findall(r"\[5\d\d\][^\n]*\n\s*\n\s*`([^`]*)`", output)
+    return kinds == {"Server error"} and bodies and all(UPSTREAM_500 in b for b in bodies)
+
+
 def test_generated_requests_get_no_server_error_and_responses_match_the_openapi(fresh_cluster, tmp_path):
     c = fresh_cluster()
     user = yaml.safe_load(open(c.kubeconfig))["users"][0]["user"]
@@ -72,7 +90,7 @@ def test_generated_requests_get_no_server_error_and_responses_match_the_openapi(
              "--max-time", str(SECONDS), "--request-timeout", "10", "--seed", "1", "--workers", "2",
              "--suppress-health-check", "all", "--no-shrink", "--warnings", "off"],
             capture_output=True, text=True, timeout=SECONDS * 4 + 120, cwd=tmp_path)  # its cache goes to the cwd
-        if r.returncode != 0 and not only_generator_errors(r.stdout):
+        if r.returncode != 0 and not (only_generator_errors(r.stdout) or only_upstream_server_errors(r.stdout)):
             failures.append(f"--- {gv} (exit {r.returncode})\n{r.stdout[-6000:]}\n{r.stderr[-2000:]}")
     assert c.proc.poll() is None, "localkube died under generated requests"
     assert not failures, "\n".join(failures)
