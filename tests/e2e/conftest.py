@@ -1,10 +1,8 @@
 """Starts `cubby localkube` on a fresh data dir and hands tests a kubectl bound to it."""
 import hashlib
 import os
-import random
 import re
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -14,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from ports import free_port, free_port_run  # noqa: F401 (the suites import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CUBBY_BIN", str(ROOT / ".build/debug/cubby"))
@@ -37,32 +37,6 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 sqlite_only = pytest.mark.skipif(STORE != "sqlite", reason="about SQLite's state.db")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_port_run(count):
-    """The first of `count` consecutive free ports below the kernel's ephemeral range, for a command that takes the
-    ports after the one it is given by itself (`--control-planes`): an ephemeral port (what free_port() returns) has
-    neighbours that any outgoing connection may take between the check and the bind."""
-    while True:
-        first = random.randrange(20000, 32000 - count)
-        try:
-            held = []
-            for port in range(first, first + count):
-                s = socket.socket()
-                held.append(s)
-                s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
 
 
 def wait_for(what, check, timeout=30, interval=0.1):

@@ -6,25 +6,21 @@ member and removes the folder, so nothing outlives the tests.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ports import free_port_run
 
 
 class EtcdCluster:
     def __init__(self, members=1):
         self.dir = tempfile.mkdtemp(prefix="cubby-etcd-")
         self.names = [f"m{i}" for i in range(members)]
-        self.client_ports = [free_port() for _ in self.names]
-        self.peer_ports = [free_port() for _ in self.names]
+        first = free_port_run(2 * members)
+        self.client_ports = [first + 2 * i for i in range(members)]
+        self.peer_ports = [first + 2 * i + 1 for i in range(members)]
         self.procs = {}
 
     @property
@@ -63,7 +59,8 @@ class EtcdCluster:
     def wait_healthy(self, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if any(self.healthy(i) for i in self.procs):
+            # Every member, not just a quorum: a test that kills one must leave a quorum behind.
+            if all(self.healthy(i) for i in self.procs):
                 return
             time.sleep(0.1)
         raise RuntimeError("etcd did not become healthy:\n" + self.logs())

@@ -47,8 +47,15 @@ def test_three_members_one_down_serves_two_down_refuses_writes_clearly(etcd3, tm
         # One member gone: a quorum remains, so reads and writes go on (through the others).
         etcd3.kill(0)
         # Losing the leader fails requests until the two left elect another (a second or so).
-        wait_for("writes with one member down",
-                 lambda: c.kubectl("create", "-f", "-", input=configmap("one-down"), check=False).returncode == 0, timeout=30)
+        last = []
+
+        def created(name):
+            last[:] = [c.kubectl("create", "-f", "-", input=configmap(name), check=False)]
+            return last[0].returncode == 0
+        try:
+            wait_for("writes with one member down", lambda: created("one-down"), timeout=30)
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {last[0].stderr}\n{etcd3.logs()}") from None
         assert c.kubectl("get", "cm", "before", "one-down", "-o", "name").stdout.split() == ["configmap/before", "configmap/one-down"]
         # Two gone: no quorum. A write fails with a Status in bounded time, not a hang.
         etcd3.kill(1)
@@ -58,8 +65,7 @@ def test_three_members_one_down_serves_two_down_refuses_writes_clearly(etcd3, tm
         assert time.time() - started < 30
         # A member back: a quorum again, and writes succeed again.
         etcd3.start_member(1)
-        wait_for("writes after a member returned",
-                 lambda: c.kubectl("create", "-f", "-", input=configmap("back"), check=False).returncode == 0)
+        wait_for("writes after a member returned", lambda: created("back"))
         assert c.kubectl("get", "cm", "back", "-o", "name").stdout.strip() == "configmap/back"
     finally:
         c.stop()
