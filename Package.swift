@@ -49,7 +49,11 @@ let package = Package(
         // Go's regular expressions (RE2 syntax, linear-time matching), as CRD `pattern`s are checked.
         .target(name: "GoRegexp"),
         // Built-in resource declarations, one file per API group.
-        .target(name: "Resources", dependencies: ["APIMachinery", "GoRegexp"]),
+        .target(name: "Resources", dependencies: [
+            "APIMachinery", "GoRegexp",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
         // The generic store: one strategy-driven path for every resource.
         .target(name: "Registry", dependencies: ["APIMachinery", "Storage", "Resources"]),
         // HTTPS transport, routing, discovery, OpenAPI, watch streams, authentication, authorization,
@@ -116,7 +120,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The controller manager's loops, one file each.
-        .target(name: "Controllers", dependencies: ["APIMachinery", "Resources", "Client"]),
+        .target(name: "Controllers", dependencies: [
+            "APIMachinery", "Resources", "Client",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Composition root: builds and runs every component of one cluster.
         .target(name: "Localkube", dependencies: [
             "APIMachinery", "Storage", "Registry", "Resources", "APIServer", "Client", "Controllers", "Scheduler", "Nodes",
@@ -187,7 +196,12 @@ let package = Package(
         .testTarget(name: "GoRegexpTests", dependencies: ["GoRegexp"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),
-        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Client", "APIMachinery"]),
+        .testTarget(name: "ControllersTests", dependencies: [
+            "Controllers", "Client", "APIMachinery",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "NodesTests", dependencies: ["Nodes", "APIMachinery", "Resources"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "APIMachinery"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "APIMachinery"]),

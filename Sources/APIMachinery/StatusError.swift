@@ -156,6 +156,9 @@ public struct FieldError: Sendable, CustomStringConvertible, Equatable {
     public var field: String
     public var value: JSON
     public var detail: String
+    /// The value as Go prints it, where it is no JSON value (a []byte field, printed as
+    /// `[]byte{0x2d, ...}`); nil prints `value`.
+    public var goValue: String?
 
     public init(_ kind: Kind, _ field: String, _ value: JSON = .null, _ detail: String = "") {
         self.kind = kind
@@ -166,6 +169,12 @@ public struct FieldError: Sendable, CustomStringConvertible, Equatable {
 
     public static func required(_ field: String, _ detail: String = "") -> FieldError { .init(.required, field, .null, detail) }
     public static func invalid(_ field: String, _ value: JSON, _ detail: String) -> FieldError { .init(.invalid, field, value, detail) }
+    /// An invalid []byte field, its value printed as Go's %#v prints bytes.
+    public static func invalid(_ field: String, bytes: [UInt8], _ detail: String) -> FieldError {
+        var error = FieldError(.invalid, field, .null, detail)
+        error.goValue = "[]byte{" + bytes.map { "0x" + String($0, radix: 16) }.joined(separator: ", ") + "}"
+        return error
+    }
     public static func forbidden(_ field: String, _ detail: String) -> FieldError { .init(.forbidden, field, .null, detail) }
     public static func duplicate(_ field: String, _ value: JSON) -> FieldError { .init(.duplicate, field, value) }
     public static func tooLong(_ field: String, _ limit: Int) -> FieldError {
@@ -180,7 +189,7 @@ public struct FieldError: Sendable, CustomStringConvertible, Equatable {
         var s: String
         switch kind {
         case .required: s = "Required value"
-        case .invalid: s = "Invalid value: \(Self.render(value))"
+        case .invalid: s = "Invalid value: \(goValue ?? Self.render(value))"
         case .notSupported: s = "Unsupported value: \(Self.render(value))"
         case .forbidden: s = "Forbidden"
         case .duplicate: s = "Duplicate value: \(Self.render(value))"

@@ -95,14 +95,16 @@ struct ResourceRequest {
     func serveSubresource(_ sub: String, _ request: inout Request) async throws(StatusError) -> Response {
         guard let name = path.name else { throw .notFoundPath() }
         switch (sub, request.method) {
-        case ("status", _) where def.hasStatus:
+        case ("status", _) where def.hasStatus, ("approval", _) where def.serves(sub):
+            let subresource: Registry.Subresource = sub == "status" ? .status : .approval
             switch request.method {
             case .get: return render(try await registry.get(def, namespace: namespace, name: name))
             case .put:
                 let body = try await readBody(&request)
-                let (obj, _) = try await registry.update(def, namespace: namespace, name: name, body: body, subresource: .status, options: try writeOptions())
+                let (obj, _) = try await registry.update(def, namespace: namespace, name: name, body: body, subresource: subresource,
+                                                         options: try writeOptions())
                 return APIHandler.json(obj)
-            case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: .status))
+            case .patch: return APIHandler.json(try await patch(&request, name: name, subresource: subresource))
             default: throw .methodNotAllowed()
             }
         case ("scale", _) where def.scale != nil:

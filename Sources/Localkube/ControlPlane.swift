@@ -126,7 +126,8 @@ public struct ControlPlane: Sendable {
         let registry = Registry(store: store, catalog: catalog, admission: AdmissionChain.standard(serviceIPs: serviceIPs))
         try await bootstrap(registry, serviceIPs)
 
-        let components = try await startComponents(registry, caPEM: pki.caPEM, node: node, network: network,
+        let signer = try pki.caKeyPEM.map { try ClusterSigner(caPEM: pki.caPEM, keyPEM: $0) }
+        let components = try await startComponents(registry, caPEM: pki.caPEM, signer: signer, node: node, network: network,
                                                    serviceAccountKeyPEM: pki.serviceAccountKeyPEM)
         let loops = [
             Task { await CustomResourceSync(registry: registry).run() },
@@ -246,7 +247,7 @@ public struct ControlPlane: Sendable {
     /// through the in-process client. On etcd, where other localkubes may share the cluster, each
     /// of the three runs only while this process holds its Lease (upstream's leader election),
     /// on informers of its own that start with each term.
-    func startComponents(_ registry: Registry, caPEM: String, node: ContainerdNode?, network: ClusterNetwork,
+    func startComponents(_ registry: Registry, caPEM: String, signer: ClusterSigner?, node: ContainerdNode?, network: ClusterNetwork,
                          serviceAccountKeyPEM: String?) async throws -> Components {
         let informers = InformerFactory(client: Client(registry: registry, fieldManager: "kube-controller-manager"))
         let manager = Client(registry: registry, fieldManager: "kube-controller-manager")
@@ -274,7 +275,7 @@ public struct ControlPlane: Sendable {
             EndpointSliceController(client: manager, informers: informers),
             ServiceLoadBalancerController(client: manager, informers: informers),
             PersistentVolumeController(client: manager, informers: informers, directory: options.dataDirectory.appendingPathComponent("volumes")),
-        ] }
+        ] + (signer.map { [CertificateSigningController(client: manager, informers: informers, signer: $0)] } ?? []) }
         let scheduler: @Sendable (InformerFactory) -> [any Controller] = { informers in
             [Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers)]
         }

@@ -19,6 +19,8 @@ public struct SelfSignedPKI: Sendable {
     let adminCertificatePEM: String?
     let adminKeyPEM: String?
     let serviceAccountKeyPEM: String?
+    /// The CA's key, for the controller manager's signers; nil when the profile keeps none.
+    let caKeyPEM: String?
 
     /// `addresses`: IPs the serving certificate must name besides 127.0.0.1 (the cluster bridge's,
     /// the `kubernetes` service's); a certificate without one of them is issued again.
@@ -69,7 +71,8 @@ public struct SelfSignedPKI: Sendable {
             throw PKIError("pki/apiserver.crt or .key cannot be read")
         }
         return SelfSignedPKI(caPEM: caPEM, certificatePEM: servingPEM, keyPEM: servingKey,
-                             adminCertificatePEM: read("admin.crt"), adminKeyPEM: read("admin.key"), serviceAccountKeyPEM: read("sa.key"))
+                             adminCertificatePEM: read("admin.crt"), adminKeyPEM: read("admin.key"), serviceAccountKeyPEM: read("sa.key"),
+                             caKeyPEM: caKeyPEM)
     }
 
     struct PKIError: Error, CustomStringConvertible {

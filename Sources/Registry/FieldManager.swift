@@ -24,7 +24,7 @@ public struct FieldManager: Sendable {
     static func ignored(_ def: ResourceDefinition, _ subresource: Registry.Subresource?) -> FieldSet {
         var ignored = serverFields
         if subresource == nil || subresource == .ephemeralContainers, def.hasStatus { ignored.insert(["f:status"]) }
-        if subresource == .status { ignored.insert(["f:spec"]) }
+        if subresource?.writesStatus == true { ignored.insert(["f:spec"]) }
         return ignored
     }
 

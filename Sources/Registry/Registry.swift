@@ -222,6 +222,11 @@ public final class Registry: Sendable {
         case status, scale, binding
         /// A pod's: what writes its spec.ephemeralContainers and nothing else.
         case ephemeralContainers = "ephemeralcontainers"
+        /// A CertificateSigningRequest's: what writes its Approved or Denied condition.
+        case approval
+
+        /// Whether the write is to the status (all of it, or a CSR's approval part).
+        var writesStatus: Bool { self == .status || self == .approval }
     }
 
     /// PUT: replaces the object (or its status) as a whole. Returns the new object and whether it
@@ -251,7 +256,7 @@ public final class Registry: Sendable {
                 var obj = incoming
                 if def.hasStatus { obj["status"] = old["status"] }
                 return obj
-            case .status:
+            case .status, .approval:
                 var obj = old
                 obj["status"] = incoming["status"]
                 return obj
@@ -351,6 +356,7 @@ public final class Registry: Sendable {
             if !typesChecked { try checkTypes(obj, def) }
             try dropUnknownFields(&obj, def, options)
             try prepareUpdate(&obj, old: old, def)
+            def.strategy.prepareForUpdate?(&obj, old, subresource?.rawValue)
             var request = AdmissionRequest(operation: .update, def: def, object: obj, old: old, subresource: subresource,
                                            dryRun: options.dryRun, registry: self)
             try await admit(&request)
@@ -424,6 +430,7 @@ public final class Registry: Sendable {
             errors += def.strategy.validateUpdate(obj, old) + def.strategy.validate(obj)
         }
         if subresource == .ephemeralContainers { errors += PodValidation.ephemeralContainersUpdate(obj, old) }
+        if subresource?.writesStatus == true, let validateStatus = def.strategy.validateStatusUpdate { errors += validateStatus(obj, old) }
         if !errors.isEmpty {
             throw .invalid(kind: def.kind, group: def.group, name: obj["metadata"]["name"].string ?? "", errors)
         }
@@ -452,13 +459,13 @@ public final class Registry: Sendable {
                 return try Self.applyScale(try apply(scale), to: old, def)
             case .binding:
                 throw .methodNotAllowed()
-            case nil, .status, .ephemeralContainers:
+            case nil, .status, .approval, .ephemeralContainers:
                 var patched = try apply(old)
                 if checksPatch, let form, let message = def.protobufMessage, let mismatch = TypedDecoding.firstMismatch(patched, message: message) {
                     throw Self.patchError(form, patched, mismatch)
                 }
                 try Self.checkPrecondition(patched, revision: revision, def, name)
-                if subresource == .status {
+                if subresource?.writesStatus == true {
                     var obj = old
                     obj["status"] = patched["status"]
                     return obj

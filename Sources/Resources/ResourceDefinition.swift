@@ -181,6 +181,13 @@ public struct ResourceStrategy: Sendable {
     /// it asked none), as upstream's CheckGracefulDelete: a pod on a node gets its grace period,
     /// for its node agent to stop it. Without one, objects go at once.
     public var gracePeriod: (@Sendable (_ object: JSON, _ requested: Int64?) -> Int64)?
+    /// upstream's PrepareForUpdate beyond what the store carries over: what a write through the
+    /// object (nil), "status" or another subresource may change of it (a CSR's approval only
+    /// through "approval").
+    public var prepareForUpdate: (@Sendable (_ new: inout JSON, _ old: JSON, _ subresource: String?) -> Void)?
+    /// The checks of a write through /status (and a subresource of the status, as a CSR's
+    /// approval), which the object's own rules skip; nil checks metadata alone.
+    public var validateStatusUpdate: (@Sendable (_ new: JSON, _ old: JSON) -> [FieldError])?
     /// Whether something besides metadata.finalizers has to finish the deletion (a namespace's
     /// spec.finalizers, which the namespace controller empties).
     public var hasPendingFinalizers: (@Sendable (JSON) -> Bool)?

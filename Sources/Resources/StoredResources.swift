@@ -2,7 +2,7 @@ import APIMachinery
 
 /// GA resources of 1.37 that Cubby serves and stores with upstream's names, scope, short names,
 /// status subresource and printer columns, before the behaviour behind them is built (webhooks
-/// called, autoscaling, signing, dynamic resource allocation, API priority and fairness). A create
+/// called, autoscaling, dynamic resource allocation, API priority and fairness). A create
 /// answers a warning naming what does not happen yet. One declaration a resource; the API groups'
 /// own files list them.
 public struct StoredResource: Sendable {
@@ -14,7 +14,6 @@ public struct StoredResource: Sendable {
     var columns: [PrinterColumn] = []
     /// What is not acted on yet, completing "stored only: ...".
     var notYet: String
-    var recordRequester: (@Sendable (inout JSON, UserInfo?) -> Void)? = nil
 
     var schemaName: String {
         let package = group.isEmpty ? "core" : String(group.split(separator: ".").first!)
@@ -26,7 +25,6 @@ public struct StoredResource: Sendable {
                                      categories: categories, namespaced: namespaced, hasStatus: hasStatus,
                                      columns: columns.contains { $0.name == "Age" } ? columns : columns + [.age], schemaName: schemaName)
         def.storedOnlyWarning = "\(kind) is stored only: \(notYet)"
-        def.strategy.recordRequester = recordRequester
         return def
     }
 
@@ -74,28 +72,7 @@ public enum StoredResources {
                         PrinterColumn("MaxPods", type: "integer") { .int($0["spec"]["maxReplicas"].int ?? 0) },
                         PrinterColumn("Replicas", type: "integer") { .int($0["status"]["currentReplicas"].int ?? 0) }],
               notYet: "this cluster does not scale workloads by HorizontalPodAutoscalers yet"),
-        // certificates.k8s.io/v1
-        .init(group: "certificates.k8s.io", version: "v1", kind: "CertificateSigningRequest", plural: "certificatesigningrequests", shortNames: ["csr"],
-              hasStatus: true,
-              columns: [.age, .field("SignerName", ["spec", "signerName"]), .field("Requestor", ["spec", "username"]),
-                        PrinterColumn("RequestedDuration") { o in
-                            .string(o["spec"]["expirationSeconds"].int.map { APITime.humanDuration(Double($0)) } ?? "<none>")
-                        },
-                        PrinterColumn("Condition") { o in
-                            let types = (o["status"]["conditions"].array ?? []).compactMap { $0["type"].string }
-                            return .string(types.isEmpty ? "Pending" : types.joined(separator: ","))
-                        }],
-              notYet: "this cluster does not approve or sign CertificateSigningRequests yet",
-              // As upstream: the requestor is whoever created it, whatever the body claimed.
-              recordRequester: { csr, user in
-                  for field in ["username", "uid", "groups", "extra"] { csr["spec"][field] = nil }
-                  guard let user else { return }
-                  let info = user.json
-                  csr["spec"]["username"] = info["username"]
-                  csr["spec"]["uid"] = info["uid"]
-                  csr["spec"]["groups"] = info["groups"]
-                  csr["spec"]["extra"] = info["extra"]
-              }),
+        // certificates.k8s.io/v1 (CertificateSigningRequest: CertificatesV1)
         .init(group: "certificates.k8s.io", version: "v1", kind: "ClusterTrustBundle", plural: "clustertrustbundles",
               columns: [.field("SignerName", ["spec", "signerName"])], notYet: "no kubelet of this cluster projects ClusterTrustBundles yet"),
         .init(group: "certificates.k8s.io", version: "v1", kind: "PodCertificateRequest", plural: "podcertificaterequests", namespaced: true,

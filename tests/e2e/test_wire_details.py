@@ -8,6 +8,7 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from certificate_requests import request_pem
 from conftest import STORE
 
 # What componentstatuses calls the store: upstream's etcd-0, or Cubby's SQLite file.
@@ -94,19 +95,6 @@ def test_autoscalers_and_stored_only_resources(cluster, ns):
                      "volumeattachments.storage.k8s.io", "servicecidrs.networking.k8s.io", "ipaddresses.networking.k8s.io",
                      "resourceclaims.resource.k8s.io", "deviceclasses.resource.k8s.io"]:
         assert resource in names, resource
-    # The requestor is whoever created it, whatever the body claims, as upstream records it.
-    csr = {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": f"{ns}-csr"},
-           "spec": {"request": "aGVsbG8=", "signerName": "kubernetes.io/kube-apiserver-client", "usages": ["client auth"], "expirationSeconds": 3600,
-                    "username": "someone-else", "groups": ["system:masters"]}}
-    r = cluster.kubectl("create", "-f", "-", input=json.dumps(csr))
-    assert "Warning: CertificateSigningRequest is stored only" in r.stderr
-    me = json.loads(cluster.kubectl("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
-    table = cluster.kubectl("get", "csr", f"{ns}-csr").stdout.splitlines()
-    assert table[0].split() == ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"]
-    assert table[1].split()[2:] == ["kubernetes.io/kube-apiserver-client", me["username"], "60m", "Pending"]
-    spec = json.loads(cluster.kubectl("get", "csr", f"{ns}-csr", "-o", "json").stdout)["spec"]
-    assert (spec["username"], spec["groups"]) == (me["username"], me["groups"])
-    cluster.kubectl("delete", "csr", f"{ns}-csr")
 
 
 def test_a_strategic_merge_patch_of_service_ports_merges_by_port(cluster, ns):
@@ -304,7 +292,7 @@ def test_api_resources_lists_every_ga_resource_of_1_37(cluster):
     assert sorted(n for n in names if n not in crds) == sorted(GA_1_37 + ["nodes.metrics.k8s.io", "pods.metrics.k8s.io"])
 
 
-def test_bindings_and_stored_only_kinds_through_the_typed_client(cluster, api, ns):
+def test_bindings_and_stored_only_kinds_through_the_typed_client(cluster, api, ns, tmp_path):
     core = client.CoreV1Api(api)
     node = core.list_node().items[0].metadata.name
     # A pod no scheduler may take (another scheduler's), bound through POST bindings as older tools do.
@@ -318,9 +306,11 @@ def test_bindings_and_stored_only_kinds_through_the_typed_client(cluster, api, n
     client.AutoscalingV2Api(api).create_namespaced_horizontal_pod_autoscaler(ns, hpa)
     read = client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler("web", ns)
     assert isinstance(read, client.V2HorizontalPodAutoscaler) and read.spec.max_replicas == 3
+    # And a CertificateSigningRequest (a real request: the API checks it).
+    _, request = request_pem(tmp_path, "typed", "/CN=typed", ec=True)
     csr = client.CertificatesV1Api(api).create_certificate_signing_request(
-        {"metadata": {"name": f"{ns}-typed"}, "spec": {"request": "aGVsbG8=", "signerName": "kubernetes.io/kube-apiserver-client",
-                                                       "usages": ["client auth"]}})
+        {"metadata": {"name": f"{ns}-typed"}, "spec": {"request": base64.b64encode(request).decode(),
+                                                       "signerName": "kubernetes.io/kube-apiserver-client", "usages": ["client auth"]}})
     try:
         assert isinstance(csr, client.V1CertificateSigningRequest) and csr.spec.username
     finally:

@@ -2447,5 +2447,34 @@ policy.v1.PodDisruptionBudgetStatus
 # autoscaling.v2 (GA in 1.23 with v2beta2's messages): the scaling rules' tolerance (1.33).
 autoscaling.v2.HPAScalingRules
   4 tolerance resource.Quantity?
+# certificates.k8s.io/v1 (GA in 1.19; kubectl 1.20's table was taken without it).
+certificates.v1.CertificateSigningRequest
+  1 metadata meta.v1.ObjectMeta
+  2 spec certificates.v1.CertificateSigningRequestSpec
+  3 status certificates.v1.CertificateSigningRequestStatus
+certificates.v1.CertificateSigningRequestCondition
+  1 type string
+  6 status string
+  2 reason string
+  3 message string
+  4 lastUpdateTime meta.v1.Time
+  5 lastTransitionTime meta.v1.Time
+certificates.v1.CertificateSigningRequestList
+  1 metadata meta.v1.ListMeta
+  2 items []certificates.v1.CertificateSigningRequest
+certificates.v1.CertificateSigningRequestSpec
+  1 request bytes
+  7 signerName string
+  8 expirationSeconds int32?
+  5 usages []string
+  2 username string
+  3 uid string
+  4 groups []string
+  6 extra map<string,certificates.v1.ExtraValue>
+certificates.v1.CertificateSigningRequestStatus
+  1 conditions []certificates.v1.CertificateSigningRequestCondition
+  2 certificate bytes
+certificates.v1.ExtraValue
+  1 items []string
 """
 }

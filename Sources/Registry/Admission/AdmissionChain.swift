@@ -15,6 +15,7 @@ public enum AdmissionChain {
             StorageObjectInUseProtection(),
             PersistentVolumeClaimResize(),
             RuntimeClassAdmission(),
+            CertificateSubjectRestriction(),
             DefaultClass.ingress,
             serviceIPs,
             ResourceQuotaAdmission(),
