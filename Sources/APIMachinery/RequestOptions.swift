@@ -36,6 +36,8 @@ public struct WriteOptions: Sendable {
 
 public struct DeleteOptions: Sendable {
     public var dryRun = false
+    /// Who asked, for admission (webhooks are told); nil for in-process deletes.
+    public var user: UserInfo?
     public var gracePeriodSeconds: Int64?
     public var propagationPolicy: String?
     public var preconditionUID: String?

@@ -299,6 +299,7 @@ struct ResourceRequest {
 
     func deleteOptions() throws(StatusError) -> DeleteOptions {
         var o = DeleteOptions()
+        o.user = user
         o.dryRun = try dryRun()
         if let g = try query.int("gracePeriodSeconds") { o.gracePeriodSeconds = Int64(g) }
         if let p = query["propagationPolicy"], !p.isEmpty { o.propagationPolicy = p }

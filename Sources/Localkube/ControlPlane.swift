@@ -123,7 +123,9 @@ public struct ControlPlane: Sendable {
 
         let catalog = ResourceCatalog(builtin: BuiltinResources.all, schemas: BuiltinResources.schemas)
         let serviceIPs = ServiceIPAllocator(cidr: network.serviceCIDR)
-        let registry = Registry(store: store, catalog: catalog, admission: AdmissionChain.standard(serviceIPs: serviceIPs))
+        let webhooks = WebhookConfigurations()
+        let registry = Registry(store: store, catalog: catalog,
+                                admission: AdmissionChain.standard(serviceIPs: serviceIPs, webhooks: (webhooks, AdmissionWebhookClient())))
         try await bootstrap(registry, serviceIPs)
 
         let signer = try pki.caKeyPEM.map { try ClusterSigner(caPEM: pki.caPEM, keyPEM: $0) }
@@ -131,6 +133,7 @@ public struct ControlPlane: Sendable {
                                                    serviceAccountKeyPEM: pki.serviceAccountKeyPEM)
         let loops = [
             Task { await CustomResourceSync(registry: registry).run() },
+            Task { await webhooks.run(registry) },
             Task { await Self.compact(store, every: options.compactionInterval) },
         ] + components.tasks
         // Wait for CRDs stored earlier to be served again before taking requests.

@@ -172,7 +172,8 @@ public final class Registry: Sendable {
         def.strategy.recordRequester?(&obj, options.user)
         def.strategy.defaults(&obj)
         if let warning = def.storedOnlyWarning { Warnings.record(warning) }
-        var request = AdmissionRequest(operation: .create, def: def, object: obj, old: nil, subresource: nil, dryRun: options.dryRun, registry: self)
+        var request = AdmissionRequest(operation: .create, def: def, object: obj, old: nil, subresource: nil, dryRun: options.dryRun, registry: self,
+                                       user: options.user, fieldManager: options.fieldManager)
         try await admit(&request)
         obj = request.object
         try validateCreate(obj, def)
@@ -358,7 +359,7 @@ public final class Registry: Sendable {
             try prepareUpdate(&obj, old: old, def)
             def.strategy.prepareForUpdate?(&obj, old, subresource?.rawValue)
             var request = AdmissionRequest(operation: .update, def: def, object: obj, old: old, subresource: subresource,
-                                           dryRun: options.dryRun, registry: self)
+                                           dryRun: options.dryRun, registry: self, user: options.user, fieldManager: options.fieldManager)
             try await admit(&request)
             obj = request.object
             try validateUpdate(obj, old: old, def, subresource: subresource)
@@ -557,7 +558,8 @@ public final class Registry: Sendable {
             if let rv = options.preconditionResourceVersion, rv != meta["resourceVersion"].string {
                 throw .conflict(def.groupResource, name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(meta["resourceVersion"].string ?? "")")
             }
-            var request = AdmissionRequest(operation: .delete, def: def, object: obj, old: obj, subresource: nil, dryRun: options.dryRun, registry: self)
+            var request = AdmissionRequest(operation: .delete, def: def, object: obj, old: obj, subresource: nil, dryRun: options.dryRun, registry: self,
+                                           user: options.user)
             try await admit(&request)
             try await validateAdmission(request)
 

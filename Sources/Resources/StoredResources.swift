@@ -1,8 +1,8 @@
 import APIMachinery
 
 /// GA resources of 1.37 that Cubby serves and stores with upstream's names, scope, short names,
-/// status subresource and printer columns, before the behaviour behind them is built (webhooks
-/// called, autoscaling, dynamic resource allocation, API priority and fairness). A create
+/// status subresource and printer columns, before the behaviour behind them is built (admission
+/// policies evaluated, autoscaling, dynamic resource allocation, API priority and fairness). A create
 /// answers a warning naming what does not happen yet. One declaration a resource; the API groups'
 /// own files list them.
 public struct StoredResource: Sendable {
@@ -31,7 +31,6 @@ public struct StoredResource: Sendable {
 }
 
 public enum StoredResources {
-    static let webhooks = "this cluster does not call admission webhooks yet"
     static let policies = "this cluster does not evaluate admission policies yet"
 
     static func count(_ name: String, _ path: [String]) -> PrinterColumn {
@@ -47,10 +46,6 @@ public enum StoredResources {
 
     public static let all: [StoredResource] = [
         // admissionregistration.k8s.io/v1
-        .init(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingWebhookConfiguration", plural: "validatingwebhookconfigurations",
-              categories: ["api-extensions"], columns: [count("Webhooks", ["webhooks"])], notYet: webhooks),
-        .init(group: "admissionregistration.k8s.io", version: "v1", kind: "MutatingWebhookConfiguration", plural: "mutatingwebhookconfigurations",
-              categories: ["api-extensions"], columns: [count("Webhooks", ["webhooks"])], notYet: webhooks),
         .init(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingAdmissionPolicy", plural: "validatingadmissionpolicies",
               categories: ["api-extensions"], hasStatus: true,
               columns: [count("Validations", ["spec", "validations"]), .field("ParamKind", ["spec", "paramKind", "kind"])], notYet: policies),

@@ -254,7 +254,8 @@ def test_crashing_container_restarts_with_back_off(nodes3, wns):
     assert (container["lastState"]["terminated"]["exitCode"], container["lastState"]["terminated"]["reason"]) == (1, "Error")
     described = k("describe", "pod", "crash").stdout
     assert "Back-off restarting failed container crash in pod crash_" in described
-    assert ("Normal", "Started", 2) in events_of(nodes3, wns, "crash")
+    # Events are written after the status that tells of them: the second start's may trail it.
+    wait_for("the second Started event", lambda: ("Normal", "Started", 2) in events_of(nodes3, wns, "crash"))
     k("delete", "pod", "crash", "--wait=false")
 
 

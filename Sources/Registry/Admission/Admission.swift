@@ -16,6 +16,9 @@ public struct AdmissionRequest: Sendable {
     public let subresource: Registry.Subresource?
     public let dryRun: Bool
     public let registry: Registry
+    /// Who asked (nil for writes of no API request), and as which field manager.
+    public var user: UserInfo?
+    public var fieldManager: String?
     /// Objects the plugins of this request have read (a namespace is read by several of them).
     let reads = AdmissionReads()
 

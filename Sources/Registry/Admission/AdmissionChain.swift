@@ -3,8 +3,13 @@
 /// then validating phases, in this order. Service IPs and node ports are allocated last among
 /// the mutations, where upstream's service storage allocates them.
 public enum AdmissionChain {
-    public static func standard(serviceIPs: ServiceIPAllocator) -> [any AdmissionPlugin] {
-        [
+    /// `webhooks`: the configurations the webhook plugins call, and how they reach a webhook;
+    /// without them no webhook is called.
+    public static func standard(serviceIPs: ServiceIPAllocator,
+                                webhooks: (WebhookConfigurations, any AdmissionWebhookTransport)? = nil) -> [any AdmissionPlugin] {
+        let mutating: [any AdmissionPlugin] = webhooks.map { [MutatingAdmissionWebhook(configurations: $0.0, transport: $0.1)] } ?? []
+        let validating: [any AdmissionPlugin] = webhooks.map { [ValidatingAdmissionWebhook(configurations: $0.0, transport: $0.1)] } ?? []
+        return [
             NamespaceLifecycle(),
             LimitRanger(),
             ServiceAccountAdmission(),
@@ -17,7 +22,9 @@ public enum AdmissionChain {
             RuntimeClassAdmission(),
             CertificateSubjectRestriction(),
             DefaultClass.ingress,
+        ] + mutating + [
             serviceIPs,
+        ] + validating + [
             ResourceQuotaAdmission(),
         ]
     }

@@ -1,0 +1,218 @@
+import APIMachinery
+import Foundation
+import Resources
+
+/// Where one webhook call goes: the address to dial, the name its certificate must carry, the CA
+/// bundle to trust (the system's when nil), and the URL as error messages show it.
+public struct WebhookTarget: Sendable {
+    public var host: String
+    public var port: Int
+    /// Path and query, e.g. `/validate?timeout=10s`.
+    public var path: String
+    public var serverName: String
+    public var caBundle: [UInt8]?
+    public var url: String
+}
+
+/// How the API server reaches a webhook: one HTTPS POST of a JSON body, its answer's body; a
+/// failure described as Go's HTTP client describes it (`dial tcp ...: connect: connection refused`).
+public protocol AdmissionWebhookTransport: Sendable {
+    func post(_ target: WebhookTarget, body: [UInt8], timeout: Duration) async throws -> [UInt8]
+}
+
+/// One webhook of a configuration, as upstream's generic webhook dispatcher uses it: whether a
+/// request matches it (rules, scope, namespaceSelector, objectSelector), the AdmissionReview it
+/// is sent, and what its answer means.
+struct AdmissionWebhook {
+    let configuration: String
+    let spec: JSON
+    var name: String { spec["name"].string ?? "" }
+    var failsOpen: Bool { spec["failurePolicy"].string == "Ignore" }
+
+    /// Configurations of admission itself are never sent to webhooks, so a broken webhook cannot
+    /// lock its own fix out (upstream's IsExemptAdmissionConfigurationResource).
+    static let exempt: Set<String> = [
+        "validatingwebhookconfigurations", "mutatingwebhookconfigurations", "validatingadmissionpolicies",
+        "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
+    ]
+
+    static func isExempt(_ request: AdmissionRequest) -> Bool {
+        request.def.group == "admissionregistration.k8s.io" && exempt.contains(request.def.plural)
+    }
+
+    // MARK: matching
+
+    func matches(_ request: AdmissionRequest) async -> Bool {
+        guard (spec["rules"].array ?? []).contains(where: { Self.ruleMatches($0, request) }) else { return false }
+        guard objectSelectorMatches(request) else { return false }
+        return await namespaceSelectorMatches(request)
+    }
+
+    static func ruleMatches(_ rule: JSON, _ request: AdmissionRequest) -> Bool {
+        func has(_ field: String, _ value: String) -> Bool {
+            (rule[field].array ?? []).contains { $0.string == "*" || $0.string == value }
+        }
+        guard has("operations", request.operation.rawValue), has("apiGroups", request.def.group),
+              has("apiVersions", request.def.version) else { return false }
+        let resource = request.def.plural, sub = request.subresource?.rawValue ?? ""
+        let resourceMatches = (rule["resources"].array ?? []).compactMap(\.string).contains { entry in
+            if entry == "*/*" { return true }
+            let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
+            if parts.count == 1 { return sub.isEmpty && (entry == "*" || entry == resource) }
+            return !sub.isEmpty && (parts[0] == "*" || parts[0] == resource) && (parts[1] == "*" || parts[1] == sub)
+        }
+        guard resourceMatches else { return false }
+        switch rule["scope"].string ?? "*" {
+        case "Cluster": return !request.def.namespaced
+        case "Namespaced": return request.def.namespaced
+        default: return true
+        }
+    }
+
+    /// The object's labels, or the old object's (a delete, a label removed), satisfy the selector.
+    func objectSelectorMatches(_ request: AdmissionRequest) -> Bool {
+        guard let selector = try? LabelSelector.fromStructured(spec["objectSelector"]) else { return false }
+        let objects = request.operation == .delete ? [request.old] : [request.object, request.old]
+        return objects.contains { $0.map { selector.matches(labels: $0["metadata"]["labels"]) } ?? false }
+    }
+
+    /// The namespace's labels satisfy the selector (a Namespace's own; cluster-scoped objects
+    /// always do).
+    func namespaceSelectorMatches(_ request: AdmissionRequest) async -> Bool {
+        let selector = spec["namespaceSelector"]
+        if selector.isNull || selector == .emptyObject { return true }
+        guard let parsed = try? LabelSelector.fromStructured(selector) else { return false }
+        if request.def.group.isEmpty && request.def.plural == "namespaces" {
+            return parsed.matches(labels: (request.operation == .delete ? request.old : request.object)?["metadata"]["labels"] ?? .null)
+        }
+        guard request.def.namespaced else { return true }
+        let namespace = try? await request.get("namespaces", name: request.namespace)
+        return parsed.matches(labels: namespace?["metadata"]["labels"] ?? .null)
+    }
+
+    // MARK: calling
+
+    /// The webhook's answer to this request, or the error that refuses it. A call that fails
+    /// (unreachable, too slow, an answer it cannot read) refuses it unless failurePolicy is Ignore.
+    func call(_ request: AdmissionRequest, transport: any AdmissionWebhookTransport) async throws(StatusError) -> JSON? {
+        if request.dryRun, !["None", "NoneOnDryRun"].contains(spec["sideEffects"].string ?? "") {
+            throw .badRequest("admission webhook \"\(name)\" does not support dry run")
+        }
+        let uid = UUID().uuidString.lowercased()
+        let version = (spec["admissionReviewVersions"].array ?? []).contains("v1") ? "v1" : "v1beta1"
+        let seconds = spec["timeoutSeconds"].int ?? 10
+        let answer: JSON
+        do {
+            let target = try await self.target(request.registry, timeoutSeconds: seconds)
+            let review = Self.review(request, uid: uid, version: version)
+            let body: [UInt8]
+            do {
+                body = try await transport.post(target, body: Array(review.jsonString.utf8), timeout: .seconds(seconds))
+            } catch {
+                throw Failure("failed to call webhook: Post \"\(target.url)\": \(error)")
+            }
+            guard let parsed = try? JSON.parse(body) else { throw Failure("received invalid webhook response: the body is not JSON") }
+            let expected = "admission.k8s.io/\(version)"
+            guard parsed["apiVersion"].string == expected, parsed["kind"].string == "AdmissionReview" else {
+                throw Failure("expected webhook response of \(expected), Kind=AdmissionReview, got \(parsed["apiVersion"].string ?? ""), Kind=\(parsed["kind"].string ?? "")")
+            }
+            guard parsed["response"]["uid"].string == uid else {
+                throw Failure("expected response.uid=\"\(uid)\", got \"\(parsed["response"]["uid"].string ?? "")\"")
+            }
+            answer = parsed["response"]
+        } catch let failure as Failure {
+            if failsOpen { return nil }
+            throw .internalError("failed calling webhook \"\(name)\": \(failure.message)")
+        } catch {
+            if failsOpen { return nil }
+            throw .internalError("failed calling webhook \"\(name)\": \(error)")
+        }
+        for warning in answer["warnings"].array ?? [] { if let text = warning.string { Warnings.record(text) } }
+        guard answer["allowed"].bool == true else { throw denied(answer["status"]) }
+        return answer
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let message: String
+        init(_ message: String) { self.message = message }
+        var description: String { message }
+    }
+
+    /// upstream's ToStatusErr: the webhook's Status, at least a 400, its message prefixed.
+    func denied(_ status: JSON) -> StatusError {
+        let deniedBy = "admission webhook \"\(name)\" denied the request"
+        let code = max(400, Int(status["code"].int ?? 0))
+        let reason = status["reason"].string ?? ""
+        let message = status["message"].string.flatMap { $0.isEmpty ? nil : $0 }.map { "\(deniedBy): \($0)" }
+            ?? (reason.isEmpty ? "\(deniedBy) without explanation" : "\(deniedBy): \(reason)")
+        return StatusError(code: code, reason: reason, message: message, details: status["details"])
+    }
+
+    /// The AdmissionReview request for this webhook.
+    static func review(_ request: AdmissionRequest, uid: String, version: String) -> JSON {
+        let def = request.def
+        let kind: JSON = ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)]
+        let resource: JSON = ["group": .string(def.group), "version": .string(def.version), "resource": .string(def.plural)]
+        var body: JSON = ["uid": .string(uid), "kind": kind, "resource": resource, "requestKind": kind, "requestResource": resource]
+        if let sub = request.subresource?.rawValue { body["subResource"] = .string(sub); body["requestSubResource"] = .string(sub) }
+        let meta = (request.operation == .delete ? request.old : request.object)?["metadata"] ?? .null
+        if let name = meta["name"].string, !name.isEmpty { body["name"] = .string(name) }
+        if def.namespaced, !request.namespace.isEmpty { body["namespace"] = .string(request.namespace) }
+        body["operation"] = .string(request.operation.rawValue)
+        body["userInfo"] = request.user.map(\.json) ?? ["username": ""]
+        body["object"] = request.operation == .delete ? .null : request.object
+        body["oldObject"] = request.operation == .create ? .null : (request.old ?? .null)
+        body["dryRun"] = .bool(request.dryRun)
+        let optionsKind = ["CREATE": "CreateOptions", "UPDATE": "UpdateOptions", "DELETE": "DeleteOptions"][request.operation.rawValue] ?? ""
+        var options: JSON = ["kind": .string(optionsKind), "apiVersion": "meta.k8s.io/v1"]
+        if let manager = request.fieldManager { options["fieldManager"] = .string(manager) }
+        body["options"] = options
+        return ["kind": "AdmissionReview", "apiVersion": .string("admission.k8s.io/\(version)"), "request": body]
+    }
+
+    /// The address of the webhook: its URL, or its service's (a ready endpoint of it, as
+    /// kube-apiserver's --enable-aggregator-routing resolves one), named `NAME.NAMESPACE.svc`.
+    func target(_ registry: Registry, timeoutSeconds: Int64) async throws -> WebhookTarget {
+        let config = spec["clientConfig"]
+        let caBundle = config["caBundle"].string.flatMap { Data(base64Encoded: $0) }.map { Array($0) }
+        let timeout = "timeout=\(timeoutSeconds)s"
+        if let url = config["url"].string {
+            guard let parsed = URLComponents(string: url), let host = parsed.host else { throw Failure("invalid webhook URL \(url)") }
+            let path = (parsed.percentEncodedPath.isEmpty ? "/" : parsed.percentEncodedPath) + "?\(timeout)"
+            return WebhookTarget(host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: parsed.port ?? 443, path: path,
+                                 serverName: host, caBundle: caBundle, url: url + "?\(timeout)")
+        }
+        let service = config["service"]
+        let name = service["name"].string ?? "", namespace = service["namespace"].string ?? ""
+        let port = service["port"].int ?? 443
+        let path = (service["path"].string.flatMap { $0.isEmpty ? nil : $0 } ?? "/") + "?\(timeout)"
+        let url = "https://\(name).\(namespace).svc:\(port)\(path)"
+        let (host, targetPort) = try await Self.endpoint(registry, namespace: namespace, service: name, port: port, url: url)
+        return WebhookTarget(host: host, port: targetPort, path: path, serverName: "\(name).\(namespace).svc", caBundle: caBundle, url: url)
+    }
+
+    static func endpoint(_ registry: Registry, namespace: String, service: String, port: Int64, url: String) async throws -> (String, Int) {
+        guard let services = registry.catalog.lookup(group: "", version: "v1", plural: "services"),
+              let slices = registry.catalog.lookup(group: "discovery.k8s.io", version: "v1", plural: "endpointslices") else {
+            throw Failure("service \"\(service)\" not found")
+        }
+        let svc: JSON
+        do { svc = try await registry.get(services, namespace: namespace, name: service) } catch {
+            throw Failure("failed to call webhook: Post \"\(url)\": service \"\(service)\" not found")
+        }
+        guard let servicePort = (svc["spec"]["ports"].array ?? []).first(where: { $0["port"].int == port }) else {
+            throw Failure("failed to call webhook: Post \"\(url)\": service \"\(service)\" has no port \(port)")
+        }
+        var options = ListOptions()
+        options.labelSelector = (try? LabelSelector.parse("kubernetes.io/service-name=\(service)")) ?? .everything
+        let list = (try? await registry.list(slices, namespace: namespace, options: options).items.compactMap { try? JSON.parse($0) }) ?? []
+        for slice in list {
+            let ports = slice["ports"].array ?? []
+            guard let slicePort = ports.first(where: { ($0["name"].string ?? "") == (servicePort["name"].string ?? "") })?["port"].int else { continue }
+            for endpoint in slice["endpoints"].array ?? [] where endpoint["conditions"]["ready"].bool != false {
+                if let address = endpoint["addresses"].array?.first?.string { return (address, Int(slicePort)) }
+            }
+        }
+        throw Failure("failed to call webhook: Post \"\(url)\": no endpoints available for service \"\(service)\"")
+    }
+}

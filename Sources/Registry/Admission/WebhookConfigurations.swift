@@ -1,0 +1,60 @@
+import APIMachinery
+import Resources
+import Synchronization
+
+/// The webhook configurations the admission chain calls, kept in memory from a watch of each kind
+/// (upstream's webhook plugins read them from an informer): no store read on the write path, and a
+/// configuration takes effect as soon as its watch event arrives.
+public final class WebhookConfigurations: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case mutating = "mutatingwebhookconfigurations", validating = "validatingwebhookconfigurations"
+    }
+
+    let configurations = Mutex<[Kind: [String: JSON]]>([:])
+
+    public init() {}
+
+    /// Each webhook of `kind`, with its configuration's name, in upstream's order: configurations
+    /// by name, webhooks in their order within one.
+    func webhooks(_ kind: Kind) -> [(configuration: String, webhook: JSON)] {
+        let all = configurations.withLock { $0[kind] ?? [:] }
+        return all.keys.sorted().flatMap { name in (all[name]?["webhooks"].array ?? []).map { (name, $0) } }
+    }
+
+    func isEmpty(_ kind: Kind) -> Bool { configurations.withLock { $0[kind]?.isEmpty ?? true } }
+
+    /// Follows both kinds until cancelled, from the whole state at every (re)start of a watch (a
+    /// snapshot restore ends every watch).
+    public func run(_ registry: Registry) async {
+        await withTaskGroup(of: Void.self) { group in
+            for kind in Kind.allCases {
+                group.addTask { await self.follow(kind, registry) }
+            }
+        }
+    }
+
+    func follow(_ kind: Kind, _ registry: Registry) async {
+        guard let def = registry.catalog.lookup(group: "admissionregistration.k8s.io", version: "v1", plural: kind.rawValue) else { return }
+        var options = ListOptions()
+        options.sendInitialEvents = true
+        options.resourceVersionMatch = "NotOlderThan"
+        options.allowWatchBookmarks = true
+        while !Task.isCancelled {
+            guard let events = try? await registry.watch(def, namespace: nil, options: options) else { return }
+            var initial: [String: JSON]? = [:]
+            for await event in events {
+                if event.type == "BOOKMARK" {
+                    if let seen = initial, event.object["metadata"]["annotations"]["k8s.io/initial-events-end"].string == "true" {
+                        configurations.withLock { $0[kind] = seen }
+                        initial = nil
+                    }
+                    continue
+                }
+                guard let name = event.object["metadata"]["name"].string else { continue }
+                let object: JSON? = event.type == "DELETED" ? nil : event.object
+                if initial != nil { initial?[name] = object; continue }
+                configurations.withLock { $0[kind, default: [:]][name] = object }
+            }
+        }
+    }
+}
