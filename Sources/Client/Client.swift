@@ -42,6 +42,11 @@ public struct Client: Sendable {
     }
 
     /// Binds a pod to a node through its binding subresource, as the scheduler does.
+    /// What the node agents measured, as the resource metrics API (metrics.k8s.io) serves it.
+    public func resourceUsage() async -> [NodeUsage] {
+        await registry.nodes.usage()
+    }
+
     public func bind(namespace: String, pod: String, to node: String) async throws(StatusError) -> JSON {
         try await registry.bind(try pods.definition(), namespace: namespace, name: pod, node: node, options: writeOptions)
     }
@@ -77,6 +82,18 @@ public struct ResourceClient: Sendable {
 
     public func watch(_ namespace: String? = nil, options: ListOptions = ListOptions()) async throws(StatusError) -> AsyncStream<WatchEvent> {
         try await registry.watch(try definition(), namespace: namespace, options: options)
+    }
+
+    /// The object's scale subresource (autoscaling/v1 Scale).
+    public func scale(_ namespace: String?, _ name: String) async throws(StatusError) -> JSON {
+        try await registry.getScale(try definition(), namespace: namespace, name: name)
+    }
+
+    /// Sets spec.replicas through the scale subresource, as the autoscalers do.
+    @discardableResult
+    public func scale(_ namespace: String?, _ name: String, to replicas: Int64) async throws(StatusError) -> JSON {
+        try await registry.updateScale(try definition(), namespace: namespace, name: name, body: ["spec": ["replicas": .int(replicas)]],
+                                       options: client.writeOptions)
     }
 
     @discardableResult

@@ -38,6 +38,9 @@ public struct ControlPlane: Sendable {
         public var store: StoreChoice
         /// Requests in flight and request timeouts (kube-apiserver's defaults unless set).
         public var limits = ServingLimits()
+        /// How often each HorizontalPodAutoscaler is evaluated (kube-controller-manager's
+        /// --horizontal-pod-autoscaler-sync-period).
+        public var autoscalerSyncPeriod: Duration = .seconds(15)
 
         public enum StoreChoice: Sendable, Equatable {
             /// state.db in the data folder (the default).
@@ -278,6 +281,7 @@ public struct ControlPlane: Sendable {
             EndpointSliceController(client: manager, informers: informers),
             ServiceLoadBalancerController(client: manager, informers: informers),
             PersistentVolumeController(client: manager, informers: informers, directory: options.dataDirectory.appendingPathComponent("volumes")),
+            HorizontalPodAutoscalerController(client: manager, informers: informers, syncPeriod: options.autoscalerSyncPeriod),
         ] + (signer.map { [CertificateSigningController(client: manager, informers: informers, signer: $0)] } ?? []) }
         let scheduler: @Sendable (InformerFactory) -> [any Controller] = { informers in
             [Scheduler(client: Client(registry: registry, fieldManager: "kube-scheduler"), informers: informers)]

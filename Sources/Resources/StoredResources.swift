@@ -2,7 +2,7 @@ import APIMachinery
 
 /// GA resources of 1.37 that Cubby serves and stores with upstream's names, scope, short names,
 /// status subresource and printer columns, before the behaviour behind them is built (admission
-/// policies evaluated, autoscaling, dynamic resource allocation, API priority and fairness). A create
+/// policies evaluated, dynamic resource allocation, API priority and fairness). A create
 /// answers a warning naming what does not happen yet. One declaration a resource; the API groups'
 /// own files list them.
 public struct StoredResource: Sendable {
@@ -58,15 +58,6 @@ public enum StoredResources {
         .init(group: "admissionregistration.k8s.io", version: "v1", kind: "MutatingAdmissionPolicyBinding", plural: "mutatingadmissionpolicybindings",
               categories: ["api-extensions"], columns: [.field("PolicyName", ["spec", "policyName"]), .field("ParamRef", ["spec", "paramRef", "name"])],
               notYet: policies),
-        // autoscaling/v2
-        .init(group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", shortNames: ["hpa"],
-              categories: ["all"], namespaced: true, hasStatus: true,
-              columns: [PrinterColumn("Reference") { o in .string("\(o["spec"]["scaleTargetRef"]["kind"].string ?? "")/\(o["spec"]["scaleTargetRef"]["name"].string ?? "")") },
-                        PrinterColumn("Targets") { o in .string(hpaTargets(o)) },
-                        PrinterColumn("MinPods", type: "integer") { .int($0["spec"]["minReplicas"].int ?? 1) },
-                        PrinterColumn("MaxPods", type: "integer") { .int($0["spec"]["maxReplicas"].int ?? 0) },
-                        PrinterColumn("Replicas", type: "integer") { .int($0["status"]["currentReplicas"].int ?? 0) }],
-              notYet: "this cluster does not scale workloads by HorizontalPodAutoscalers yet"),
         // certificates.k8s.io/v1 (CertificateSigningRequest: CertificatesV1)
         .init(group: "certificates.k8s.io", version: "v1", kind: "ClusterTrustBundle", plural: "clustertrustbundles",
               columns: [.field("SignerName", ["spec", "signerName"])], notYet: "no kubelet of this cluster projects ClusterTrustBundles yet"),
@@ -128,21 +119,6 @@ public enum StoredResources {
 
     /// kubectl's TARGETS of an autoscaler: each resource metric as current/target ("cpu: 40%/80%"),
     /// <unknown> before the first measurement.
-    static func hpaTargets(_ o: JSON) -> String {
-        let current = o["status"]["currentMetrics"].array ?? []
-        let targets = (o["spec"]["metrics"].array ?? []).compactMap { metric -> String? in
-            guard metric["type"] == "Resource", let name = metric["resource"]["name"].string else { return nil }
-            let target = metric["resource"]["target"]
-            let now = current.first { $0["resource"]["name"].string == name }?["resource"]["current"]
-            if let percent = target["averageUtilization"].int {
-                return "\(name): \(now?["averageUtilization"].int.map { "\($0)%" } ?? "<unknown>")/\(percent)%"
-            }
-            let value = target["averageValue"].string ?? target["value"].string ?? ""
-            return "\(name): \(now?["averageValue"].string ?? "<unknown>")/\(value)"
-        }
-        return targets.isEmpty ? "<none>" : targets.joined(separator: ", ")
-    }
-
     public static var resources: [ResourceDefinition] { all.map(\.definition) }
 
 }

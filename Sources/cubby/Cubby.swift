@@ -46,6 +46,9 @@ struct LocalkubeCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds a node may miss heartbeats before it is NotReady.")
     var nodeMonitorGracePeriod: Double = 40
 
+    @Option(name: .customLong("horizontal-pod-autoscaler-sync-period"), help: "Seconds between evaluations of each HorizontalPodAutoscaler.")
+    var autoscalerSyncPeriod: Double = 15
+
     @Option(name: .customLong("dns-port"), help: "Port of the cluster DNS: on the node's address with real pods (default 53); else on 127.0.0.1 (default any free port).")
     var dnsPort: Int?
 
@@ -61,6 +64,7 @@ struct LocalkubeCommand: AsyncParsableCommand {
         try serving.validate()
         guard (0...1000).contains(nodes) else { throw ValidationError("--nodes must be between 0 and 1000") }
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
+        guard autoscalerSyncPeriod > 0 else { throw ValidationError("--horizontal-pod-autoscaler-sync-period must be positive") }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         if let dnsPort { guard (0...65535).contains(dnsPort) else { throw ValidationError("--dns-port must be between 0 and 65535") } }
         guard compactionInterval > 0 else { throw ValidationError("--compaction-interval must be positive") }
@@ -77,6 +81,7 @@ struct LocalkubeCommand: AsyncParsableCommand {
                 nodeMonitorGracePeriod: .milliseconds(Int64(nodeMonitorGracePeriod * 1000)), sandboxImage: sandboxImage,
                 dnsPort: dnsPort, resolvConf: resolvConf, store: try store.choice())
             options.limits = serving.limits
+            options.autoscalerSyncPeriod = .milliseconds(Int64(autoscalerSyncPeriod * 1000))
             try await ControlPlane(options: options).run()
         } catch {
             FileHandle.standardError.write(Data("localkube: \(error)\n".utf8))
