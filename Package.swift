@@ -49,8 +49,10 @@ let package = Package(
         // Go's regular expressions (RE2 syntax, linear-time matching), as CRD `pattern`s are checked.
         .target(name: "GoRegexp"),
         // Built-in resource declarations, one file per API group.
+        // The Common Expression Language: CRD validation rules, admission policies, match conditions.
+        .target(name: "CEL", dependencies: ["APIMachinery", "GoRegexp"]),
         .target(name: "Resources", dependencies: [
-            "APIMachinery", "GoRegexp",
+            "APIMachinery", "GoRegexp", "CEL",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),

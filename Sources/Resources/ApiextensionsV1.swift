@@ -148,6 +148,7 @@ public enum ApiextensionsV1 {
             } else {
                 errors += validateStructural(schema, path + ".schema.openAPIV3Schema", level: .root)
                 errors += SchemaPatterns.errors(in: schema, path + ".schema.openAPIV3Schema")
+                errors += ValidationRules.compileErrors(schema, path + ".schema.openAPIV3Schema")
             }
         }
         let names = list.compactMap { $0["name"].string }

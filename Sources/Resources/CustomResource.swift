@@ -113,10 +113,16 @@ public enum CustomResource {
 
     static func strategy(_ schema: JSON) -> ResourceStrategy {
         guard !schema.isNull else { return ResourceStrategy() }
-        return ResourceStrategy(
+        // The schema's own checks on every write; its CEL rules once a write (transition rules
+        // on updates alone), the status's writes included.
+        var strategy = ResourceStrategy(
             defaults: { obj in SchemaDefaulter.apply(schema, to: &obj, root: true) },
             validate: { obj in SchemaValidator.check(obj, schema, path: "", root: true) },
+            validateUpdate: { new, old in ValidationRules.check(new, schema, old: old) },
+            validateCreate: { obj in ValidationRules.check(obj, schema, old: nil) },
             pruneUnknownFields: { obj in SchemaPruner.prune(&obj, schema, root: true) })
+        strategy.validateStatusUpdate = { new, old in SchemaValidator.check(new, schema, path: "", root: true) + ValidationRules.check(new, schema, old: old) }
+        return strategy
     }
 }
 
