@@ -196,6 +196,7 @@ let package = Package(
         .target(name: "LibFuzzerDriver", path: "Fuzz/LibFuzzerDriver"),
         .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
         .testTarget(name: "GoRegexpTests", dependencies: ["GoRegexp"]),
+        .testTarget(name: "CELTests", dependencies: ["CEL"], exclude: ["testdata"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APIMachinery"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Resources", "Storage", "APIMachinery"]),
         .testTarget(name: "ControllersTests", dependencies: [

@@ -60,9 +60,12 @@ enum CELLibrary {
             if case .bytes = args[0] { return args[0] }
             return CELValue.noOverload("bytes", args)
         case ("duration", 1):
+            if case .duration = args[0] { return args[0] }
             guard case .string(let s) = args[0], let d = GoDuration.parse(s) else { return .error("invalid duration") }
             return .duration(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
         case ("timestamp", 1):
+            if case .timestamp = args[0] { return args[0] }
+            if case .int(let seconds) = args[0] { return .timestamp(Date(timeIntervalSince1970: TimeInterval(seconds))) }
             guard case .string(let s) = args[0], let t = APITime.parse(s) else { return .error("invalid timestamp") }
             return .timestamp(t)
         default: return strings(name, args) ?? lists(name, args) ?? .error("found no matching overload for '\(name)' applied to '(\(args.map(\.typeName).joined(separator: ", ")))'")
@@ -207,9 +210,10 @@ enum CELLibrary {
         func int(_ i: Int) -> Int? { if i < args.count, case .int(let v) = args[i] { return Int(v) }; return nil }
         let scalars = Array(s.unicodeScalars)
         switch (name, args.count) {
-        case ("contains", 2): return str(1).map { .bool($0.isEmpty || s.contains($0)) }
-        case ("startsWith", 2): return str(1).map { .bool(s.hasPrefix($0)) }
-        case ("endsWith", 2): return str(1).map { .bool(s.hasSuffix($0)) }
+        // On bytes of UTF-8, not Swift's canonical equivalence.
+        case ("contains", 2): return str(1).map { n in .bool(n.isEmpty || Self.find(Array(n.utf8), in: Array(s.utf8)) != nil) }
+        case ("startsWith", 2): return str(1).map { .bool(s.utf8.starts(with: $0.utf8)) }
+        case ("endsWith", 2): return str(1).map { .bool(s.utf8.reversed().starts(with: $0.utf8.reversed())) }
         case ("matches", 2):
             guard let pattern = str(1) else { return nil }
             do { return .bool(try GoRegexp(pattern).matches(s)) } catch { return .error("invalid regex: \(error)") }
@@ -307,9 +311,70 @@ enum CELLibrary {
             case .uint: return args[0]
             default: return nil
             }
-        case ("math.ceil", 1): return args[0].asDouble.map { .double($0.rounded(.up)) }
-        case ("math.floor", 1): return args[0].asDouble.map { .double($0.rounded(.down)) }
-        case ("math.round", 1): return args[0].asDouble.map { .double($0.rounded(.toNearestOrAwayFromZero)) }
+        case ("math.ceil", 1), ("math.floor", 1), ("math.round", 1), ("math.trunc", 1),
+             ("math.isNaN", 1), ("math.isInf", 1), ("math.isFinite", 1):
+            guard case .double(let d) = args[0] else { return CELValue.noOverload(name, args) }
+            switch name {
+            case "math.ceil": return .double(d.rounded(.up))
+            case "math.floor": return .double(d.rounded(.down))
+            case "math.round": return .double(d.rounded(.toNearestOrAwayFromZero))
+            case "math.trunc": return .double(d.rounded(.towardZero))
+            case "math.isNaN": return .bool(d.isNaN)
+            case "math.isInf": return .bool(d.isInfinite)
+            default: return .bool(d.isFinite)
+            }
+        case ("strings.quote", 1):
+            guard case .string(let text) = args[0] else { return CELValue.noOverload(name, args) }
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\u{07}": out += "\\a"
+                case "\u{08}": out += "\\b"
+                case "\u{0C}": out += "\\f"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{0B}": out += "\\v"
+                case "\\": out += "\\\\"
+                case "\"": out += "\\\""
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return .string(out + "\"")
+        case ("math.sign", 1):
+            switch args[0] {
+            case .int(let i): return .int(i.signum())
+            case .uint(let u): return .uint(u == 0 ? 0 : 1)
+            case .double(let d): return .double(d.isNaN ? d : d > 0 ? 1 : d < 0 ? -1 : 0)
+            default: return CELValue.noOverload(name, args)
+            }
+        case ("math.bitAnd", 2), ("math.bitOr", 2), ("math.bitXor", 2):
+            func apply<T: FixedWidthInteger>(_ x: T, _ y: T) -> T { name == "math.bitAnd" ? x & y : name == "math.bitOr" ? x | y : x ^ y }
+            switch (args[0], args[1]) {
+            case (.int(let x), .int(let y)): return .int(apply(x, y))
+            case (.uint(let x), .uint(let y)): return .uint(apply(x, y))
+            default: return CELValue.noOverload(name, args)
+            }
+        case ("math.bitNot", 1):
+            switch args[0] {
+            case .int(let x): return .int(~x)
+            case .uint(let x): return .uint(~x)
+            default: return CELValue.noOverload(name, args)
+            }
+        case ("math.bitShiftLeft", 2), ("math.bitShiftRight", 2):
+            guard case .int(let shift) = args[1] else { return CELValue.noOverload(name, args) }
+            if shift < 0 { return .error("\(name)() negative offset: \(shift)") }
+            let left = name == "math.bitShiftLeft"
+            // Right shifts are logical (an int's sign bit moves too), as cel-go's.
+            switch args[0] {
+            case .int(let x):
+                if shift > 63 { return .int(0) }
+                return .int(left ? x << shift : Int64(bitPattern: UInt64(bitPattern: x) >> UInt64(shift)))
+            case .uint(let x):
+                if shift > 63 { return .uint(0) }
+                return .uint(left ? x << UInt64(shift) : x >> UInt64(shift))
+            default: return CELValue.noOverload(name, args)
+            }
         case ("sets.contains", 2), ("sets.intersects", 2), ("sets.equivalent", 2):
             guard case .list(let a) = args[0], case .list(let b) = args[1] else { return nil }
             let inA = { (v: CELValue) in a.contains { CELValue.equal($0, v) } }
@@ -320,6 +385,14 @@ enum CELLibrary {
             }
         default: return nil
         }
+    }
+}
+
+extension CELLibrary {
+    /// Where `needle` first occurs in `haystack`.
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        return (0...(haystack.count - needle.count)).first { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
     }
 }
 

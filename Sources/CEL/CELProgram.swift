@@ -8,13 +8,14 @@ public struct CELProgram: Sendable {
 
     static let namespaces: Set<String> = ["math", "sets", "strings", "lists"]
 
-    public init(_ source: String, variables: Set<String>) throws(CELSyntaxError) {
+    /// `checked` false leaves undeclared names to fail when evaluated (cel-go's disable_check).
+    public init(_ source: String, variables: Set<String>, checked: Bool = true) throws(CELSyntaxError) {
         self.source = source
         expression = try CELParser.parse(source)
         var found: Set<String> = []
         var undeclared: String?
         Self.walk(expression, bound: [], variables: variables, found: &found, undeclared: &undeclared)
-        if let undeclared {
+        if checked, let undeclared {
             // Where the name first stands as a word (the tree keeps no positions).
             let chars = Array(source), name = Array(undeclared)
             let offset = chars.indices.first { i in

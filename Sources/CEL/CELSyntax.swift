@@ -77,15 +77,15 @@ public struct CELParser {
                 while i < source.count, source[i].isLetter || source[i].isNumber || source[i] == "_" { word.append(source[i]); i += 1 }
                 let lower = word.lowercased()
                 if i < source.count, source[i] == "\"" || source[i] == "'", ["r", "b", "rb", "br"].contains(lower) {
-                    let text = try string(&i, raw: lower.contains("r"))
-                    tokens.append((lower.contains("b") ? .bytes(Array(text.utf8)) : .string(text), start))
+                    let bytes = try literal(&i, raw: lower.contains("r"), bytes: lower.contains("b"))
+                    tokens.append((lower.contains("b") ? .bytes(bytes) : .string(String(decoding: bytes, as: UTF8.self)), start))
                     continue
                 }
                 tokens.append((.ident(word), start))
                 continue
             }
             if c == "\"" || c == "'" {
-                tokens.append((.string(try string(&i, raw: false)), start))
+                tokens.append((.string(String(decoding: try literal(&i, raw: false, bytes: false), as: UTF8.self)), start))
                 continue
             }
             guard let op = operators.first(where: { matches($0, at: i) }) else {
@@ -141,16 +141,26 @@ public struct CELParser {
             guard let v = UInt64(text) else { throw error("invalid uint literal", at: start) }
             return .uint(v)
         }
+        // 2^63 stands only after a minus (it is -2^63); the parser checks.
+        if text == "9223372036854775808" { return .int(.min) }
         guard let v = Int64(text) else { throw error("invalid int literal", at: start) }
         return .int(v)
     }
 
-    mutating func string(_ i: inout Int, raw: Bool) throws(CELSyntaxError) -> String {
+    /// A quoted literal's UTF-8 bytes. In a bytes literal, \x and octal escapes are bytes; in a
+    /// string, code points.
+    mutating func literal(_ i: inout Int, raw: Bool, bytes: Bool) throws(CELSyntaxError) -> [UInt8] {
         let start = i
         let quote = source[i]
         let triple = matches(String(repeating: quote, count: 3), at: i)
         i += triple ? 3 : 1
-        var out = ""
+        var out: [UInt8] = []
+        func append(_ c: Character) { out += Array(String(c).utf8) }
+        func append(code: UInt32, raw rawByte: Bool) throws(CELSyntaxError) {
+            if rawByte, bytes { out.append(UInt8(truncatingIfNeeded: code)); return }
+            guard let scalar = Unicode.Scalar(code) else { throw error("Syntax error: invalid escape", at: i) }
+            out += Array(String(Character(scalar)).utf8)
+        }
         while true {
             guard i < source.count else { throw error("Syntax error: token recognition error at: '\(String(source[start...]))'", at: start) }
             if triple ? matches(String(repeating: quote, count: 3), at: i) : source[i] == quote {
@@ -164,32 +174,32 @@ public struct CELParser {
                 let e = source[i]
                 i += 1
                 switch e {
-                case "n": out.append("\n")
-                case "t": out.append("\t")
-                case "r": out.append("\r")
-                case "a": out.append("\u{07}")
-                case "b": out.append("\u{08}")
-                case "f": out.append("\u{0C}")
-                case "v": out.append("\u{0B}")
-                case "\\", "'", "\"", "`", "?": out.append(e)
+                case "n": out.append(10)
+                case "t": out.append(9)
+                case "r": out.append(13)
+                case "a": out.append(7)
+                case "b": out.append(8)
+                case "f": out.append(12)
+                case "v": out.append(11)
+                case "\\", "'", "\"", "`", "?": append(e)
                 case "x", "X", "u", "U":
                     let width = e == "x" || e == "X" ? 2 : e == "u" ? 4 : 8
-                    guard i + width <= source.count, let code = UInt32(String(source[i..<i + width]), radix: 16), let scalar = Unicode.Scalar(code) else {
+                    guard i + width <= source.count, let code = UInt32(String(source[i..<i + width]), radix: 16) else {
                         throw error("Syntax error: invalid escape", at: i)
                     }
-                    out.unicodeScalars.append(scalar)
+                    try append(code: code, raw: width == 2)
                     i += width
                 case "0"..."7":
-                    guard i + 2 <= source.count, let code = UInt32(String([e] + source[i..<i + 2]), radix: 8), let scalar = Unicode.Scalar(code) else {
+                    guard i + 2 <= source.count, let code = UInt32(String([e] + source[i..<i + 2]), radix: 8) else {
                         throw error("Syntax error: invalid escape", at: i)
                     }
-                    out.unicodeScalars.append(scalar)
+                    try append(code: code, raw: true)
                     i += 2
                 default: throw error("Syntax error: invalid escape sequence '\\\(e)'", at: i - 2)
                 }
                 continue
             }
-            out.append(source[i])
+            append(source[i])
             i += 1
         }
         throw error("Syntax error: unterminated string", at: start)
@@ -268,7 +278,7 @@ public struct CELParser {
             let t = advance()
             var operand: CELExpr
             switch t {
-            case .int(let v): operand = .literal(.int(-v))
+            case .int(let v): operand = .literal(.int(v == .min ? .min : -v))
             case .double(let v): operand = .literal(.double(-v))
             default: operand = .literal(.null)
             }
@@ -313,6 +323,7 @@ public struct CELParser {
         let offset = tokens[position].1
         let token = advance()
         switch token {
+        case .int(.min): throw error("invalid int literal", at: offset)
         case .int(let v): return .literal(.int(v))
         case .uint(let v): return .literal(.uint(v))
         case .double(let v): return .literal(.double(v))

@@ -85,7 +85,8 @@ public enum CELValue: Sendable {
         case (.double(let x), .double(let y)): return x == y
         case (.int, .uint), (.int, .double), (.uint, .int), (.uint, .double), (.double, .int), (.double, .uint):
             return compareNumbers(a, b) == 0
-        case (.string(let x), .string(let y)): return x == y
+        // Code points, not Swift's canonical equivalence: "é" and "e\u{301}" differ in CEL.
+        case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
         case (.bytes(let x), .bytes(let y)): return x == y
         case (.bool(let x), .bool(let y)): return x == y
         case (.null, .null): return true
@@ -124,7 +125,8 @@ public enum CELValue: Sendable {
     /// The ordering `<` and friends use; nil when the two cannot be ordered.
     static func compare(_ a: CELValue, _ b: CELValue) -> Int? {
         switch (a, b) {
-        case (.string(let x), .string(let y)): return x < y ? -1 : x > y ? 1 : 0
+        case (.string(let x), .string(let y)):
+            return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : x.utf8.elementsEqual(y.utf8) ? 0 : 1
         case (.bytes(let x), .bytes(let y)): return x.lexicographicallyPrecedes(y) ? -1 : x == y ? 0 : 1
         case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
         case (.duration(let x), .duration(let y)): return x < y ? -1 : x > y ? 1 : 0
