@@ -57,7 +57,7 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         // The generic store: one strategy-driven path for every resource.
-        .target(name: "Registry", dependencies: ["APIMachinery", "Storage", "Resources"]),
+        .target(name: "Registry", dependencies: ["APIMachinery", "Storage", "Resources", "CEL"]),
         // HTTPS transport, routing, discovery, OpenAPI, watch streams, authentication, authorization,
         // and the streams of exec, attach and port-forward (WebSocket and SPDY) to the node's runtime.
         .target(name: "APIServer", dependencies: [

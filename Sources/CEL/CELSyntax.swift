@@ -302,6 +302,21 @@ public struct CELParser {
                 let index = try expression()
                 try expect("]")
                 expr = .call(target: nil, "_[_]", [expr, index])
+            } else if case .op("{") = peek, Self.isQualifiedName(expr) {
+                // A message construction (`Object.spec{replicas: 2}`, `JSONPatch{op: 'add', ...}`):
+                // its fields, as a map the caller reads as an object.
+                position += 1
+                var fields: [(CELExpr, CELExpr)] = []
+                if !accept("}") {
+                    repeat {
+                        if case .op("}") = peek { break }
+                        guard case .ident(let field) = advance() else { throw error("Syntax error: mismatched input expecting IDENTIFIER") }
+                        try expect(":")
+                        fields.append((.literal(.string(field)), try expression()))
+                    } while accept(",")
+                    try expect("}")
+                }
+                expr = .map(fields)
             } else {
                 return expr
             }
@@ -367,6 +382,14 @@ public struct CELParser {
             return .map(entries)
         default:
             throw error("Syntax error: mismatched input '\(describe(token))' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}", at: offset)
+        }
+    }
+
+    static func isQualifiedName(_ e: CELExpr) -> Bool {
+        switch e {
+        case .ident(let name): return name.first?.isUppercase == true || name == "google"
+        case .select(let operand, _, false): return isQualifiedName(operand)
+        default: return false
         }
     }
 

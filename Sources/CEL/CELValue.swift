@@ -135,6 +135,24 @@ public enum CELValue: Sendable {
         }
     }
 
+    /// The value as JSON (a mutation's result): durations and timestamps as upstream writes them.
+    public var json: JSON {
+        switch self {
+        case .int(let i): return .int(i)
+        case .uint(let u): return u <= UInt64(Int64.max) ? .int(Int64(u)) : .double(Double(u))
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .bytes(let b): return .string(Data(b).base64EncodedString())
+        case .bool(let b): return .bool(b)
+        case .null, .error: return .null
+        case .list(let l): return .array(l.map(\.json))
+        case .map(let m): return .object(Dictionary(m.map { ($0.key.text, $0.value.json) }) { a, _ in a })
+        case .type(let t): return .string(t)
+        case .duration: return .string(text)
+        case .timestamp(let t): return .string(APITime.format(t))
+        }
+    }
+
     /// How the value reads in a message (messageExpression results, error texts).
     public var text: String {
         switch self {

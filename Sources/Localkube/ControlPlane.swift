@@ -126,9 +126,9 @@ public struct ControlPlane: Sendable {
 
         let catalog = ResourceCatalog(builtin: BuiltinResources.all, schemas: BuiltinResources.schemas)
         let serviceIPs = ServiceIPAllocator(cidr: network.serviceCIDR)
-        let webhooks = WebhookConfigurations()
+        let admission = AdmissionConfigurations()
         let registry = Registry(store: store, catalog: catalog,
-                                admission: AdmissionChain.standard(serviceIPs: serviceIPs, webhooks: (webhooks, AdmissionWebhookClient())))
+                                admission: AdmissionChain.standard(serviceIPs: serviceIPs, dynamic: (admission, AdmissionWebhookClient())))
         try await bootstrap(registry, serviceIPs)
 
         let signer = try pki.caKeyPEM.map { try ClusterSigner(caPEM: pki.caPEM, keyPEM: $0) }
@@ -136,7 +136,7 @@ public struct ControlPlane: Sendable {
                                                    serviceAccountKeyPEM: pki.serviceAccountKeyPEM)
         let loops = [
             Task { await CustomResourceSync(registry: registry).run() },
-            Task { await webhooks.run(registry) },
+            Task { await admission.run(registry) },
             Task { await Self.compact(store, every: options.compactionInterval) },
         ] + components.tasks
         // Wait for CRDs stored earlier to be served again before taking requests.

@@ -1,4 +1,5 @@
 import APIMachinery
+import CEL
 import Foundation
 
 /// admissionregistration.k8s.io/v1 webhook configurations: upstream's defaults (failurePolicy
@@ -10,13 +11,32 @@ public enum AdmissionregistrationV1 {
     public static let resources: [ResourceDefinition] = [
         configuration("ValidatingWebhookConfiguration", "validatingwebhookconfigurations", mutating: false),
         configuration("MutatingWebhookConfiguration", "mutatingwebhookconfigurations", mutating: true),
+        policy("ValidatingAdmissionPolicy", "validatingadmissionpolicies", hasStatus: true,
+               columns: [count("Validations", ["spec", "validations"]), .field("ParamKind", ["spec", "paramKind", "kind"])]),
+        policy("ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings",
+               columns: [.field("PolicyName", ["spec", "policyName"]), .field("ParamRef", ["spec", "paramRef", "name"])]),
+        policy("MutatingAdmissionPolicy", "mutatingadmissionpolicies",
+               columns: [count("Mutations", ["spec", "mutations"]), .field("ParamKind", ["spec", "paramKind", "kind"])]),
+        policy("MutatingAdmissionPolicyBinding", "mutatingadmissionpolicybindings",
+               columns: [.field("PolicyName", ["spec", "policyName"]), .field("ParamRef", ["spec", "paramRef", "name"])]),
     ]
+
+    static func count(_ name: String, _ path: [String]) -> PrinterColumn {
+        PrinterColumn(name, type: "integer") { .int(Int64($0[path: path].array?.count ?? 0)) }
+    }
+
+    static func policy(_ kind: String, _ plural: String, hasStatus: Bool = false, columns: [PrinterColumn]) -> ResourceDefinition {
+        ResourceDefinition(
+            group: group, version: "v1", kind: kind, plural: plural, categories: ["api-extensions"], namespaced: false, hasStatus: hasStatus,
+            strategy: ResourceStrategy(defaults: { AdmissionPolicyRules.defaults(&$0, kind: kind) }, validate: { AdmissionPolicyRules.validate($0, kind: kind) }),
+            columns: columns + [.age], schemaName: "io.k8s.api.admissionregistration.v1.\(kind)")
+    }
 
     static func configuration(_ kind: String, _ plural: String, mutating: Bool) -> ResourceDefinition {
         ResourceDefinition(
             group: group, version: "v1", kind: kind, plural: plural, categories: ["api-extensions"], namespaced: false,
             strategy: ResourceStrategy(defaults: { defaults(&$0, mutating: mutating) }, validate: { validate($0, mutating: mutating) }),
-            columns: [PrinterColumn("Webhooks", type: "integer") { .int(Int64($0["webhooks"].array?.count ?? 0)) }, .age],
+            columns: [count("Webhooks", ["webhooks"]), .age],
             schemaName: "io.k8s.api.admissionregistration.v1.\(kind)")
     }
 
@@ -66,6 +86,7 @@ public enum AdmissionregistrationV1 {
             errors += SelectorValidation.labelSelector(hook["objectSelector"], "\(path).objectSelector")
             if mutating { oneOf("reinvocationPolicy", ["IfNeeded", "Never"]) }
             errors += validateClientConfig(hook["clientConfig"], "\(path).clientConfig")
+            errors += validateMatchConditions(hook["matchConditions"].array ?? [], "\(path).matchConditions")
             errors += validateReviewVersions((hook["admissionReviewVersions"].array ?? []).compactMap(\.string), "\(path).admissionReviewVersions")
             if !name.isEmpty, !names.insert(name).inserted { errors.append(.duplicate("\(path).name", .string(name))) }
         }
@@ -138,6 +159,28 @@ public enum AdmissionregistrationV1 {
         }
         if let urlPath = service["path"].string, !urlPath.isEmpty, urlPath != "/", !urlPath.hasPrefix("/") {
             errors.append(.invalid("\(path).service.path", .string(urlPath), "must start with a '/'"))
+        }
+        return errors
+    }
+
+    /// Named CEL conditions (at most 64, names unique qualified names) that compile against
+    /// object, oldObject, request and authorizer.
+    static func validateMatchConditions(_ conditions: [JSON], _ path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        if conditions.count > 64 { errors.append(.invalid(path, .int(Int64(conditions.count)), "must have at most 64 items")) }
+        var names: Set<String> = []
+        for (i, condition) in conditions.enumerated() {
+            let name = condition["name"].string ?? ""
+            if name.isEmpty { errors.append(.required("\(path)[\(i)].name")) }
+            else {
+                errors += NameValidation.qualifiedName(name).map { .invalid("\(path)[\(i)].name", .string(name), $0) }
+                if !names.insert(name).inserted { errors.append(.duplicate("\(path)[\(i)].name", .string(name))) }
+            }
+            let expression = condition["expression"].string ?? ""
+            if expression.isEmpty { errors.append(.required("\(path)[\(i)].expression")); continue }
+            do throws(CELSyntaxError) { _ = try CELProgram(expression, variables: ["object", "oldObject", "request", "authorizer"]) } catch {
+                errors.append(.invalid("\(path)[\(i)].expression", .string(expression), "compilation failed: \(error)"))
+            }
         }
         return errors
     }

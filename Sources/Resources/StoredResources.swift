@@ -1,10 +1,9 @@
 import APIMachinery
 
 /// GA resources of 1.37 that Cubby serves and stores with upstream's names, scope, short names,
-/// status subresource and printer columns, before the behaviour behind them is built (admission
-/// policies evaluated, dynamic resource allocation, API priority and fairness). A create
-/// answers a warning naming what does not happen yet. One declaration a resource; the API groups'
-/// own files list them.
+/// status subresource and printer columns, before the behaviour behind them is built (dynamic
+/// resource allocation, API priority and fairness). A create answers a warning naming what does
+/// not happen yet. One declaration a resource; the API groups' own files list them.
 public struct StoredResource: Sendable {
     let group: String, version: String, kind: String, plural: String
     var shortNames: [String] = []
@@ -31,7 +30,6 @@ public struct StoredResource: Sendable {
 }
 
 public enum StoredResources {
-    static let policies = "this cluster does not evaluate admission policies yet"
 
     static func count(_ name: String, _ path: [String]) -> PrinterColumn {
         PrinterColumn(name, type: "integer") { .int(Int64($0[path: path].array?.count ?? 0)) }
@@ -45,19 +43,6 @@ public enum StoredResources {
     }
 
     public static let all: [StoredResource] = [
-        // admissionregistration.k8s.io/v1
-        .init(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingAdmissionPolicy", plural: "validatingadmissionpolicies",
-              categories: ["api-extensions"], hasStatus: true,
-              columns: [count("Validations", ["spec", "validations"]), .field("ParamKind", ["spec", "paramKind", "kind"])], notYet: policies),
-        .init(group: "admissionregistration.k8s.io", version: "v1", kind: "ValidatingAdmissionPolicyBinding", plural: "validatingadmissionpolicybindings",
-              categories: ["api-extensions"], columns: [.field("PolicyName", ["spec", "policyName"]), .field("ParamRef", ["spec", "paramRef", "name"])],
-              notYet: policies),
-        .init(group: "admissionregistration.k8s.io", version: "v1", kind: "MutatingAdmissionPolicy", plural: "mutatingadmissionpolicies",
-              categories: ["api-extensions"], columns: [count("Mutations", ["spec", "mutations"]), .field("ParamKind", ["spec", "paramKind", "kind"])],
-              notYet: policies),
-        .init(group: "admissionregistration.k8s.io", version: "v1", kind: "MutatingAdmissionPolicyBinding", plural: "mutatingadmissionpolicybindings",
-              categories: ["api-extensions"], columns: [.field("PolicyName", ["spec", "policyName"]), .field("ParamRef", ["spec", "paramRef", "name"])],
-              notYet: policies),
         // certificates.k8s.io/v1 (CertificateSigningRequest: CertificatesV1)
         .init(group: "certificates.k8s.io", version: "v1", kind: "ClusterTrustBundle", plural: "clustertrustbundles",
               columns: [.field("SignerName", ["spec", "signerName"])], notYet: "no kubelet of this cluster projects ClusterTrustBundles yet"),

@@ -165,3 +165,19 @@ def test_bad_configurations_are_refused_with_upstreams_errors(cluster, server):
                     "webhooks[0].clientConfig.url: Invalid value: \"http\": 'https' is the only allowed URL scheme; desired format: https://host[/path]",
                     'webhooks[0].clientConfig.url: Invalid value: "q=1": query parameters are not permitted in the URL']:
         assert message in r.stderr, r.stderr
+
+
+def test_match_conditions_decide_in_cel_what_is_sent(cluster, ns, server):
+    conditions = [{"name": "not-exempt", "expression": "object.metadata.name != 'exempt'"},
+                  {"name": "creates", "expression": "request.operation == 'CREATE'"}]
+    with Registered(cluster, "ValidatingWebhookConfiguration", f"conditions-{ns}",
+                    [hook("conditions.cubby.test", server.url("/deny"), server.ca_bundle, namespaceSelector=selecting(ns),
+                          matchConditions=conditions)]):
+        wait_for("the webhook to refuse", lambda: cluster.kubectl(
+            "create", "-n", ns, "-f", "-", input=configmap("refused", {"deny": "yes"}), check=False).returncode != 0)
+        # The condition leaves this one out: the webhook never sees it.
+        cluster.kubectl("create", "-n", ns, "-f", "-", input=configmap("exempt", {"deny": "yes"}))
+        assert "exempt" not in [r.get("name") for _, r in server.reviews]
+    bad = hook("badcondition.cubby.test", server.url("/deny"), server.ca_bundle, matchConditions=[{"name": "x", "expression": "object.nope("}])
+    r = cluster.kubectl("create", "-f", "-", input=configuration("ValidatingWebhookConfiguration", "badcondition", [bad]), check=False)
+    assert r.returncode != 0 and "webhooks[0].matchConditions[0].expression: Invalid value" in r.stderr and "compilation failed" in r.stderr

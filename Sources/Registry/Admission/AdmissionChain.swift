@@ -3,12 +3,16 @@
 /// then validating phases, in this order. Service IPs and node ports are allocated last among
 /// the mutations, where upstream's service storage allocates them.
 public enum AdmissionChain {
-    /// `webhooks`: the configurations the webhook plugins call, and how they reach a webhook;
-    /// without them no webhook is called.
+    /// `dynamic`: the webhook configurations and admission policies (with their bindings) the
+    /// dynamic plugins apply, and how they reach a webhook; without it none is applied.
     public static func standard(serviceIPs: ServiceIPAllocator,
-                                webhooks: (WebhookConfigurations, any AdmissionWebhookTransport)? = nil) -> [any AdmissionPlugin] {
-        let mutating: [any AdmissionPlugin] = webhooks.map { [MutatingAdmissionWebhook(configurations: $0.0, transport: $0.1)] } ?? []
-        let validating: [any AdmissionPlugin] = webhooks.map { [ValidatingAdmissionWebhook(configurations: $0.0, transport: $0.1)] } ?? []
+                                dynamic: (AdmissionConfigurations, any AdmissionWebhookTransport)? = nil) -> [any AdmissionPlugin] {
+        let mutating: [any AdmissionPlugin] = dynamic.map {
+            [MutatingAdmissionPolicy(configurations: $0.0), MutatingAdmissionWebhook(configurations: $0.0, transport: $0.1)]
+        } ?? []
+        let validating: [any AdmissionPlugin] = dynamic.map {
+            [ValidatingAdmissionPolicy(configurations: $0.0), ValidatingAdmissionWebhook(configurations: $0.0, transport: $0.1)]
+        } ?? []
         return [
             NamespaceLifecycle(),
             LimitRanger(),

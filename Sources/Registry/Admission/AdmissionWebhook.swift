@@ -1,4 +1,5 @@
 import APIMachinery
+import CEL
 import Foundation
 import Resources
 
@@ -42,52 +43,31 @@ struct AdmissionWebhook {
 
     // MARK: matching
 
-    func matches(_ request: AdmissionRequest) async -> Bool {
-        guard (spec["rules"].array ?? []).contains(where: { Self.ruleMatches($0, request) }) else { return false }
-        guard objectSelectorMatches(request) else { return false }
-        return await namespaceSelectorMatches(request)
-    }
-
-    static func ruleMatches(_ rule: JSON, _ request: AdmissionRequest) -> Bool {
-        func has(_ field: String, _ value: String) -> Bool {
-            (rule[field].array ?? []).contains { $0.string == "*" || $0.string == value }
+    /// Whether the write goes to this webhook: its rules and selectors, then its matchConditions
+    /// (CEL on object, oldObject and request); a condition that fails to evaluate refuses the
+    /// write unless failurePolicy is Ignore.
+    func matches(_ request: AdmissionRequest) async throws(StatusError) -> Bool {
+        guard (spec["rules"].array ?? []).contains(where: { AdmissionMatching.ruleMatches($0, request) }) else { return false }
+        guard AdmissionMatching.objectSelectorMatches(spec["objectSelector"], request) else { return false }
+        guard await AdmissionMatching.namespaceSelectorMatches(spec["namespaceSelector"], request) else { return false }
+        let conditions = spec["matchConditions"].array ?? []
+        if conditions.isEmpty { return true }
+        let review = Self.review(request, uid: "", version: "v1")["request"]
+        let vars: [String: CELValue] = ["object": request.operation == .delete ? .null : CELValue.from(request.object),
+                                        "oldObject": request.operation == .create ? .null : CELValue.from(request.old ?? .null),
+                                        "request": CELValue.from(review)]
+        for condition in conditions {
+            let text = condition["expression"].string ?? ""
+            let result = (try? CELProgram(text, variables: ["object", "oldObject", "request", "authorizer"]))?.evaluate(vars) ?? .error("compilation failed")
+            switch result {
+            case .bool(true): continue
+            case .bool(false): return false
+            default:
+                if failsOpen { return false }
+                throw .internalError("failed calling webhook \"\(name)\": failed to evaluate match condition \"\(condition["name"].string ?? "")\": \(result.text)")
+            }
         }
-        guard has("operations", request.operation.rawValue), has("apiGroups", request.def.group),
-              has("apiVersions", request.def.version) else { return false }
-        let resource = request.def.plural, sub = request.subresource?.rawValue ?? ""
-        let resourceMatches = (rule["resources"].array ?? []).compactMap(\.string).contains { entry in
-            if entry == "*/*" { return true }
-            let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
-            if parts.count == 1 { return sub.isEmpty && (entry == "*" || entry == resource) }
-            return !sub.isEmpty && (parts[0] == "*" || parts[0] == resource) && (parts[1] == "*" || parts[1] == sub)
-        }
-        guard resourceMatches else { return false }
-        switch rule["scope"].string ?? "*" {
-        case "Cluster": return !request.def.namespaced
-        case "Namespaced": return request.def.namespaced
-        default: return true
-        }
-    }
-
-    /// The object's labels, or the old object's (a delete, a label removed), satisfy the selector.
-    func objectSelectorMatches(_ request: AdmissionRequest) -> Bool {
-        guard let selector = try? LabelSelector.fromStructured(spec["objectSelector"]) else { return false }
-        let objects = request.operation == .delete ? [request.old] : [request.object, request.old]
-        return objects.contains { $0.map { selector.matches(labels: $0["metadata"]["labels"]) } ?? false }
-    }
-
-    /// The namespace's labels satisfy the selector (a Namespace's own; cluster-scoped objects
-    /// always do).
-    func namespaceSelectorMatches(_ request: AdmissionRequest) async -> Bool {
-        let selector = spec["namespaceSelector"]
-        if selector.isNull || selector == .emptyObject { return true }
-        guard let parsed = try? LabelSelector.fromStructured(selector) else { return false }
-        if request.def.group.isEmpty && request.def.plural == "namespaces" {
-            return parsed.matches(labels: (request.operation == .delete ? request.old : request.object)?["metadata"]["labels"] ?? .null)
-        }
-        guard request.def.namespaced else { return true }
-        let namespace = try? await request.get("namespaces", name: request.namespace)
-        return parsed.matches(labels: namespace?["metadata"]["labels"] ?? .null)
+        return true
     }
 
     // MARK: calling

@@ -6,10 +6,10 @@ import Resources
 /// one after another, its JSON patch applied to the object the next one sees; a webhook with
 /// reinvocationPolicy IfNeeded is called once more when a later one changed the object.
 public struct MutatingAdmissionWebhook: AdmissionPlugin {
-    let configurations: WebhookConfigurations
+    let configurations: AdmissionConfigurations
     let transport: any AdmissionWebhookTransport
 
-    public init(configurations: WebhookConfigurations, transport: any AdmissionWebhookTransport) {
+    public init(configurations: AdmissionConfigurations, transport: any AdmissionWebhookTransport) {
         self.configurations = configurations
         self.transport = transport
     }
@@ -19,7 +19,7 @@ public struct MutatingAdmissionWebhook: AdmissionPlugin {
         var called: [(hook: AdmissionWebhook, changedAfter: Bool)] = []
         for (configuration, spec) in configurations.webhooks(.mutating) {
             let hook = AdmissionWebhook(configuration: configuration, spec: spec)
-            guard await hook.matches(request) else { continue }
+            guard try await hook.matches(request) else { continue }
             let changed = try await mutate(hook, &request)
             if changed { for i in called.indices { called[i].changedAfter = true } }
             called.append((hook, false))
@@ -52,10 +52,10 @@ public struct MutatingAdmissionWebhook: AdmissionPlugin {
 /// upstream's ValidatingAdmissionWebhook: every matching webhook of the validating
 /// configurations, called at once; the first refusal (in configuration order) refuses the write.
 public struct ValidatingAdmissionWebhook: AdmissionPlugin {
-    let configurations: WebhookConfigurations
+    let configurations: AdmissionConfigurations
     let transport: any AdmissionWebhookTransport
 
-    public init(configurations: WebhookConfigurations, transport: any AdmissionWebhookTransport) {
+    public init(configurations: AdmissionConfigurations, transport: any AdmissionWebhookTransport) {
         self.configurations = configurations
         self.transport = transport
     }
@@ -65,7 +65,7 @@ public struct ValidatingAdmissionWebhook: AdmissionPlugin {
         var hooks: [AdmissionWebhook] = []
         for (configuration, spec) in configurations.webhooks(.validating) {
             let hook = AdmissionWebhook(configuration: configuration, spec: spec)
-            if await hook.matches(request) { hooks.append(hook) }
+            if try await hook.matches(request) { hooks.append(hook) }
         }
         let transport = self.transport
         let outcomes = await withTaskGroup(of: (Int, StatusError?).self) { group in

@@ -2,12 +2,15 @@ import APIMachinery
 import Resources
 import Synchronization
 
-/// The webhook configurations the admission chain calls, kept in memory from a watch of each kind
-/// (upstream's webhook plugins read them from an informer): no store read on the write path, and a
-/// configuration takes effect as soon as its watch event arrives.
-public final class WebhookConfigurations: Sendable {
+/// The configurations of dynamic admission (webhook configurations, admission policies and their
+/// bindings), kept in memory from a watch of each kind (upstream's plugins read them from
+/// informers): no store read on the write path, and a configuration takes effect as soon as its
+/// watch event arrives.
+public final class AdmissionConfigurations: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case mutating = "mutatingwebhookconfigurations", validating = "validatingwebhookconfigurations"
+        case validatingPolicies = "validatingadmissionpolicies", validatingBindings = "validatingadmissionpolicybindings"
+        case mutatingPolicies = "mutatingadmissionpolicies", mutatingBindings = "mutatingadmissionpolicybindings"
     }
 
     let configurations = Mutex<[Kind: [String: JSON]]>([:])
@@ -22,6 +25,14 @@ public final class WebhookConfigurations: Sendable {
     }
 
     func isEmpty(_ kind: Kind) -> Bool { configurations.withLock { $0[kind]?.isEmpty ?? true } }
+
+    /// The objects of `kind` by name, in name order.
+    func objects(_ kind: Kind) -> [JSON] {
+        let all = configurations.withLock { $0[kind] ?? [:] }
+        return all.keys.sorted().compactMap { all[$0] }
+    }
+
+    func object(_ kind: Kind, _ name: String) -> JSON? { configurations.withLock { $0[kind]?[name] } }
 
     /// Follows both kinds until cancelled, from the whole state at every (re)start of a watch (a
     /// snapshot restore ends every watch).
