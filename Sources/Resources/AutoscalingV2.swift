@@ -9,13 +9,72 @@ public enum AutoscalingV2 {
             group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", shortNames: ["hpa"],
             categories: ["all"], namespaced: true, hasStatus: true,
             strategy: ResourceStrategy(defaults: defaults, prepareForCreate: { $0["status"] = ["desiredReplicas": 0] }, validate: validate),
-            columns: [PrinterColumn("Reference") { o in .string("\(o["spec"]["scaleTargetRef"]["kind"].string ?? "")/\(o["spec"]["scaleTargetRef"]["name"].string ?? "")") },
-                      PrinterColumn("Targets") { o in .string(targets(o)) },
-                      PrinterColumn("MinPods", type: "integer") { .int($0["spec"]["minReplicas"].int ?? 1) },
-                      PrinterColumn("MaxPods", type: "integer") { .int($0["spec"]["maxReplicas"].int ?? 0) },
-                      PrinterColumn("Replicas", type: "integer") { .int($0["status"]["currentReplicas"].int ?? 0) }, .age],
-            schemaName: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"),
+            columns: columns, schemaName: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"),
+        autoscalingV1,
     ]
+
+    static let columns: [PrinterColumn] = [
+        PrinterColumn("Reference") { o in .string("\(o["spec"]["scaleTargetRef"]["kind"].string ?? "")/\(o["spec"]["scaleTargetRef"]["name"].string ?? "")") },
+        PrinterColumn("Targets") { o in .string(targets(o)) },
+        PrinterColumn("MinPods", type: "integer") { .int($0["spec"]["minReplicas"].int ?? 1) },
+        PrinterColumn("MaxPods", type: "integer") { .int($0["spec"]["maxReplicas"].int ?? 0) },
+        PrinterColumn("Replicas", type: "integer") { .int($0["status"]["currentReplicas"].int ?? 0) }, .age,
+    ]
+
+    /// autoscaling/v1: the same objects (stored as v2) with one CPU utilisation target, as
+    /// upstream serves them; metrics other than CPU utilisation are not shown in this version.
+    static let autoscalingV1: ResourceDefinition = {
+        var def = ResourceDefinition(
+            group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", shortNames: ["hpa"],
+            categories: ["all"], namespaced: true, hasStatus: true,
+            strategy: ResourceStrategy(defaults: { if $0["spec"]["minReplicas"].isNull { $0["spec"]["minReplicas"] = 1 } },
+                                       prepareForCreate: { $0["status"] = ["currentReplicas": 0, "desiredReplicas": 0] },
+                                       validate: { validate(toV2($0)) }),
+            schemaName: "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler",
+            storedAs: StoredVersion(group: "autoscaling", plural: "horizontalpodautoscalers", fromStorage: toV1, toStorage: toV2))
+        def.columns = columns.map { column in
+            var c = column
+            c.cell = { column.cell(toV2($0)) }
+            return c
+        }
+        return def
+    }()
+
+    static func cpuUtilization(_ metrics: JSON, _ field: String, _ value: String) -> JSON {
+        (metrics.array ?? []).first { $0["type"] == "Resource" && $0["resource"]["name"] == "cpu" }?["resource"][field][value] ?? .null
+    }
+
+    static func toV1(_ o: JSON) -> JSON {
+        var v1 = o
+        v1["apiVersion"] = "autoscaling/v1"
+        v1["spec"] = ["scaleTargetRef": o["spec"]["scaleTargetRef"], "minReplicas": o["spec"]["minReplicas"], "maxReplicas": o["spec"]["maxReplicas"]]
+        let target = cpuUtilization(o["spec"]["metrics"], "target", "averageUtilization")
+        if !target.isNull { v1["spec"]["targetCPUUtilizationPercentage"] = target }
+        let status = o["status"]
+        v1["status"] = ["currentReplicas": .int(status["currentReplicas"].int ?? 0), "desiredReplicas": .int(status["desiredReplicas"].int ?? 0)]
+        for field in ["observedGeneration", "lastScaleTime"] where !status[field].isNull { v1["status"][field] = status[field] }
+        let current = cpuUtilization(status["currentMetrics"], "current", "averageUtilization")
+        if !current.isNull { v1["status"]["currentCPUUtilizationPercentage"] = current }
+        return v1
+    }
+
+    static func toV2(_ o: JSON) -> JSON {
+        var v2 = o
+        v2["apiVersion"] = "autoscaling/v2"
+        var spec: JSON = ["scaleTargetRef": o["spec"]["scaleTargetRef"], "minReplicas": o["spec"]["minReplicas"], "maxReplicas": o["spec"]["maxReplicas"]]
+        if let percent = o["spec"]["targetCPUUtilizationPercentage"].int {
+            spec["metrics"] = [["type": "Resource", "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": .int(percent)]]]]
+        }
+        v2["spec"] = spec
+        var status: JSON = ["desiredReplicas": .int(o["status"]["desiredReplicas"].int ?? 0)]
+        if let current = o["status"]["currentReplicas"].int, current != 0 { status["currentReplicas"] = .int(current) }
+        for field in ["observedGeneration", "lastScaleTime"] where !o["status"][field].isNull { status[field] = o["status"][field] }
+        if let percent = o["status"]["currentCPUUtilizationPercentage"].int {
+            status["currentMetrics"] = [["type": "Resource", "resource": ["name": "cpu", "current": ["averageUtilization": .int(percent)]]]]
+        }
+        v2["status"] = status
+        return v2
+    }
 
     /// upstream's scaling rules when a behavior leaves them out: up by 100% or 4 pods (the
     /// larger) each 15 s at once; down by 100% each 15 s after 300 s of lower recommendations.

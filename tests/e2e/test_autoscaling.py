@@ -60,6 +60,13 @@ def test_busy_deployment_scales_up_to_its_maximum_and_back_down(fast):
     messages = [e["message"] for e in json.loads(events)["items"] if e["reason"] == "SuccessfulRescale"]
     assert "New size: 2; reason: cpu resource utilization (percentage of request) above target" in messages
 
+    # The same object through autoscaling/v1: one CPU target, the current utilisation in status.
+    v1 = json.loads(fast.kubectl("get", "horizontalpodautoscalers.v1.autoscaling", "busy", "-o", "json").stdout)
+    assert v1["apiVersion"] == "autoscaling/v1"
+    assert (v1["spec"]["targetCPUUtilizationPercentage"], v1["spec"]["minReplicas"], v1["spec"]["maxReplicas"]) == (50, 1, 3)
+    assert (v1["status"]["currentReplicas"], v1["status"]["currentCPUUtilizationPercentage"]) == (3, 90)
+    assert "metrics" not in v1["spec"]
+
     # Idle now; the scale-down waits out its stabilisation window (5 s here, 300 s by default).
     fast.kubectl("patch", "hpa", "busy", "--type=merge", "-p", '{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":5}}}}')
     behavior = hpa(fast, "busy")["spec"]["behavior"]
@@ -120,3 +127,14 @@ def test_real_busy_pods_scale_up_and_back_down(node, ns):  # noqa: F811
     assert targets[2] == "cpu:" and re.fullmatch(r"\d+%/50%", targets[3]), targets
     eventually(lambda: count() == 1, timeout=150, what="the scale back down")
     node.kubectl("delete", "hpa,deployment", "spinner", "-n", ns)
+
+
+def test_an_autoscaler_written_through_v1_reads_as_v2(fast):
+    fast.kubectl("create", "-f", "-", input=json.dumps({
+        "apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "old"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "old"}, "maxReplicas": 4,
+                 "targetCPUUtilizationPercentage": 70}}))
+    v2 = hpa(fast, "old")
+    assert v2["apiVersion"] == "autoscaling/v2" and v2["spec"]["minReplicas"] == 1
+    assert v2["spec"]["metrics"] == [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]
+    fast.kubectl("delete", "hpa", "old")
