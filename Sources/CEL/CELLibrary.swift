@@ -68,7 +68,7 @@ enum CELLibrary {
             if case .int(let seconds) = args[0] { return .timestamp(Date(timeIntervalSince1970: TimeInterval(seconds))) }
             guard case .string(let s) = args[0], let t = APITime.parse(s) else { return .error("invalid timestamp") }
             return .timestamp(t)
-        default: return strings(name, args) ?? lists(name, args) ?? .error("found no matching overload for '\(name)' applied to '(\(args.map(\.typeName).joined(separator: ", ")))'")
+        default: return KubernetesLibrary.call(name, args) ?? strings(name, args) ?? lists(name, args) ?? .error("found no matching overload for '\(name)' applied to '(\(args.map(\.typeName).joined(separator: ", ")))'")
         }
     }
 

@@ -18,6 +18,9 @@ public enum CELValue: Sendable {
     case duration(Double)
     case timestamp(Date)
     case error(String)
+    /// A value of one of Kubernetes' CEL types (kubernetes.Quantity, net.URL, net.IP, net.CIDR),
+    /// kept as the text it was made from.
+    case opaque(type: String, value: String)
 
     public var typeName: String {
         switch self {
@@ -34,6 +37,7 @@ public enum CELValue: Sendable {
         case .duration: return "google.protobuf.Duration"
         case .timestamp: return "google.protobuf.Timestamp"
         case .error: return "error"
+        case .opaque(let type, _): return type
         }
     }
 
@@ -93,6 +97,10 @@ public enum CELValue: Sendable {
         case (.type(let x), .type(let y)): return x == y
         case (.duration(let x), .duration(let y)): return x == y
         case (.timestamp(let x), .timestamp(let y)): return x == y
+        case (.opaque(let t, let x), .opaque(let u, let y)):
+            guard t == u else { return false }
+            if t == KubernetesLibrary.quantityType { return KubernetesLibrary.quantity(x) == KubernetesLibrary.quantity(y) }
+            return x == y
         case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
         case (.map(let x), .map(let y)):
             return x.count == y.count && x.allSatisfy { entry in y.first { equal($0.key, entry.key) }.map { equal($0.value, entry.value) } ?? false }
@@ -145,6 +153,7 @@ public enum CELValue: Sendable {
         case .bytes(let b): return .string(Data(b).base64EncodedString())
         case .bool(let b): return .bool(b)
         case .null, .error: return .null
+        case .opaque(_, let value): return .string(value)
         case .list(let l): return .array(l.map(\.json))
         case .map(let m): return .object(Dictionary(m.map { ($0.key.text, $0.value.json) }) { a, _ in a })
         case .type(let t): return .string(t)
@@ -169,6 +178,7 @@ public enum CELValue: Sendable {
         case .duration(let d): return "\(d)s"
         case .timestamp(let t): return APITime.format(t)
         case .error(let e): return e
+        case .opaque(_, let value): return value
         }
     }
 }
