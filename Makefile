@@ -63,6 +63,7 @@ bench: release
 	python3 Benchmarks/dns_bench.py .build/release/cubby
 	python3 Benchmarks/watch_memory_bench.py .build/release/cubby
 	python3 Benchmarks/snapshot_bench.py .build/release/cubby
+	python3 Benchmarks/admission_bench.py .build/release/cubby
 	# Real pods and the service proxy's rules need Linux and root.
 	if [ "$$(uname -s)" = Linux ] && [ "$$(id -u)" = 0 ]; then \
 		$(SWIFT) build $(RELEASE) --product cubby-cri-bench && \
