@@ -65,10 +65,10 @@ enum CELLibrary {
             return .duration(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
         case ("timestamp", 1):
             if case .timestamp = args[0] { return args[0] }
-            if case .int(let seconds) = args[0] { return .timestamp(Date(timeIntervalSince1970: TimeInterval(seconds))) }
+            if case .int(let seconds) = args[0] { return checked(Date(timeIntervalSince1970: TimeInterval(seconds))) }
             guard case .string(let s) = args[0], let t = APITime.parse(s) else { return .error("invalid timestamp") }
-            return .timestamp(t)
-        default: return KubernetesLibrary.call(name, args) ?? strings(name, args) ?? lists(name, args) ?? .error("found no matching overload for '\(name)' applied to '(\(args.map(\.typeName).joined(separator: ", ")))'")
+            return checked(t)
+        default: return times(name, args) ?? KubernetesLibrary.call(name, args) ?? strings(name, args) ?? lists(name, args) ?? .error("found no matching overload for '\(name)' applied to '(\(args.map(\.typeName).joined(separator: ", ")))'")
         }
     }
 
@@ -83,7 +83,7 @@ enum CELLibrary {
         case (.bytes(let x), .bytes(let y)): return .bytes(x + y)
         case (.list(let x), .list(let y)): return .list(x + y)
         case (.duration(let x), .duration(let y)): return .duration(x + y)
-        case (.timestamp(let t), .duration(let d)), (.duration(let d), .timestamp(let t)): return .timestamp(t.addingTimeInterval(d))
+        case (.timestamp(let t), .duration(let d)), (.duration(let d), .timestamp(let t)): return checked(t.addingTimeInterval(d))
         default: return CELValue.noOverload("_+_", [a, b])
         }
     }
@@ -94,8 +94,8 @@ enum CELLibrary {
         case (.uint(let x), .uint(let y)): let (r, o) = x.subtractingReportingOverflow(y); return o ? .error("unsigned integer overflow") : .uint(r)
         case (.double(let x), .double(let y)): return .double(x - y)
         case (.duration(let x), .duration(let y)): return .duration(x - y)
-        case (.timestamp(let x), .timestamp(let y)): return .duration(x.timeIntervalSince(y))
-        case (.timestamp(let t), .duration(let d)): return .timestamp(t.addingTimeInterval(-d))
+        case (.timestamp(let x), .timestamp(let y)): return checked(duration: x.timeIntervalSince(y))
+        case (.timestamp(let t), .duration(let d)): return checked(t.addingTimeInterval(-d))
         default: return CELValue.noOverload("_-_", [a, b])
         }
     }
@@ -150,6 +150,62 @@ enum CELLibrary {
         case .map(let m): return .int(Int64(m.count))
         default: return CELValue.noOverload("size", [v])
         }
+    }
+
+    // MARK: time
+
+    /// Timestamps run from year 1 to year 9999, durations as far as Go's (about 292 years).
+    static let earliest = Date(timeIntervalSince1970: -62135596800), latest = Date(timeIntervalSince1970: 253402300800)
+    static func checked(_ t: Date) -> CELValue { t < earliest || t >= latest ? .error("timestamp out of range") : .timestamp(t) }
+    static func checked(duration d: Double) -> CELValue { abs(d) > 9_223_372_036.854775807 ? .error("duration out of range") : .duration(d) }
+
+    /// The accessors of timestamps (in UTC or the time zone given, by name or as ±HH:MM) and
+    /// of durations (whole hours, minutes, seconds, milliseconds).
+    static func times(_ name: String, _ args: [CELValue]) -> CELValue? {
+        switch args.first {
+        case .duration(let d)?:
+            guard args.count == 1 else { return nil }
+            switch name {
+            case "getHours": return .int(Int64(d / 3600))
+            case "getMinutes": return .int(Int64(d / 60))
+            case "getSeconds": return .int(Int64(d))
+            case "getMilliseconds": return .int(Int64((d * 1000).rounded(.towardZero)) % 1000)
+            default: return nil
+            }
+        case .timestamp(let t)?:
+            var zone = TimeZone(identifier: "UTC")!
+            if args.count == 2 {
+                guard case .string(let z) = args[1] else { return nil }
+                guard let parsed = timeZone(z) else { return .error("invalid time zone: \(z)") }
+                zone = parsed
+            }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            let c = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute, .second, .nanosecond], from: t)
+            switch name {
+            case "getFullYear": return .int(Int64(c.year ?? 0))
+            case "getMonth": return .int(Int64((c.month ?? 1) - 1))
+            case "getDate": return .int(Int64(c.day ?? 1))
+            case "getDayOfMonth": return .int(Int64((c.day ?? 1) - 1))
+            case "getDayOfWeek": return .int(Int64((c.weekday ?? 1) - 1))
+            case "getDayOfYear": return .int(Int64((calendar.ordinality(of: .day, in: .year, for: t) ?? 1) - 1))
+            case "getHours": return .int(Int64(c.hour ?? 0))
+            case "getMinutes": return .int(Int64(c.minute ?? 0))
+            case "getSeconds": return .int(Int64(c.second ?? 0))
+            case "getMilliseconds": return .int(Int64((c.nanosecond ?? 0) / 1_000_000))
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    static func timeZone(_ z: String) -> TimeZone? {
+        if let zone = TimeZone(identifier: z) { return zone }
+        // "+05:30", "-08:00", "05:30"
+        let sign: Int = z.hasPrefix("-") ? -1 : 1
+        let digits = z.trimmingCharacters(in: CharacterSet(charactersIn: "+-")).split(separator: ":")
+        guard digits.count == 2, let h = Int(digits[0]), let m = Int(digits[1]) else { return nil }
+        return TimeZone(secondsFromGMT: sign * (h * 3600 + m * 60))
     }
 
     // MARK: conversions
@@ -209,6 +265,9 @@ enum CELLibrary {
         func str(_ i: Int) -> String? { if i < args.count, case .string(let v) = args[i] { return v }; return nil }
         func int(_ i: Int) -> Int? { if i < args.count, case .int(let v) = args[i] { return Int(v) }; return nil }
         let scalars = Array(s.unicodeScalars)
+        // The optional trailing int of indexOf, substring, replace and split must be an int.
+        let optionalInt: [String: Int] = ["indexOf": 2, "lastIndexOf": 2, "substring": 2, "replace": 3, "split": 2]
+        if let at = optionalInt[name], args.count == at + 1, int(at) == nil { return CELValue.noOverload(name, args) }
         switch (name, args.count) {
         // On bytes of UTF-8, not Swift's canonical equivalence.
         case ("contains", 2): return str(1).map { n in .bool(n.isEmpty || Self.find(Array(n.utf8), in: Array(s.utf8)) != nil) }
@@ -258,6 +317,9 @@ enum CELLibrary {
             if limit > 0, parts.count > limit { parts = Array(parts[..<(limit - 1)]) + [parts[(limit - 1)...].joined(separator: separator)] }
             return .list(parts.map { .string($0) })
         case ("reverse", 1): return .string(String(s.reversed()))
+        case ("format", 2):
+            guard case .list(let values) = args[1] else { return nil }
+            return Formatter.format(s, values)
         default: return nil
         }
     }
@@ -399,4 +461,100 @@ extension CELLibrary {
 extension UInt8 {
     var lowercasedASCII: UInt8 { (65...90).contains(self) ? self + 32 : self }
     var uppercasedASCII: UInt8 { (97...122).contains(self) ? self - 32 : self }
+}
+
+/// The strings extension's format(): %s, %d, %f, %e, %b, %o, %x, %X (with a precision for %f and
+/// %e) and %%, each value written as cel-go writes it.
+enum Formatter {
+    static func format(_ template: String, _ values: [CELValue]) -> CELValue {
+        var out = "", index = 0
+        var chars = Array(template)[...]
+        while let c = chars.popFirst() {
+            guard c == "%" else { out.append(c); continue }
+            var precision: Int? = nil
+            if chars.first == "." {
+                chars.removeFirst()
+                var digits = ""
+                while let d = chars.first, d.isNumber { digits.append(d); chars.removeFirst() }
+                precision = Int(digits) ?? 0
+            }
+            guard let verb = chars.popFirst() else { return .error("error during formatting: unexpected end of format string") }
+            if verb == "%" { out.append("%"); continue }
+            guard index < values.count else { return .error("error during formatting: index \(index) out of range") }
+            let value = values[index]
+            index += 1
+            switch clause(verb, value, precision) {
+            case .success(let text): out += text
+            case .failure(let error): return .error("error during formatting: \(error.message)")
+            }
+        }
+        return .string(out)
+    }
+
+    struct Failure: Error { let message: String }
+
+    static func special(_ d: Double) -> String? {
+        if d.isNaN { return "NaN" }
+        if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
+        return nil
+    }
+
+    static func clause(_ verb: Character, _ v: CELValue, _ precision: Int?) -> Result<String, Failure> {
+        switch verb {
+        case "s": return text(v).map { .success($0) } ?? .failure(Failure(message: "string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps, was given \(v.typeName)"))
+        case "d":
+            switch v {
+            case .int(let i): return .success(String(i))
+            case .uint(let u): return .success(String(u))
+            case .double(let d) where special(d) != nil: return .success(special(d)!)
+            default: return .failure(Failure(message: "decimal clause can only be used on integers, was given \(v.typeName)"))
+            }
+        case "f", "e":
+            let p = precision ?? 6
+            guard let d = v.asDouble else { return .failure(Failure(message: "\(verb == "f" ? "fixed-point" : "scientific") clause can only be used on doubles, was given \(v.typeName)")) }
+            if let s = special(d) { return .success(s) }
+            return .success(String(format: verb == "f" ? "%.\(p)f" : "%.\(p)e", d))
+        case "b", "o", "x", "X":
+            let radix = verb == "b" ? 2 : verb == "o" ? 8 : 16
+            switch v {
+            case .int(let i): return .success((i < 0 ? "-" : "") + cased(String(i.magnitude, radix: radix), verb))
+            case .uint(let u): return .success(cased(String(u, radix: radix), verb))
+            case .bool(let b) where verb == "b": return .success(b ? "1" : "0")
+            case .string(let s) where radix == 16: return .success(cased(s.utf8.map { String(format: "%02x", $0) }.joined(), verb))
+            case .bytes(let b) where radix == 16: return .success(cased(b.map { String(format: "%02x", $0) }.joined(), verb))
+            default: return .failure(Failure(message: "only integers\(verb == "b" ? " and bools" : radix == 16 ? ", byte buffers, and strings" : "") can be formatted as \(verb == "b" ? "binary" : verb == "o" ? "octal" : "hex"), was given \(v.typeName)"))
+            }
+        default: return .failure(Failure(message: "could not parse formatting clause: unrecognized formatting clause \"\(verb)\""))
+        }
+    }
+
+    static func cased(_ s: String, _ verb: Character) -> String { verb == "X" ? s.uppercased() : s }
+
+    /// A value as %s writes it; nil for what it cannot write.
+    static func text(_ v: CELValue) -> String? {
+        switch v {
+        case .string(let s): return s
+        case .bytes(let b): return String(decoding: b, as: UTF8.self)
+        case .int(let i): return String(i)
+        case .uint(let u): return String(u)
+        case .bool(let b): return String(b)
+        case .null: return "null"
+        case .double(let d):
+            if let s = special(d) { return s }
+            return d == d.rounded() && abs(d) < 1e21 ? String(format: "%.0f", d) : String(d)
+        case .type(let t): return t
+        case .timestamp: return v.text
+        case .duration(let d): return d == d.rounded() ? "\(Int64(d))s" : "\(d)s"
+        case .list(let l):
+            var parts: [String] = []
+            for item in l { guard let t = text(item) else { return nil }; parts.append(t) }
+            return "[" + parts.joined(separator: ", ") + "]"
+        case .map(let m):
+            var parts: [(String, String)] = []
+            for entry in m { guard let k = text(entry.key), let value = text(entry.value) else { return nil }; parts.append((k, value)) }
+            return "{" + parts.sorted { $0.0 < $1.0 }.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + "}"
+        case .opaque(_, let value): return value
+        case .error: return nil
+        }
+    }
 }
