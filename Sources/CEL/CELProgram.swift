@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A CEL expression checked against the variables it may use: what Kubernetes compiles when a
 /// rule is written (a CRD, a policy), so a rule that cannot run is refused then, not at each write.
 public struct CELProgram: Sendable {
@@ -26,6 +28,22 @@ public struct CELProgram: Sendable {
         }
         references = found
     }
+
+    /// The program for `source`, compiled once and kept: rules and policies run on every write,
+    /// and parsing is most of a small rule's cost. The cache is emptied when it grows past 4,096
+    /// programs (rules of deleted CRDs are not tracked).
+    public static func cached(_ source: String, variables: Set<String>) throws(CELSyntaxError) -> CELProgram {
+        let key = source + "\u{0}" + variables.sorted().joined(separator: ",")
+        if let program = cache.withLock({ $0[key] }) { return program }
+        let program = try CELProgram(source, variables: variables)
+        cache.withLock { all in
+            if all.count >= 4096 { all.removeAll() }
+            all[key] = program
+        }
+        return program
+    }
+
+    static let cache = Mutex<[String: CELProgram]>([:])
 
     public func evaluate(_ variables: [String: CELValue], costLimit: Int = 1_000_000) -> CELValue {
         CELEvaluator(variables: variables, costLimit: costLimit).evaluate(expression)

@@ -55,12 +55,15 @@ public enum ValidationRules {
     public static func check(_ value: JSON, _ schema: JSON, old: JSON?, path: String = "") -> [FieldError] {
         guard case .object = schema, !value.isNull else { return [] }
         var errors: [FieldError] = []
-        for rule in schema["x-kubernetes-validations"].array ?? [] {
-            guard let text = rule["rule"].string, let program = try? CELProgram(text, variables: variables) else { continue }
+        let rules = schema["x-kubernetes-validations"].array ?? []
+        let current = rules.isEmpty ? CELValue.null : CELValue.from(value, schema: schema)
+        let previous = rules.isEmpty ? CELValue.null : old.map { CELValue.from($0, schema: schema) } ?? .null
+        for rule in rules {
+            guard let text = rule["rule"].string, let program = try? CELProgram.cached(text, variables: variables) else { continue }
             let transition = program.references.contains("oldSelf")
             if transition && (old == nil || old?.isNull == true) { continue }
-            var vars: [String: CELValue] = ["self": CELValue.from(value, schema: schema)]
-            if let old, transition { vars["oldSelf"] = CELValue.from(old, schema: schema) }
+            var vars: [String: CELValue] = ["self": current]
+            if transition { vars["oldSelf"] = previous }
             let result = program.evaluate(vars)
             if case .bool(true) = result { continue }
             let type = JSON.string(schema["type"].string ?? "object")
@@ -72,7 +75,7 @@ public enum ValidationRules {
             }
             var message = rule["message"].string.flatMap { $0.isEmpty ? nil : $0 } ?? "failed rule: \(ruleText(text))"
             if let expression = rule["messageExpression"].string, !expression.isEmpty,
-               let messageProgram = try? CELProgram(expression, variables: variables),
+               let messageProgram = try? CELProgram.cached(expression, variables: variables),
                case .string(let computed) = messageProgram.evaluate(vars), !computed.isEmpty, !computed.contains("\n") {
                 message = computed
             }

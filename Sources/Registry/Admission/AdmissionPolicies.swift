@@ -81,7 +81,7 @@ struct PolicyBinding {
         for variable in policy["spec"]["variables"].array ?? [] {
             guard let name = variable["name"].string, let text = variable["expression"].string else { continue }
             vars["variables"] = .map(composed)
-            let value = (try? CELProgram(text, variables: Self.variables))?.evaluate(vars) ?? .error("compilation failed")
+            let value = (try? CELProgram.cached(text, variables: Self.variables))?.evaluate(vars) ?? .error("compilation failed")
             composed.append((.string(name), value))
         }
         vars["variables"] = .map(composed)
@@ -94,7 +94,7 @@ struct PolicyBinding {
     func conditionsHold(_ vars: [String: CELValue]) -> Conditions {
         for condition in policy["spec"]["matchConditions"].array ?? [] {
             guard let text = condition["expression"].string else { continue }
-            switch (try? CELProgram(text, variables: Self.variables))?.evaluate(vars) ?? .error("compilation failed") {
+            switch (try? CELProgram.cached(text, variables: Self.variables))?.evaluate(vars) ?? .error("compilation failed") {
             case .bool(true): continue
             case .bool(false): return .fail
             case let other: return .error("expression '\(text)' resulted in error: \(other.text)")
@@ -128,14 +128,14 @@ public struct ValidatingAdmissionPolicy: AdmissionPlugin {
             }
             for validation in bound.policy["spec"]["validations"].array ?? [] {
                 guard let text = validation["expression"].string else { continue }
-                let result = (try? CELProgram(text, variables: PolicyBinding.variables))?.evaluate(vars) ?? .error("compilation failed")
+                let result = (try? CELProgram.cached(text, variables: PolicyBinding.variables))?.evaluate(vars) ?? .error("compilation failed")
                 var message: String
                 switch result {
                 case .bool(true): continue
                 case .bool(false):
                     message = validation["message"].string.flatMap { $0.isEmpty ? nil : $0 } ?? "failed expression: \(text)"
                     if let expression = validation["messageExpression"].string, !expression.isEmpty,
-                       case .string(let computed)? = (try? CELProgram(expression, variables: PolicyBinding.variables))?.evaluate(vars),
+                       case .string(let computed)? = (try? CELProgram.cached(expression, variables: PolicyBinding.variables))?.evaluate(vars),
                        !computed.isEmpty { message = computed }
                 default:
                     if bound.failsOpen { continue }
@@ -186,7 +186,7 @@ public struct MutatingAdmissionPolicy: AdmissionPlugin {
                 let vars = await bound.variables(request)  // each mutation sees the object as the last left it
                 let jsonPatch = mutation["patchType"].string == "JSONPatch"
                 let text = (jsonPatch ? mutation["jsonPatch"]["expression"] : mutation["applyConfiguration"]["expression"]).string ?? ""
-                let result = (try? CELProgram(text, variables: PolicyBinding.variables.union(["Object", "JSONPatch"])))?.evaluate(vars)
+                let result = (try? CELProgram.cached(text, variables: PolicyBinding.variables.union(["Object", "JSONPatch"])))?.evaluate(vars)
                     ?? .error("compilation failed")
                 if case .error(let message) = result {
                     if bound.failsOpen { continue }

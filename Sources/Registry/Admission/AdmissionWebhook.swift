@@ -58,7 +58,7 @@ struct AdmissionWebhook {
                                         "request": CELValue.from(review)]
         for condition in conditions {
             let text = condition["expression"].string ?? ""
-            let result = (try? CELProgram(text, variables: ["object", "oldObject", "request", "authorizer"]))?.evaluate(vars) ?? .error("compilation failed")
+            let result = (try? CELProgram.cached(text, variables: ["object", "oldObject", "request", "authorizer"]))?.evaluate(vars) ?? .error("compilation failed")
             switch result {
             case .bool(true): continue
             case .bool(false): return false
