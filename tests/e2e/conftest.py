@@ -90,6 +90,8 @@ class Cluster:
             except OSError:
                 pass
             time.sleep(0.05)
+        # Not left running (and spinning) behind the failed test.
+        self.stop(sig=signal.SIGKILL)
         raise RuntimeError("localkube did not become ready:\n" + self.log.read_text()[-3000:])
 
     def stop(self, sig=signal.SIGTERM):
