@@ -12,6 +12,27 @@ enum ObjectMetaRules {
         return trimmed + String((0..<5).map { _ in generateNameAlphabet.randomElement()! })
     }
 
+    /// upstream's validateOwnerReference: each names its owner fully; one controller at most.
+    static func ownerReferences(_ references: [JSON]) -> [FieldError] {
+        var errors: [FieldError] = []
+        var controllers: [String] = []
+        for (i, ref) in references.enumerated() {
+            let path = "metadata.ownerReferences[\(i)]"
+            let apiVersion = ref["apiVersion"].string ?? ""
+            let version = apiVersion.split(separator: "/").last.map(String.init) ?? ""
+            if version.isEmpty { errors.append(.invalid("\(path).apiVersion", .string(apiVersion), "version must not be empty")) }
+            for (field, what) in [("kind", "kind"), ("name", "name"), ("uid", "uid")] where (ref[field].string ?? "").isEmpty {
+                errors.append(.invalid("\(path).\(field)", .string(""), "\(what) must not be empty"))
+            }
+            if ref["controller"].bool == true { controllers.append(ref["name"].string ?? "") }
+        }
+        if controllers.count > 1 {
+            errors.append(.invalid("metadata.ownerReferences", .array(references),
+                                   "Only one reference can have Controller set to true. Found \"true\" in references for " + controllers.joined(separator: " and ")))
+        }
+        return errors
+    }
+
     static func validate(_ obj: JSON, _ def: ResourceDefinition) -> [FieldError] {
         var errors: [FieldError] = FieldManager.validate(obj["metadata"]["managedFields"])
         let meta = obj["metadata"]
@@ -42,6 +63,7 @@ enum ObjectMetaRules {
         for f in meta["finalizers"].array ?? [] {
             for message in NameValidation.qualifiedName(f.string ?? "") { errors.append(.invalid("metadata.finalizers", f, message)) }
         }
+        errors += ownerReferences(meta["ownerReferences"].array ?? [])
         return errors
     }
 
