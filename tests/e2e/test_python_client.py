@@ -101,7 +101,7 @@ def test_watch_from_compacted_history_is_gone(fresh_cluster):
     assert e.value.status == 410
 
 
-def test_patches_and_server_side_apply_give_what_kubectl_gives(cluster, ns):
+def test_patches_and_server_side_apply_give_what_kubectl_gives(cluster, ns, tmp_path):
     from kubernetes import dynamic
     api_client = config.new_client_from_config(config_file=cluster.kubeconfig)
     apps = client.AppsV1Api(api_client)
@@ -119,7 +119,8 @@ def test_patches_and_server_side_apply_give_what_kubectl_gives(cluster, ns):
     assert [(c.name, c.image) for c in dep.spec.template.spec.containers] == [("web", "nginx:1.28"), ("side", "busybox:1.36")]
     assert dep.spec.replicas == 2
 
-    deployments = dynamic.DynamicClient(api_client).resources.get(api_version="apps/v1", kind="Deployment")
+    # Its discovery cache in the test's folder, not the machine's /tmp (the default).
+    deployments = dynamic.DynamicClient(api_client, cache_file=str(tmp_path / "discovery.json")).resources.get(api_version="apps/v1", kind="Deployment")
     applied = dict(manifest, metadata={"name": "py-ssa", "namespace": ns})
     created = deployments.server_side_apply(body=applied, namespace=ns, field_manager="python")
     assert created.spec.replicas == 1
