@@ -91,13 +91,13 @@ public struct CELEvaluator: Sendable {
             if case .ident(let namespace)? = target, variables[namespace] == nil, CELProgram.namespaces.contains(namespace) {
                 let values = args.map(evaluate)
                 if let error = values.first(where: \.isError) { return error }
-                return CELLibrary.call("\(namespace).\(name)", values, receiver: false)
+                return CELLibrary.call("\(namespace).\(name)", values)
             }
             var values: [CELValue] = []
             if let target { values.append(evaluate(target)) }
             for arg in args { values.append(evaluate(arg)) }
             if let error = values.first(where: \.isError) { return error }
-            return CELLibrary.call(name, values, receiver: target != nil)
+            return CELLibrary.call(name, values)
         }
     }
 

@@ -5,7 +5,7 @@ import GoRegexp
 /// CEL's standard functions and operators, and the extension libraries Kubernetes enables
 /// (strings, lists, sets, math), each by name and argument types as cel-go's overloads.
 enum CELLibrary {
-    static func call(_ name: String, _ args: [CELValue], receiver: Bool) -> CELValue {
+    static func call(_ name: String, _ args: [CELValue]) -> CELValue {
         switch (name, args.count) {
         case ("_+_", 2): return add(args[0], args[1])
         case ("_-_", 2): return subtract(args[0], args[1])

@@ -57,13 +57,17 @@ public enum ValidationRules {
         var errors: [FieldError] = []
         let rules = schema["x-kubernetes-validations"].array ?? []
         let current = rules.isEmpty ? CELValue.null : CELValue.from(value, schema: schema)
-        let previous = rules.isEmpty ? CELValue.null : old.map { CELValue.from($0, schema: schema) } ?? .null
+        // The old value only for transition rules, once for all of them.
+        var previous: CELValue?
         for rule in rules {
             guard let text = rule["rule"].string, let program = try? CELProgram.cached(text, variables: variables) else { continue }
             let transition = program.references.contains("oldSelf")
             if transition && (old == nil || old?.isNull == true) { continue }
             var vars: [String: CELValue] = ["self": current]
-            if transition { vars["oldSelf"] = previous }
+            if transition, let old {
+                if previous == nil { previous = CELValue.from(old, schema: schema) }
+                vars["oldSelf"] = previous
+            }
             let result = program.evaluate(vars)
             if case .bool(true) = result { continue }
             let type = JSON.string(schema["type"].string ?? "object")

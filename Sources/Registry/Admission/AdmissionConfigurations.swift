@@ -17,11 +17,10 @@ public final class AdmissionConfigurations: Sendable {
 
     public init() {}
 
-    /// Each webhook of `kind`, with its configuration's name, in upstream's order: configurations
+    /// Each webhook of `kind`, in upstream's order: configurations
     /// by name, webhooks in their order within one.
-    func webhooks(_ kind: Kind) -> [(configuration: String, webhook: JSON)] {
-        let all = configurations.withLock { $0[kind] ?? [:] }
-        return all.keys.sorted().flatMap { name in (all[name]?["webhooks"].array ?? []).map { (name, $0) } }
+    func webhooks(_ kind: Kind) -> [JSON] {
+        objects(kind).flatMap { $0["webhooks"].array ?? [] }
     }
 
     func isEmpty(_ kind: Kind) -> Bool { configurations.withLock { $0[kind]?.isEmpty ?? true } }

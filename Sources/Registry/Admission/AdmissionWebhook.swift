@@ -25,7 +25,6 @@ public protocol AdmissionWebhookTransport: Sendable {
 /// request matches it (rules, scope, namespaceSelector, objectSelector), the AdmissionReview it
 /// is sent, and what its answer means.
 struct AdmissionWebhook {
-    let configuration: String
     let spec: JSON
     var name: String { spec["name"].string ?? "" }
     var failsOpen: Bool { spec["failurePolicy"].string == "Ignore" }

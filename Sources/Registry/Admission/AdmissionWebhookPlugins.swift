@@ -17,8 +17,8 @@ public struct MutatingAdmissionWebhook: AdmissionPlugin {
     public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
         guard !configurations.isEmpty(.mutating), !AdmissionWebhook.isExempt(request) else { return }
         var called: [(hook: AdmissionWebhook, changedAfter: Bool)] = []
-        for (configuration, spec) in configurations.webhooks(.mutating) {
-            let hook = AdmissionWebhook(configuration: configuration, spec: spec)
+        for spec in configurations.webhooks(.mutating) {
+            let hook = AdmissionWebhook(spec: spec)
             guard try await hook.matches(request) else { continue }
             let changed = try await mutate(hook, &request)
             if changed { for i in called.indices { called[i].changedAfter = true } }
@@ -44,8 +44,9 @@ public struct MutatingAdmissionWebhook: AdmissionPlugin {
         do { patched = try JSONPatch.apply(patch, to: request.object) } catch {
             throw .internalError("failed calling webhook \"\(hook.name)\": \(error.message)")
         }
-        defer { request.object = patched }
-        return patched != request.object
+        let changed = patched != request.object
+        request.object = patched
+        return changed
     }
 }
 
@@ -63,8 +64,8 @@ public struct ValidatingAdmissionWebhook: AdmissionPlugin {
     public func validate(_ request: AdmissionRequest) async throws(StatusError) {
         guard !configurations.isEmpty(.validating), !AdmissionWebhook.isExempt(request) else { return }
         var hooks: [AdmissionWebhook] = []
-        for (configuration, spec) in configurations.webhooks(.validating) {
-            let hook = AdmissionWebhook(configuration: configuration, spec: spec)
+        for spec in configurations.webhooks(.validating) {
+            let hook = AdmissionWebhook(spec: spec)
             if try await hook.matches(request) { hooks.append(hook) }
         }
         let transport = self.transport
