@@ -130,26 +130,40 @@ public enum ApiextensionsV1 {
         return errors
     }
 
+    static func validateColumns(_ columns: JSON, _ path: String) -> [FieldError] {
+        (columns.array ?? []).enumerated().flatMap { j, column in validateColumn(column, "\(path)[\(j)]") }
+    }
+
+    static func validateSchema(_ schema: JSON, _ path: String) -> [FieldError] {
+        if schema.isNull { return [.required(path, "schemas are required")] }
+        return validateStructural(schema, path, level: .root) + SchemaPatterns.errors(in: schema, path)
+            + ValidationRules.compileErrors(schema, path)
+    }
+
     static func validateVersions(_ versions: JSON) -> [FieldError] {
         let list = versions.array ?? []
         var errors: [FieldError] = []
+        // Upstream validates its internal form, where a schema, subresources or printer columns
+        // every version shares are hoisted to spec.validation, spec.subresources and
+        // spec.additionalPrinterColumns: errors in them are reported once, at those paths.
+        func shared(_ field: String) -> Bool {
+            guard let first = list.first?[field], !first.isNull else { return false }
+            return list.allSatisfy { $0[field] == first }
+        }
+        let sharedSchema = shared("schema"), sharedSubresources = shared("subresources"), sharedColumns = shared("additionalPrinterColumns")
         for (i, version) in list.enumerated() {
             let path = "spec.versions[\(i)]"
             let name = version["name"]
             let nameErrors = NameValidation.dns1035Label(name.string ?? "")
             if !nameErrors.isEmpty { errors.append(.invalid(path + ".name", name, nameErrors.joined(separator: ","))) }
-            errors += validateScale(version["subresources"]["scale"], path + ".subresources.scale")
-            for (j, column) in (version["additionalPrinterColumns"].array ?? []).enumerated() {
-                errors += validateColumn(column, "\(path).additionalPrinterColumns[\(j)]")
-            }
-            let schema = version["schema"]["openAPIV3Schema"]
-            if schema.isNull {
-                errors.append(.required(path + ".schema.openAPIV3Schema", "schemas are required"))
-            } else {
-                errors += validateStructural(schema, path + ".schema.openAPIV3Schema", level: .root)
-                errors += SchemaPatterns.errors(in: schema, path + ".schema.openAPIV3Schema")
-                errors += ValidationRules.compileErrors(schema, path + ".schema.openAPIV3Schema")
-            }
+            if !sharedSubresources { errors += validateScale(version["subresources"]["scale"], path + ".subresources.scale") }
+            if !sharedColumns { errors += validateColumns(version["additionalPrinterColumns"], path + ".additionalPrinterColumns") }
+            if !sharedSchema { errors += validateSchema(version["schema"]["openAPIV3Schema"], path + ".schema.openAPIV3Schema") }
+        }
+        if let first = list.first {
+            if sharedSubresources { errors += validateScale(first["subresources"]["scale"], "spec.subresources.scale") }
+            if sharedColumns { errors += validateColumns(first["additionalPrinterColumns"], "spec.additionalPrinterColumns") }
+            if sharedSchema { errors += validateSchema(first["schema"]["openAPIV3Schema"], "spec.validation.openAPIV3Schema") }
         }
         let names = list.compactMap { $0["name"].string }
         if Set(names).count != names.count { errors.append(.invalid("spec.versions", versions, "must contain unique version names")) }

@@ -11,18 +11,51 @@ public enum ValidationRules {
 
     // MARK: when the CRD is written
 
-    /// The rules of a version's schema that do not compile, at their paths below `path`.
+    /// Upstream's static cost limits: one expression (times the most values it can run on), and
+    /// all of a schema's expressions together.
+    static let expressionCostLimit: UInt64 = 10_000_000
+    static let schemaCostLimit: UInt64 = 100_000_000
+
+    /// The rules of a version's schema that do not compile, or could cost more than upstream's
+    /// limits allow, at their paths below `path`.
     static func compileErrors(_ schema: JSON, _ path: String) -> [FieldError] {
+        var total = CostTotal()
+        var errors = compileErrors(schema, path, cardinality: 1, total: &total)
+        if total.sum > schemaCostLimit {
+            errors += total.mostExpensive.map { .forbidden($0.path, "contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema") }
+            errors.append(.forbidden(path, costMessage("x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema", total.sum, schemaCostLimit)))
+        }
+        return errors
+    }
+
+    /// `cardinality`: how many times at most the rules here run for one object (the sizes of the
+    /// lists and maps above them).
+    static func compileErrors(_ schema: JSON, _ path: String, cardinality: UInt64, total: inout CostTotal) -> [FieldError] {
         var errors: [FieldError] = []
+        let shapes = ["self": schema, "oldSelf": schema]
         for (i, rule) in (schema["x-kubernetes-validations"].array ?? []).enumerated() {
             let rulePath = "\(path).x-kubernetes-validations[\(i)]"
             let text = rule["rule"].string ?? ""
             if text.isEmpty { errors.append(.required("\(rulePath).rule")); continue }
-            do throws(CELSyntaxError) { _ = try CELProgram(text, variables: variables) } catch {
+            do throws(CELSyntaxError) {
+                let program = try CELProgram(text, variables: variables)
+                let cost = multiplied(CELCost.estimate(program, schemas: shapes), cardinality)
+                if cost > expressionCostLimit {
+                    errors.append(.forbidden("\(rulePath).rule", costMessage("estimated rule cost", cost, expressionCostLimit)))
+                }
+                total.observe("\(rulePath).rule", cost)
+            } catch {
                 errors.append(invalidRule("\(rulePath).rule", rule, "compilation failed: \(error)"))
             }
             if let expression = rule["messageExpression"].string, !expression.isEmpty {
-                do throws(CELSyntaxError) { _ = try CELProgram(expression, variables: variables) } catch {
+                do throws(CELSyntaxError) {
+                    let program = try CELProgram(expression, variables: variables)
+                    let cost = CELCost.estimate(program, schemas: shapes)
+                    if cost > expressionCostLimit {
+                        errors.append(.forbidden("\(rulePath).messageExpression", costMessage("estimated messageExpression cost", cost, expressionCostLimit)))
+                    }
+                    total.observe("\(rulePath).messageExpression", cost)
+                } catch {
                     errors.append(.invalid("\(rulePath).messageExpression", .string(expression), "messageExpression compilation failed: \(error)"))
                 }
             }
@@ -31,11 +64,43 @@ public enum ValidationRules {
             }
         }
         for (key, child) in (schema["properties"].object ?? [:]).sorted(by: { $0.key < $1.key }) {
-            errors += compileErrors(child, "\(path).properties[\(key)]")
+            errors += compileErrors(child, "\(path).properties[\(key)]", cardinality: cardinality, total: &total)
         }
-        if case .object = schema["items"] { errors += compileErrors(schema["items"], "\(path).items") }
-        if case .object = schema["additionalProperties"] { errors += compileErrors(schema["additionalProperties"], "\(path).additionalProperties") }
+        let elements = multiplied(cardinality, UInt64(CELCost.maxElements(schema)))
+        if case .object = schema["items"] {
+            errors += compileErrors(schema["items"], "\(path).items", cardinality: elements, total: &total)
+        }
+        if case .object = schema["additionalProperties"] {
+            errors += compileErrors(schema["additionalProperties"], "\(path).additionalProperties", cardinality: elements, total: &total)
+        }
         return errors
+    }
+
+    /// The estimated costs of a schema's expressions, summed, and the four largest (upstream
+    /// names those when the sum is over the limit).
+    struct CostTotal {
+        var sum: UInt64 = 0
+        var mostExpensive: [(path: String, cost: UInt64)] = []
+
+        mutating func observe(_ path: String, _ cost: UInt64) {
+            sum = sum.addingReportingOverflow(cost).overflow ? .max : sum + cost
+            guard cost > 0 else { return }
+            mostExpensive.append((path, cost))
+            mostExpensive.sort { $0.cost > $1.cost }
+            if mostExpensive.count > 4 { mostExpensive.removeLast() }
+        }
+    }
+
+    static func multiplied(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : product
+    }
+
+    /// Upstream's words for an expression over budget, with the factor as Go formats it.
+    static func costMessage(_ name: String, _ cost: UInt64, _ limit: UInt64) -> String {
+        let factor = Double(cost) / Double(limit)
+        let shown = factor > 100 ? "more than 100x" : factor < 1.5 ? String(format: "%fx", factor) : String(format: "%.1fx", factor)
+        return "\(name) exceeds budget by factor of \(shown) (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)"
     }
 
     /// The rule as Go prints apiextensions.ValidationRule (%#v), as upstream's errors show it.

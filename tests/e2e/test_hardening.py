@@ -364,7 +364,7 @@ def test_crd_patterns_are_checked_when_written_and_cannot_stall_a_request(cluste
     k = cluster.kubectl
     refused = k("create", "-f", "-", input=patterned_crd("+"), check=False)
     assert refused.returncode == 1
-    assert ('spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[value].pattern: Invalid value: "+": '
+    assert ('spec.validation.openAPIV3Schema.properties[spec].properties[value].pattern: Invalid value: "+": '
             "must be a valid regular expression, but isn't: error parsing regexp: missing argument to repetition operator: `+`"
             in refused.stderr)
     # Go's syntax, not another engine's: lookahead is refused as Go refuses it.

@@ -82,9 +82,46 @@ def test_a_crd_whose_rule_does_not_compile_is_refused(cluster):
     bad = {"type": "object", "properties": {"a": {"type": "integer"}}, "x-kubernetes-validations": [{"rule": "self.a >"}]}
     r = cluster.kubectl("create", "-f", "-", input=crd("broken", "Broken", bad), check=False)
     assert r.returncode != 0
-    assert 'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: ' \
+    assert 'spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: ' \
            'apiextensions.ValidationRule{Rule:"self.a >"' in r.stderr
     assert "compilation failed: ERROR: <input>:1:9: Syntax error: mismatched input '<EOF>'" in r.stderr
     undeclared = {"type": "object", "x-kubernetes-validations": [{"rule": "other.a == 1"}]}
     r = cluster.kubectl("create", "-f", "-", input=crd("broken", "Broken", undeclared), check=False)
     assert "compilation failed: ERROR: <input>:1:1: undeclared reference to 'other'" in r.stderr
+
+
+def test_a_rule_that_could_cost_too_much_is_refused_until_the_schema_bounds_it(cluster):
+    # Every name against every other: quadratic in a list nothing bounds.
+    def names(**bounds):
+        items = {"type": "string", **({"maxLength": bounds["maxLength"]} if "maxLength" in bounds else {})}
+        return {"type": "object", "properties": {"names": {
+            "type": "array", "items": items, **({"maxItems": bounds["maxItems"]} if "maxItems" in bounds else {}),
+            "x-kubernetes-validations": [{"rule": "self.all(x, self.exists_one(y, x == y))", "message": "names are unique"}]}}}
+
+    r = cluster.kubectl("create", "-f", "-", input=crd("priceys", "Pricey", names()), check=False)
+    assert r.returncode != 0
+    rule = "spec.validation.openAPIV3Schema.properties[spec].properties[names].x-kubernetes-validations[0].rule"
+    advice = "(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)"
+    assert f"{rule}: Forbidden: estimated rule cost exceeds budget by factor of more than 100x {advice}" in r.stderr
+    assert f"{rule}: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema" in r.stderr
+    assert ("spec.validation.openAPIV3Schema: Forbidden: x-kubernetes-validations estimated rule cost total for entire "
+            f"OpenAPIv3 schema exceeds budget by factor of more than 100x {advice}") in r.stderr
+    assert cluster.kubectl("get", "crd", f"priceys.{GROUP}", check=False).returncode != 0
+
+    # A rule on each item runs once per item: an unbounded list of unbounded strings is too much too.
+    per_item = {"type": "object", "properties": {"names": {"type": "array", "items": {
+        "type": "string", "x-kubernetes-validations": [{"rule": "self.contains('a string')"}]}}}}
+    r = cluster.kubectl("create", "-f", "-", input=crd("priceys", "Pricey", per_item), check=False)
+    assert ("properties[names].items.x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by "
+            "factor of more than 100x") in r.stderr
+
+    # Bounded as the message advises, the same rule is accepted and runs.
+    cluster.kubectl("create", "-f", "-", input=crd("priceys", "Pricey", names(maxItems=50, maxLength=63)))
+    try:
+        cluster.kubectl("wait", "--for=condition=Established", f"crd/priceys.{GROUP}", "--timeout=30s")
+        wait_for("pricey served", lambda: cluster.kubectl("get", "priceys", check=False).returncode == 0)
+        obj = json.dumps({"apiVersion": f"{GROUP}/v1", "kind": "Pricey", "metadata": {"name": "p"}, "spec": {"names": ["a", "b", "a"]}})
+        r = cluster.kubectl("create", "-n", "default", "-f", "-", input=obj, check=False)
+        assert 'spec.names: Invalid value: "array": names are unique' in r.stderr
+    finally:
+        cluster.kubectl("delete", "crd", f"priceys.{GROUP}")
