@@ -16,7 +16,7 @@ enum CELLibrary {
             switch args[0] {
             case .int(let i): return i == .min ? .error("integer overflow") : .int(-i)
             case .double(let d): return .double(-d)
-            case .duration(let d): return .duration(-d)
+            case .duration(let d): return d == .min ? .error("integer overflow") : .duration(-d)
             default: return CELValue.noOverload("-_", args)
             }
         case ("!_", 1):
@@ -61,13 +61,13 @@ enum CELLibrary {
             return CELValue.noOverload("bytes", args)
         case ("duration", 1):
             if case .duration = args[0] { return args[0] }
-            guard case .string(let s) = args[0], let d = GoDuration.parse(s) else { return .error("invalid duration") }
-            return .duration(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            guard case .string(let s) = args[0], let d = CELDuration.parse(s) else { return .error("invalid duration") }
+            return .duration(d)
         case ("timestamp", 1):
             if case .timestamp = args[0] { return args[0] }
-            if case .int(let seconds) = args[0] { return checked(Date(timeIntervalSince1970: TimeInterval(seconds))) }
-            guard case .string(let s) = args[0], let t = APITime.parse(s) else { return .error("invalid timestamp") }
-            return checked(t)
+            if case .int(let seconds) = args[0] { return CELTimestamp(seconds: seconds).map { .timestamp($0) } ?? .error("timestamp out of range") }
+            guard case .string(let s) = args[0], let t = CELTimestamp.parse(s) else { return .error("invalid timestamp") }
+            return .timestamp(t)
         default: return times(name, args) ?? KubernetesLibrary.call(name, args) ?? strings(name, args) ?? lists(name, args) ?? .error("found no matching overload for '\(name)' applied to '(\(args.map(\.typeName).joined(separator: ", ")))'")
         }
     }
@@ -82,8 +82,8 @@ enum CELLibrary {
         case (.string(let x), .string(let y)): return .string(x + y)
         case (.bytes(let x), .bytes(let y)): return .bytes(x + y)
         case (.list(let x), .list(let y)): return .list(x + y)
-        case (.duration(let x), .duration(let y)): return .duration(x + y)
-        case (.timestamp(let t), .duration(let d)), (.duration(let d), .timestamp(let t)): return checked(t.addingTimeInterval(d))
+        case (.duration(let x), .duration(let y)): let (r, o) = x.addingReportingOverflow(y); return o ? .error("integer overflow") : .duration(r)
+        case (.timestamp(let t), .duration(let d)), (.duration(let d), .timestamp(let t)): return checked(t.adding(nanoseconds: d))
         default: return CELValue.noOverload("_+_", [a, b])
         }
     }
@@ -93,9 +93,9 @@ enum CELLibrary {
         case (.int(let x), .int(let y)): let (r, o) = x.subtractingReportingOverflow(y); return o ? .error("integer overflow") : .int(r)
         case (.uint(let x), .uint(let y)): let (r, o) = x.subtractingReportingOverflow(y); return o ? .error("unsigned integer overflow") : .uint(r)
         case (.double(let x), .double(let y)): return .double(x - y)
-        case (.duration(let x), .duration(let y)): return .duration(x - y)
-        case (.timestamp(let x), .timestamp(let y)): return checked(duration: x.timeIntervalSince(y))
-        case (.timestamp(let t), .duration(let d)): return checked(t.addingTimeInterval(-d))
+        case (.duration(let x), .duration(let y)): let (r, o) = x.subtractingReportingOverflow(y); return o ? .error("integer overflow") : .duration(r)
+        case (.timestamp(let x), .timestamp(let y)): return x.nanoseconds(since: y).map { .duration($0) } ?? .error("duration out of range")
+        case (.timestamp(let t), .duration(let d)): return d == .min ? .error("timestamp out of range") : checked(t.adding(nanoseconds: -d))
         default: return CELValue.noOverload("_-_", [a, b])
         }
     }
@@ -154,10 +154,8 @@ enum CELLibrary {
 
     // MARK: time
 
-    /// Timestamps run from year 1 to year 9999, durations as far as Go's (about 292 years).
-    static let earliest = Date(timeIntervalSince1970: -62135596800), latest = Date(timeIntervalSince1970: 253402300800)
-    static func checked(_ t: Date) -> CELValue { t < earliest || t >= latest ? .error("timestamp out of range") : .timestamp(t) }
-    static func checked(duration d: Double) -> CELValue { abs(d) > 9_223_372_036.854775807 ? .error("duration out of range") : .duration(d) }
+    /// Timestamps run from year 1 to year 9999.
+    static func checked(_ t: CELTimestamp?) -> CELValue { t.map { .timestamp($0) } ?? .error("timestamp out of range") }
 
     /// The accessors of timestamps (in UTC or the time zone given, by name or as ±HH:MM) and
     /// of durations (whole hours, minutes, seconds, milliseconds).
@@ -166,10 +164,10 @@ enum CELLibrary {
         case .duration(let d)?:
             guard args.count == 1 else { return nil }
             switch name {
-            case "getHours": return .int(Int64(d / 3600))
-            case "getMinutes": return .int(Int64(d / 60))
-            case "getSeconds": return .int(Int64(d))
-            case "getMilliseconds": return .int(Int64((d * 1000).rounded(.towardZero)) % 1000)
+            case "getHours": return .int(d / 3_600_000_000_000)
+            case "getMinutes": return .int(d / 60_000_000_000)
+            case "getSeconds": return .int(d / 1_000_000_000)
+            case "getMilliseconds": return .int(d / 1_000_000 % 1000)
             default: return nil
             }
         case .timestamp(let t)?:
@@ -181,18 +179,19 @@ enum CELLibrary {
             }
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = zone
-            let c = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute, .second, .nanosecond], from: t)
+            let date = t.date
+            let c = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute, .second], from: date)
             switch name {
             case "getFullYear": return .int(Int64(c.year ?? 0))
             case "getMonth": return .int(Int64((c.month ?? 1) - 1))
             case "getDate": return .int(Int64(c.day ?? 1))
             case "getDayOfMonth": return .int(Int64((c.day ?? 1) - 1))
             case "getDayOfWeek": return .int(Int64((c.weekday ?? 1) - 1))
-            case "getDayOfYear": return .int(Int64((calendar.ordinality(of: .day, in: .year, for: t) ?? 1) - 1))
+            case "getDayOfYear": return .int(Int64((calendar.ordinality(of: .day, in: .year, for: date) ?? 1) - 1))
             case "getHours": return .int(Int64(c.hour ?? 0))
             case "getMinutes": return .int(Int64(c.minute ?? 0))
             case "getSeconds": return .int(Int64(c.second ?? 0))
-            case "getMilliseconds": return .int(Int64((c.nanosecond ?? 0) / 1_000_000))
+            case "getMilliseconds": return .int(t.nanos / 1_000_000)
             default: return nil
             }
         default: return nil
@@ -218,7 +217,7 @@ enum CELLibrary {
             guard d.isFinite, d > -9.223372036854775808e18, d < 9.223372036854775807e18 else { return .error("integer overflow") }
             return .int(Int64(d))
         case .string(let s): return Int64(s).map { .int($0) } ?? .error("type conversion error from 'string' to 'int'")
-        case .timestamp(let t): return .int(Int64(t.timeIntervalSince1970.rounded(.down)))
+        case .timestamp(let t): return .int(t.seconds)
         default: return CELValue.noOverload("int", [v])
         }
     }
@@ -253,7 +252,7 @@ enum CELLibrary {
         case .bytes(let b):
             guard let s = String(bytes: b, encoding: .utf8) else { return .error("invalid UTF-8 in bytes, cannot convert to string") }
             return .string(s)
-        case .duration(let d): return .string(d == d.rounded() ? "\(Int64(d))s" : "\(d)s")
+        case .duration(let d): return .string(CELDuration.format(d))
         default: return CELValue.noOverload("string", [v])
         }
     }
@@ -544,7 +543,7 @@ enum Formatter {
             return d == d.rounded() && abs(d) < 1e21 ? String(format: "%.0f", d) : String(d)
         case .type(let t): return t
         case .timestamp: return v.text
-        case .duration(let d): return d == d.rounded() ? "\(Int64(d))s" : "\(d)s"
+        case .duration(let d): return CELDuration.format(d)
         case .list(let l):
             var parts: [String] = []
             for item in l { guard let t = text(item) else { return nil }; parts.append(t) }

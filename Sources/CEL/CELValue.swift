@@ -15,8 +15,9 @@ public enum CELValue: Sendable {
     /// Keys in insertion order (a JSON object's), looked up by equality.
     case map([(key: CELValue, value: CELValue)])
     case type(String)
-    case duration(Double)
-    case timestamp(Date)
+    /// Nanoseconds, as Go's time.Duration.
+    case duration(Int64)
+    case timestamp(CELTimestamp)
     case error(String)
     /// A value of one of Kubernetes' CEL types (kubernetes.Quantity, net.URL, net.IP, net.CIDR),
     /// kept as the text it was made from.
@@ -64,8 +65,8 @@ public enum CELValue: Sendable {
             if schema["x-kubernetes-int-or-string"] == true { return .string(s) }
             switch schema["format"].string {
             case "byte": return .bytes(Array(Data(base64Encoded: s) ?? Data(s.utf8)))
-            case "date-time": return APITime.parse(s).map { .timestamp($0) } ?? .string(s)
-            case "duration": return GoDuration.parse(s).map { d in .duration(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) } ?? .string(s)
+            case "date-time": return CELTimestamp.parse(s).map { .timestamp($0) } ?? .string(s)
+            case "duration": return CELDuration.parse(s).map { .duration($0) } ?? .string(s)
             default: return .string(s)
             }
         case .array(let a): return .list(a.map { from($0, schema: schema["items"]) })
@@ -158,7 +159,7 @@ public enum CELValue: Sendable {
         case .map(let m): return .object(Dictionary(m.map { ($0.key.text, $0.value.json) }) { a, _ in a })
         case .type(let t): return .string(t)
         case .duration: return .string(text)
-        case .timestamp(let t): return .string(APITime.format(t))
+        case .timestamp(let t): return .string(t.rfc3339)
         }
     }
 
@@ -175,8 +176,8 @@ public enum CELValue: Sendable {
         case .list(let l): return "[" + l.map(\.text).joined(separator: ", ") + "]"
         case .map(let m): return "{" + m.map { "\($0.key.text): \($0.value.text)" }.joined(separator: ", ") + "}"
         case .type(let t): return t
-        case .duration(let d): return "\(d)s"
-        case .timestamp(let t): return APITime.format(t)
+        case .duration(let d): return CELDuration.format(d)
+        case .timestamp(let t): return t.rfc3339
         case .error(let e): return e
         case .opaque(_, let value): return value
         }
