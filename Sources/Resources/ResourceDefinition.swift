@@ -110,6 +110,21 @@ public struct ResourceDefinition: Sendable {
     public var groupResource: GroupResource { GroupResource(group: group, resource: plural) }
     public var apiVersion: String { groupVersion.description }
     public var listKind: String { kind + "List" }
+
+    /// Where this resource's objects are kept: shared by all its versions, and by another
+    /// group's resource serving the same objects (events); upstream calls such resources equivalent.
+    public var storageResource: GroupResource {
+        storedAs.map { GroupResource(group: $0.group, resource: $0.plural) } ?? GroupResource(group: group, resource: plural)
+    }
+
+    /// An object of this resource in the form of `other`, an equivalent resource.
+    public func convert(_ object: JSON, to other: ResourceDefinition) -> JSON {
+        guard case .object = object, other.groupVersion != groupVersion || other.plural != plural else { return object }
+        let stored = storedAs?.toStorage(object) ?? object
+        var converted = other.storedAs?.fromStorage(stored) ?? stored
+        converted["apiVersion"] = .string(other.apiVersion)
+        return converted
+    }
 }
 
 /// Where a resource served through two API groups keeps its objects, and how this group's form

@@ -104,3 +104,30 @@ def test_policies_whose_expressions_do_not_compile_are_refused(cluster):
     _, binding = policy_objects("bad", ["Deny", "Warn"])
     r = cluster.kubectl("create", "-f", "-", input=json.dumps(binding), check=False)
     assert "must not contain both Deny and Warn" in r.stderr
+
+
+def test_a_policy_sees_a_write_in_the_version_its_rules_name(cluster, ns):
+    # Written for autoscaling/v2 (metrics); an HPA made through autoscaling/v1 is checked in its v2 form.
+    policy = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": {"name": f"cpu-{ns}"},
+              "spec": {"matchConstraints": {"resourceRules": [{"apiGroups": ["autoscaling"], "apiVersions": ["v2"], "operations": ["CREATE"],
+                                                               "resources": ["horizontalpodautoscalers"]}]},
+                       "validations": [{"expression": "object.spec.metrics.all(m, m.resource.target.averageUtilization <= 80)",
+                                        "messageExpression": "'seen as ' + object.apiVersion + ', made as ' + request.requestKind.version"}]}}
+    binding = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding", "metadata": {"name": f"cpu-{ns}"},
+               "spec": {"policyName": f"cpu-{ns}", "validationActions": ["Deny"],
+                        "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}}}
+    apply(cluster, policy)
+    apply(cluster, binding)
+
+    def hpa(name, percent):
+        return json.dumps({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name},
+                           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                                    "maxReplicas": 3, "targetCPUUtilizationPercentage": percent}})
+    try:
+        r = wait_for("the policy to refuse", lambda: (x := cluster.kubectl("create", "-n", ns, "-f", "-", input=hpa("busy", 95),
+                                                                            check=False)).returncode != 0 and x)
+        assert "denied request: seen as autoscaling/v2, made as v1" in r.stderr
+        cluster.kubectl("create", "-n", ns, "-f", "-", input=hpa("calm", 50))
+    finally:
+        cluster.kubectl("delete", "validatingadmissionpolicybinding", f"cpu-{ns}", "--ignore-not-found")
+        cluster.kubectl("delete", "validatingadmissionpolicy", f"cpu-{ns}", "--ignore-not-found")

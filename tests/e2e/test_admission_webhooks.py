@@ -181,3 +181,36 @@ def test_match_conditions_decide_in_cel_what_is_sent(cluster, ns, server):
     bad = hook("badcondition.cubby.test", server.url("/deny"), server.ca_bundle, matchConditions=[{"name": "x", "expression": "object.nope("}])
     r = cluster.kubectl("create", "-f", "-", input=configuration("ValidatingWebhookConfiguration", "badcondition", [bad]), check=False)
     assert r.returncode != 0 and "webhooks[0].matchConditions[0].expression: Invalid value" in r.stderr and "compilation failed" in r.stderr
+
+
+def hpa(name, api_version, labels=None):
+    spec = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 1, "maxReplicas": 3}
+    if api_version == "autoscaling/v1":
+        spec["targetCPUUtilizationPercentage"] = 50
+    return json.dumps({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler",
+                       "metadata": {"name": name, "labels": labels or {}}, "spec": spec})
+
+
+def test_match_policy_equivalent_sends_the_version_the_rules_name(cluster, ns, server):
+    v2 = [{"apiGroups": ["autoscaling"], "apiVersions": ["v2"], "operations": ["CREATE"], "resources": ["horizontalpodautoscalers"]}]
+    with Registered(cluster, "MutatingWebhookConfiguration", f"equivalent-{ns}",
+                    [hook("equivalent.cubby.test", server.url("/label"), server.ca_bundle, namespaceSelector=selecting(ns), rules=v2)]), \
+         Registered(cluster, "ValidatingWebhookConfiguration", f"exact-{ns}",
+                    [hook("exact.cubby.test", server.url("/deny"), server.ca_bundle, namespaceSelector=selecting(ns), rules=v2,
+                          matchPolicy="Exact")]):
+        wait_for("the webhook to refuse a v2 object", lambda: cluster.kubectl(
+            "create", "-n", ns, "-f", "-", input=hpa("refused", "autoscaling/v2", {"deny": "yes"}), check=False).returncode != 0)
+        # Made through autoscaling/v1: the mutating webhook (Equivalent, the default) is sent it as v2 and its
+        # label lands; the validating one (Exact) is not sent it at all.
+        cluster.kubectl("create", "-n", ns, "-f", "-", input=hpa("through-v1", "autoscaling/v1", {"deny": "yes"}))
+        got = json.loads(cluster.kubectl("get", "horizontalpodautoscalers.v1.autoscaling", "through-v1", "-n", ns, "-o", "json").stdout)
+        assert got["metadata"]["labels"]["mutated-by"] == "webhook"
+        assert got["spec"]["targetCPUUtilizationPercentage"] == 50
+        sent = [(p.split("?")[0], r) for p, r in server.reviews if r.get("name") == "through-v1"]
+        assert [p for p, _ in sent] == ["/label"]
+        review = sent[0][1]
+        assert review["kind"] == {"group": "autoscaling", "version": "v2", "kind": "HorizontalPodAutoscaler"}
+        assert review["requestKind"] == {"group": "autoscaling", "version": "v1", "kind": "HorizontalPodAutoscaler"}
+        assert review["resource"]["version"] == "v2" and review["requestResource"]["version"] == "v1"
+        assert review["object"]["apiVersion"] == "autoscaling/v2"
+        assert review["object"]["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 50

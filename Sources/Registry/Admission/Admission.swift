@@ -9,9 +9,9 @@ public enum AdmissionOperation: String, Sendable { case create = "CREATE", updat
 /// replaces, and the registry, for the lookups plugins make (quotas, limit ranges, accounts).
 public struct AdmissionRequest: Sendable {
     public let operation: AdmissionOperation
-    public let def: ResourceDefinition
+    public internal(set) var def: ResourceDefinition
     public var object: JSON
-    public let old: JSON?
+    public internal(set) var old: JSON?
     /// nil for the object itself; status and scale writes pass through the chain too.
     public let subresource: Registry.Subresource?
     public let dryRun: Bool
@@ -26,6 +26,19 @@ public struct AdmissionRequest: Sendable {
     public var name: String {
         let meta = object["metadata"]
         return meta["name"].string.flatMap { $0.isEmpty ? nil : $0 } ?? meta["generateName"].string ?? ""
+    }
+
+    /// The same write made to `other`, an equivalent resource (another version of the same
+    /// objects): what a webhook or policy whose rules name only that version sees.
+    func converted(to other: ResourceDefinition) -> AdmissionRequest {
+        var copy = self
+        copy.def = other
+        // A scale or a binding is the same object whichever version it is reached through.
+        if subresource == nil || subresource == .status {
+            copy.object = def.convert(object, to: other)
+            copy.old = old.map { def.convert($0, to: other) }
+        }
+        return copy
     }
 
     /// Whether this is a write to the main resource `plural` of the core group (or of `group`).

@@ -5,6 +5,20 @@ import Resources
 /// rules of operations, groups, versions, resources (with subresources) and scope; a
 /// namespaceSelector on the namespace's labels; an objectSelector on the object's (or old object's).
 enum AdmissionMatching {
+    /// The request as a webhook or policy with these rules sees it: as made when a rule names
+    /// its version; else, unless matchPolicy is Exact, converted to the first equivalent resource
+    /// (another version of the same objects) a rule names; nil when none does.
+    static func matchingRequest(_ rules: [JSON], matchPolicy: String?, _ request: AdmissionRequest) -> AdmissionRequest? {
+        if rules.contains(where: { ruleMatches($0, request) }) { return request }
+        guard matchPolicy != "Exact" else { return nil }
+        let storage = request.def.storageResource
+        for other in request.registry.catalog.all where other.storageResource == storage && other.groupVersion != request.def.groupVersion {
+            let converted = request.converted(to: other)
+            if rules.contains(where: { ruleMatches($0, converted) }) { return converted }
+        }
+        return nil
+    }
+
     static func ruleMatches(_ rule: JSON, _ request: AdmissionRequest) -> Bool {
         func has(_ field: String, _ value: String) -> Bool {
             (rule[field].array ?? []).contains { $0.string == "*" || $0.string == value }

@@ -10,6 +10,9 @@ struct PolicyBinding {
     let policy: JSON
     let binding: JSON
     let params: JSON?
+    /// The resource the policy sees the write as: the one the request was made to, or an
+    /// equivalent version its rules name (matchPolicy Equivalent).
+    let seen: ResourceDefinition
     var policyName: String { policy["metadata"]["name"].string ?? "" }
     var bindingName: String { binding["metadata"]["name"].string ?? "" }
     var failsOpen: Bool { policy["spec"]["failurePolicy"].string == "Ignore" }
@@ -25,13 +28,14 @@ struct PolicyBinding {
         for binding in bindings {
             guard let policy = policies[binding["spec"]["policyName"].string ?? ""] else { continue }
             let constraints = policy["spec"]["matchConstraints"]
-            guard await AdmissionMatching.resourcesMatch(constraints, request) else { continue }
+            guard let seen = AdmissionMatching.matchingRequest(constraints["resourceRules"].array ?? [], matchPolicy: constraints["matchPolicy"].string, request),
+                  await AdmissionMatching.resourcesMatch(constraints, seen) else { continue }
             let own = binding["spec"]["matchResources"]
             if case .object = own, !(own["resourceRules"].array ?? []).isEmpty || !(own["excludeResourceRules"].array ?? []).isEmpty
                 || !own["namespaceSelector"].isNull || !own["objectSelector"].isNull {
                 var scoped = own
                 if (scoped["resourceRules"].array ?? []).isEmpty { scoped["resourceRules"] = constraints["resourceRules"] }
-                guard await AdmissionMatching.resourcesMatch(scoped, request) else { continue }
+                guard await AdmissionMatching.resourcesMatch(scoped, seen) else { continue }
             }
             var params: JSON? = nil
             if let kind = policy["spec"]["paramKind"].object, let ref = binding["spec"]["paramRef"].object {
@@ -43,7 +47,7 @@ struct PolicyBinding {
                                             + "failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction")
                 }
             }
-            out.append(PolicyBinding(policy: policy, binding: binding, params: params))
+            out.append(PolicyBinding(policy: policy, binding: binding, params: params, seen: seen.def))
         }
         return out
     }
@@ -63,9 +67,15 @@ struct PolicyBinding {
         return items.first.flatMap { try? JSON.parse($0) }
     }
 
+    /// The write as the policy sees it (see `seen`).
+    func view(_ request: AdmissionRequest) -> AdmissionRequest {
+        request.def.groupVersion == seen.groupVersion ? request : request.converted(to: seen)
+    }
+
     /// The variables of this binding's expressions for this write.
-    func variables(_ request: AdmissionRequest) async -> [String: CELValue] {
-        let review = AdmissionWebhook.review(request, uid: "", version: "v1")["request"]
+    func variables(_ made: AdmissionRequest) async -> [String: CELValue] {
+        let request = view(made)
+        let review = AdmissionWebhook.review(request, made: made.def, uid: "", version: "v1")["request"]
         var namespaceObject: CELValue = .null
         if request.def.namespaced, !request.namespace.isEmpty, let ns = try? await request.get("namespaces", name: request.namespace) {
             namespaceObject = CELValue.from(ns)
@@ -192,12 +202,9 @@ public struct MutatingAdmissionPolicy: AdmissionPlugin {
                     if bound.failsOpen { continue }
                     throw request.forbidden("\(prefix) denied request: expression '\(text)' resulted in error: \(message)")
                 }
-                let value = result.json
-                if jsonPatch {
-                    request.object = try JSONPatch.apply(value, to: request.object)
-                } else {
-                    request.object = Self.merge(value, into: request.object)
-                }
+                let value = result.json, object = bound.view(request).object
+                let mutated = jsonPatch ? try JSONPatch.apply(value, to: object) : Self.merge(value, into: object)
+                request.object = bound.seen.convert(mutated, to: request.def)
             }
         }
     }

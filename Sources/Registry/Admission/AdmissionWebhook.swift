@@ -42,16 +42,17 @@ struct AdmissionWebhook {
 
     // MARK: matching
 
-    /// Whether the write goes to this webhook: its rules and selectors, then its matchConditions
-    /// (CEL on object, oldObject and request); a condition that fails to evaluate refuses the
-    /// write unless failurePolicy is Ignore.
-    func matches(_ request: AdmissionRequest) async throws(StatusError) -> Bool {
-        guard (spec["rules"].array ?? []).contains(where: { AdmissionMatching.ruleMatches($0, request) }) else { return false }
-        guard AdmissionMatching.objectSelectorMatches(spec["objectSelector"], request) else { return false }
-        guard await AdmissionMatching.namespaceSelectorMatches(spec["namespaceSelector"], request) else { return false }
+    /// The write as this webhook is to see it (in the version its rules name, see
+    /// AdmissionMatching.matchingRequest), or nil when it does not go to it: its rules and
+    /// selectors, then its matchConditions (CEL on object, oldObject and request); a condition
+    /// that fails to evaluate refuses the write unless failurePolicy is Ignore.
+    func matching(_ made: AdmissionRequest) async throws(StatusError) -> AdmissionRequest? {
+        guard let request = AdmissionMatching.matchingRequest(spec["rules"].array ?? [], matchPolicy: spec["matchPolicy"].string, made),
+              AdmissionMatching.objectSelectorMatches(spec["objectSelector"], request),
+              await AdmissionMatching.namespaceSelectorMatches(spec["namespaceSelector"], request) else { return nil }
         let conditions = spec["matchConditions"].array ?? []
-        if conditions.isEmpty { return true }
-        let review = Self.review(request, uid: "", version: "v1")["request"]
+        if conditions.isEmpty { return request }
+        let review = Self.review(request, made: made.def, uid: "", version: "v1")["request"]
         let vars: [String: CELValue] = ["object": request.operation == .delete ? .null : CELValue.from(request.object),
                                         "oldObject": request.operation == .create ? .null : CELValue.from(request.old ?? .null),
                                         "request": CELValue.from(review)]
@@ -60,20 +61,21 @@ struct AdmissionWebhook {
             let result = (try? CELProgram.cached(text, variables: ["object", "oldObject", "request", "authorizer"]))?.evaluate(vars) ?? .error("compilation failed")
             switch result {
             case .bool(true): continue
-            case .bool(false): return false
+            case .bool(false): return nil
             default:
-                if failsOpen { return false }
+                if failsOpen { return nil }
                 throw .internalError("failed calling webhook \"\(name)\": failed to evaluate match condition \"\(condition["name"].string ?? "")\": \(result.text)")
             }
         }
-        return true
+        return request
     }
 
     // MARK: calling
 
-    /// The webhook's answer to this request, or the error that refuses it. A call that fails
+    /// The webhook's answer to this request (as `matching` converted it from the one `made`), or
+    /// the error that refuses it. A call that fails
     /// (unreachable, too slow, an answer it cannot read) refuses it unless failurePolicy is Ignore.
-    func call(_ request: AdmissionRequest, transport: any AdmissionWebhookTransport) async throws(StatusError) -> JSON? {
+    func call(_ request: AdmissionRequest, made: ResourceDefinition, transport: any AdmissionWebhookTransport) async throws(StatusError) -> JSON? {
         if request.dryRun, !["None", "NoneOnDryRun"].contains(spec["sideEffects"].string ?? "") {
             throw .badRequest("admission webhook \"\(name)\" does not support dry run")
         }
@@ -83,7 +85,7 @@ struct AdmissionWebhook {
         let answer: JSON
         do {
             let target = try await self.target(request.registry, timeoutSeconds: seconds)
-            let review = Self.review(request, uid: uid, version: version)
+            let review = Self.review(request, made: made, uid: uid, version: version)
             let body: [UInt8]
             do {
                 body = try await transport.post(target, body: Array(review.jsonString.utf8), timeout: .seconds(seconds))
@@ -127,12 +129,13 @@ struct AdmissionWebhook {
         return StatusError(code: code, reason: reason, message: message, details: status["details"])
     }
 
-    /// The AdmissionReview request for this webhook.
-    static func review(_ request: AdmissionRequest, uid: String, version: String) -> JSON {
+    /// The AdmissionReview request for this webhook: kind and resource as it sees the object,
+    /// requestKind and requestResource as the client `made` the request.
+    static func review(_ request: AdmissionRequest, made: ResourceDefinition, uid: String, version: String) -> JSON {
+        func kind(_ def: ResourceDefinition) -> JSON { ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)] }
+        func resource(_ def: ResourceDefinition) -> JSON { ["group": .string(def.group), "version": .string(def.version), "resource": .string(def.plural)] }
         let def = request.def
-        let kind: JSON = ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)]
-        let resource: JSON = ["group": .string(def.group), "version": .string(def.version), "resource": .string(def.plural)]
-        var body: JSON = ["uid": .string(uid), "kind": kind, "resource": resource, "requestKind": kind, "requestResource": resource]
+        var body: JSON = ["uid": .string(uid), "kind": kind(def), "resource": resource(def), "requestKind": kind(made), "requestResource": resource(made)]
         if let sub = request.subresource?.rawValue { body["subResource"] = .string(sub); body["requestSubResource"] = .string(sub) }
         let meta = (request.operation == .delete ? request.old : request.object)?["metadata"] ?? .null
         if let name = meta["name"].string, !name.isEmpty { body["name"] = .string(name) }

@@ -19,20 +19,21 @@ public struct MutatingAdmissionWebhook: AdmissionPlugin {
         var called: [(hook: AdmissionWebhook, changedAfter: Bool)] = []
         for spec in configurations.webhooks(.mutating) {
             let hook = AdmissionWebhook(spec: spec)
-            guard try await hook.matches(request) else { continue }
-            let changed = try await mutate(hook, &request)
+            guard let seen = try await hook.matching(request) else { continue }
+            let changed = try await mutate(hook, seen, &request)
             if changed { for i in called.indices { called[i].changedAfter = true } }
             called.append((hook, false))
         }
         // Reinvocation: once, for those asking it whose view of the object is out of date.
         for (hook, changedAfter) in called where changedAfter && hook.spec["reinvocationPolicy"].string == "IfNeeded" {
-            _ = try await mutate(hook, &request)
+            if let seen = try await hook.matching(request) { _ = try await mutate(hook, seen, &request) }
         }
     }
 
-    /// Calls one webhook and applies its patch; whether the object changed.
-    func mutate(_ hook: AdmissionWebhook, _ request: inout AdmissionRequest) async throws(StatusError) -> Bool {
-        guard let answer = try await hook.call(request, transport: transport), let encoded = answer["patch"].string,
+    /// Calls one webhook with the request as it `seen`s it and applies its patch to that form,
+    /// converted back to the version the request was made in; whether the object changed.
+    func mutate(_ hook: AdmissionWebhook, _ seen: AdmissionRequest, _ request: inout AdmissionRequest) async throws(StatusError) -> Bool {
+        guard let answer = try await hook.call(seen, made: request.def, transport: transport), let encoded = answer["patch"].string,
               request.operation != .delete else { return false }
         guard answer["patchType"].string == "JSONPatch" else {
             throw .internalError("failed calling webhook \"\(hook.name)\": unsupported patch type \"\(answer["patchType"].string ?? "")\"")
@@ -41,7 +42,7 @@ public struct MutatingAdmissionWebhook: AdmissionPlugin {
             throw .internalError("failed calling webhook \"\(hook.name)\": the patch is not base64 of JSON")
         }
         let patched: JSON
-        do { patched = try JSONPatch.apply(patch, to: request.object) } catch {
+        do { patched = seen.def.convert(try JSONPatch.apply(patch, to: seen.object), to: request.def) } catch {
             throw .internalError("failed calling webhook \"\(hook.name)\": \(error.message)")
         }
         let changed = patched != request.object
@@ -63,16 +64,16 @@ public struct ValidatingAdmissionWebhook: AdmissionPlugin {
 
     public func validate(_ request: AdmissionRequest) async throws(StatusError) {
         guard !configurations.isEmpty(.validating), !AdmissionWebhook.isExempt(request) else { return }
-        var hooks: [AdmissionWebhook] = []
+        var hooks: [(AdmissionWebhook, AdmissionRequest)] = []
         for spec in configurations.webhooks(.validating) {
             let hook = AdmissionWebhook(spec: spec)
-            if try await hook.matches(request) { hooks.append(hook) }
+            if let seen = try await hook.matching(request) { hooks.append((hook, seen)) }
         }
-        let transport = self.transport
+        let transport = self.transport, made = request.def
         let outcomes = await withTaskGroup(of: (Int, StatusError?).self) { group in
-            for (i, hook) in hooks.enumerated() {
+            for (i, (hook, seen)) in hooks.enumerated() {
                 group.addTask {
-                    do throws(StatusError) { _ = try await hook.call(request, transport: transport); return (i, nil) } catch { return (i, error) }
+                    do throws(StatusError) { _ = try await hook.call(seen, made: made, transport: transport); return (i, nil) } catch { return (i, error) }
                 }
             }
             var outcomes: [Int: StatusError] = [:]
