@@ -48,7 +48,7 @@ func question(_ name: String, _ type: RRType = .a) -> DNSQuestion { DNSQuestion(
         defer { upstream.stop() }
         let forwarder = Forwarder(upstreams: [ClusterDNS.parseUpstream("127.0.0.1:\(silent.port)")!,
                                               ClusterDNS.parseUpstream("127.0.0.1:\(upstream.port)")!],
-                                  timeout: .milliseconds(600))
+                                  timeout: .seconds(3))
         try await forwarder.start()
         let (answer, _) = await forwarder.resolve(question("fallback.example.com"))
         #expect(addresses(try #require(answer).answers) == ["192.0.2.9"])
