@@ -377,8 +377,10 @@ public final class Registry: Sendable {
                                                                            manager: manager, now: ObjectMetaRules.nowString())
             }
             if options.dryRun { return (obj, false) }
-            if old["metadata"]["deletionTimestamp"].string != nil, !Self.hasFinalizers(def, obj) {
-                // The last finalizer is gone from an object being deleted: it goes now.
+            if old["metadata"]["deletionTimestamp"].string != nil, (old["metadata"]["deletionGracePeriodSeconds"].int ?? 0) == 0,
+               !Self.hasFinalizers(def, obj) {
+                // The last finalizer is gone from an object being deleted: it goes now, unless a
+                // grace period still runs (a pod's node agent ends it), as upstream's store decides.
                 do {
                     let event = try await store.delete(stored.key, expectedRevision: stored.revision)
                     var final = obj
