@@ -21,6 +21,7 @@ struct APIHandler: HTTPResponder {
     let version: JSON
     let inFlight: InFlightLimit
     var snapshotRestore: SnapshotRestore? = nil
+    var issuerDiscovery: ServiceAccountIssuerDiscovery? = nil
 
     /// Upstream's limit for request bodies.
     static let maxBodyBytes = 3 * 1024 * 1024
@@ -38,17 +39,17 @@ struct APIHandler: HTTPResponder {
     /// far behind.
     func route(_ request: Request, clientCertificate: Certificate? = nil, connection: (any Channel)? = nil) async throws(StatusError) -> Response {
         let path = request.uri.path
-        switch path {
-        case "/healthz", "/livez", "/readyz":
-            guard Query(request.uri.query)["verbose"] != nil else { return Self.text("ok") }
-            return Self.text(HealthChecks.verbose(path))
-        case "/version", "/version/": return Self.json(version)
-        default: break
-        }
         let query = Query(request.uri.query)
         let resourcePath = ResourcePath.parse(path)
         let user = try await authorize(request.method, path: path, resourcePath: resourcePath, query: query, headers: request.headers,
                                        clientCertificate: clientCertificate)
+        switch path {
+        case "/healthz", "/livez", "/readyz":
+            guard query["verbose"] != nil else { return Self.text("ok") }
+            return Self.text(HealthChecks.verbose(path))
+        case "/version", "/version/": return Self.json(version)
+        default: break
+        }
         if InFlightLimit.isLongRunning(resourcePath, watch: query.bool("watch")) {
             return try await serve(request, path: path, query: query, resourcePath: resourcePath, user: user, connection: connection)
         }
@@ -85,6 +86,7 @@ struct APIHandler: HTTPResponder {
             case "/openapi/v3": return Self.bytes(openAPI.v3Root())
             default: break
             }
+            if let issuerDiscovery, let response = issuerDiscovery.respond(to: path) { return response }
             if path.hasPrefix("/openapi/v3/"), let doc = openAPI.v3(String(path.dropFirst("/openapi/v3/".count))) {
                 return Self.bytes(doc)
             }

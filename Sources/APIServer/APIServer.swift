@@ -82,19 +82,20 @@ public struct APIServer: Sendable {
         let authorizer = RBACAuthorizer(registry: registry)
         let indexing = Task { await authorizer.index.run() }
         defer { indexing.cancel() }
+        let serviceAccountTokens = try configuration.serviceAccountKeyPEM.map(ServiceAccountTokens.init(privateKeyPEM:))
         let handler = APIHandler(
             registry: registry,
             discovery: Discovery(catalog: registry.catalog, serverAddress: address),
             openAPI: OpenAPI(catalog: registry.catalog, version: "v1.37.0"),
             authenticator: Authenticator(
                 tokens: configuration.tokens, passwords: configuration.passwords,
-                serviceAccountTokens: try configuration.serviceAccountKeyPEM.map(ServiceAccountTokens.init(privateKeyPEM:)),
-                registry: registry),
+                serviceAccountTokens: serviceAccountTokens, registry: registry),
             authorizer: authorizer,
             impersonation: Impersonation(authorizer: authorizer),
             version: Self.versionInfo(configuration.version),
             inFlight: InFlightLimit(configuration.limits),
-            snapshotRestore: configuration.snapshotRestore)
+            snapshotRestore: configuration.snapshotRestore,
+            issuerDiscovery: serviceAccountTokens.map { ServiceAccountIssuerDiscovery(tokens: $0, jwksURI: "https://\(address)\(ServiceAccountIssuerDiscovery.keysPath)") })
         let addresses = [configuration.bindAddress] + configuration.additionalBindAddresses
         let apps = addresses.enumerated().map { index, address in
             Application(

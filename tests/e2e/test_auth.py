@@ -1,4 +1,6 @@
-"""Who may talk to localkube: the admin's client certificate, the admin token, nobody anonymous."""
+"""Who may talk to localkube: the admin's client certificate, tokens, passwords, service accounts; anonymous requests as
+upstream's default (health and version only), presented credentials that fail refused everywhere; service-account
+issuer discovery."""
 import base64
 import json
 import time
@@ -19,7 +21,8 @@ def fetch(cluster, path, cert=None, token=None):
         req.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
-            return r.status, json.loads(r.read() or b"null") if path != "/healthz" else None
+            body = r.read()
+            return r.status, json.loads(body) if body.startswith(b"{") else body.decode()
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
 
@@ -30,9 +33,17 @@ def test_client_certificate_token_and_anonymous(cluster):
     assert "client-certificate-data" in user and "token" not in user, "kubectl uses the admin's client certificate"
     assert cluster.kubectl("get", "ns", "default", "-o", "name").stdout.strip() == "namespace/default"
 
+    # No credentials: system:anonymous, which RBAC lets read health and version only, as upstream's default.
     status, body = fetch(cluster, "/api/v1/namespaces")
-    assert status == 401 and body["reason"] == "Unauthorized" and body["message"] == "Unauthorized"
-    assert fetch(cluster, "/healthz")[0] == 200 and fetch(cluster, "/version")[0] == 200
+    assert status == 403 and body["reason"] == "Forbidden"
+    assert body["message"] == ('namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" '
+                               'in API group "" at the cluster scope')
+    for path in ("/healthz", "/livez", "/readyz", "/version"):
+        assert fetch(cluster, path)[0] == 200, path
+    # Credentials that fail are 401 on every path, health and version too.
+    for path in ("/healthz", "/livez", "/readyz", "/version", "/api", "/openid/v1/jwks", "/.well-known/openid-configuration"):
+        status, body = fetch(cluster, path, token="wrong")
+        assert (status, body["reason"], body["message"]) == (401, "Unauthorized", "Unauthorized"), path
 
     status, body = fetch(cluster, "/api/v1/namespaces/default", cert=(pki / "admin.crt", pki / "admin.key"))
     assert status == 200 and body["metadata"]["name"] == "default"
@@ -178,3 +189,35 @@ rules:
         assert k("auth", "can-i", "list", "widgets.example.com", "--as=jane", "--as-group=viewers", check=False).stdout.strip() == "no"
     finally:
         k("delete", "clusterrole", "widgets-view")
+
+
+def test_service_account_issuer_discovery_verifies_a_token(cluster, ns):
+    """The OpenID configuration and key set, served as upstream serves them to service accounts, verify the
+    signature of a token `kubectl create token` made."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    def b64(text):
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    k = cluster.kubectl
+    k("-n", ns, "create", "serviceaccount", "reader")
+    token = k("-n", ns, "create", "token", "reader").stdout.strip()
+    # Anonymous may not read it; a service account may (system:service-account-issuer-discovery).
+    assert fetch(cluster, "/.well-known/openid-configuration")[0] == 403
+    status, config = fetch(cluster, "/.well-known/openid-configuration", token=token)
+    assert status == 200
+    assert config["issuer"] == "https://kubernetes.default.svc.cluster.local"
+    assert config["jwks_uri"].endswith("/openid/v1/jwks") and config["response_types_supported"] == ["id_token"]
+    status, keys = fetch(cluster, "/openid/v1/jwks", token=token)
+    assert status == 200 and len(keys["keys"]) == 1
+    header, payload, signature = token.split(".")
+    kid = json.loads(b64(header))["kid"]
+    jwk = next(key for key in keys["keys"] if key["kid"] == kid)
+    assert jwk["alg"] in config["id_token_signing_alg_values_supported"] and jwk["use"] == "sig"
+    public = ec.EllipticCurvePublicNumbers(int.from_bytes(b64(jwk["x"]), "big"), int.from_bytes(b64(jwk["y"]), "big"),
+                                           ec.SECP256R1()).public_key()
+    raw = b64(signature)
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    public.verify(der, f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256()))  # raises if it does not verify
+    assert json.loads(b64(payload))["iss"] == config["issuer"]

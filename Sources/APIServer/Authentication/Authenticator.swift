@@ -6,8 +6,8 @@ import X509
 
 /// Authentication, as upstream's union of authenticators: a bearer token (static, else a
 /// service-account JWT), basic auth, else a client certificate signed by the cluster CA (CN the
-/// user, O the groups; the TLS layer has verified it). Anything else is 401: anonymous requests
-/// reach only health and version, which the handler answers before asking.
+/// user, O the groups; the TLS layer has verified it). Credentials presented that fail are 401,
+/// on every path; a request presenting none is system:anonymous, for authorization to decide.
 struct Authenticator: Sendable {
     var tokens: StaticCredentials
     var passwords: StaticCredentials
@@ -31,8 +31,11 @@ struct Authenticator: Sendable {
             }
             throw .unauthorized()
         }
-        if let cert = clientCertificate, let user = Self.user(of: cert) { return user.authenticated() }
-        throw .unauthorized()
+        if let cert = clientCertificate {
+            guard let user = Self.user(of: cert) else { throw .unauthorized() }
+            return user.authenticated()
+        }
+        return .anonymous
     }
 
     /// A bearer token's user, for requests and for TokenReview (with the audiences it asks for).

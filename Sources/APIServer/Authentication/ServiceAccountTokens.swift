@@ -103,6 +103,13 @@ public struct ServiceAccountTokens: Sendable {
                       audiences: aud, expiration: Date(timeIntervalSince1970: Double(exp)), id: claims["jti"].string ?? "", bound: bound)
     }
 
+    /// The verifying key as a JSON Web Key Set (RFC 7517), as issuer discovery publishes it.
+    public var keySet: JSON {
+        let point = key.publicKey.x963Representation  // 0x04, then x and y
+        return ["keys": [["use": "sig", "kty": "EC", "kid": .string(keyID), "crv": "P-256", "alg": "ES256",
+                          "x": .string(Self.base64URL(point[1...32])), "y": .string(Self.base64URL(point[33...64]))]]]
+    }
+
     static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

@@ -8,6 +8,10 @@ extension UserInfo {
         return user
     }
 
+    /// Who a request presenting no credentials is (upstream's anonymous authenticator, on by
+    /// default): authorization decides what it may do, health and version by default.
+    static let anonymous = UserInfo(name: "system:anonymous", groups: ["system:unauthenticated"])
+
     /// The name a service account authenticates as, and its groups.
     static func serviceAccount(namespace: String, name: String, uid: String = "") -> UserInfo {
         UserInfo(name: "system:serviceaccount:\(namespace):\(name)", uid: uid,
