@@ -326,6 +326,13 @@ public struct ControlPlane: Sendable {
                 }
             }
         }
+        // The components as mirror pods on the first node (the control-plane one).
+        let staticPods = componentPods(registry, dns: dns != nil, proxy: proxy != nil)
+        let hostIP = node != nil ? network.gateway() : SimulatedNodes.address(index: 0)
+        let mirrors = { @Sendable (informers: InformerFactory) in
+            MirrorPods(client: kubeletClient, informers: informers, nodeName: options.clusterName, hostIP: hostIP, staticPods: staticPods)
+        }
+        let hasNode = node != nil || simulated != nil
         var tasks: [Task<Void, Never>]
         if case .etcd = options.store {
             let identity = LeaderElection.identity()
@@ -349,15 +356,20 @@ public struct ControlPlane: Sendable {
             tasks.append(elect("kube-controller-manager") { running(controllers($0)) })
             tasks.append(elect("kube-scheduler") { running(scheduler($0)) })
             if let simulated {
+                // One process at a time speaks for the nodes, their mirror pods too.
                 tasks.append(elect(Self.nodeAgentLease) { informers in
-                    let agent = simulated(informers)
-                    return [Task { await agent.run() }]
+                    let agent = simulated(informers), mirrorPods = mirrors(informers)
+                    return [Task { await agent.run() }, Task { await mirrorPods.run() }]
                 })
+            } else if hasNode {
+                let mirrorPods = mirrors(informers)
+                tasks.append(Task { await mirrorPods.run() })
             }
         } else {
             let all = controllers(informers) + scheduler(informers)
             if let simulated { agents.append(simulated(informers)) }
-            tasks = informers.start() + running(all)
+            let mirrorPods = hasNode ? mirrors(informers) : nil
+            tasks = informers.start() + running(all) + (mirrorPods.map { m in [Task { await m.run() }] } ?? [])
         }
         // The store is healthy while it answers a read, as upstream's etcd check reads a key.
         let store = registry.store
@@ -442,13 +454,14 @@ public struct ControlPlane: Sendable {
 
     /// The namespaces and RBAC policy every cluster has, and the service IPs already handed out.
     func bootstrap(_ registry: Registry, _ serviceIPs: ServiceIPAllocator) async throws {
-        try await BootstrapPolicy.ensure(in: registry)
         guard let nsDef = registry.catalog.lookup(group: "", version: "v1", plural: "namespaces") else { return }
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             do { _ = try await registry.create(nsDef, namespace: nil, body: ["metadata": ["name": .string(name)]]) } catch {
                 if error.code != 409 { throw error }
             }
         }
+        // After the namespaces: some of the policy's roles live in kube-system and kube-public.
+        try await BootstrapPolicy.ensure(in: registry)
         // minikube's default StorageClass: claims that name no class are provisioned by it.
         if let scDef = registry.catalog.lookup(group: "storage.k8s.io", version: "v1", plural: "storageclasses") {
             do {

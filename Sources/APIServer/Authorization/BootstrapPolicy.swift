@@ -1,122 +1,124 @@
 import APIMachinery
 import Registry
+import Resources
 
-/// The cluster roles and bindings every cluster starts with, as upstream's bootstrap policy
-/// declares them: cluster-admin (bound to system:masters), the user-facing admin/edit/view
-/// (aggregated from the system:aggregate-to-* roles and from any role carrying their labels),
-/// and the discovery, basic-user and public-info roles every authenticated user holds.
-/// Created when missing; a role a user changed is left as it is.
+/// The RBAC policy every cluster starts with: upstream's bootstrap roles and bindings (generated
+/// from its published defaults, Generated/BootstrapPolicyDefaults.swift) and the metrics reader
+/// role metrics-server brings (localkube serves the metrics API). Reconciled at every start as
+/// upstream's API server reconciles them: what is missing is created, a role missing some of
+/// its default permissions gets them added, a binding missing default subjects gets them; an
+/// object annotated `rbac.authorization.kubernetes.io/autoupdate: "false"` is left as it is.
 public enum BootstrapPolicy {
-    static let readVerbs = ["get", "list", "watch"]
-    static let writeVerbs = ["create", "delete", "deletecollection", "patch", "update"]
+    static let autoupdate = "rbac.authorization.kubernetes.io/autoupdate"
 
-    static func rule(_ verbs: [String], _ group: String, _ resources: [String]) -> PolicyRule {
-        PolicyRule(verbs: verbs, apiGroups: [group], resources: resources)
-    }
-
-    static func aggregateLabel(_ to: String) -> String { "rbac.authorization.k8s.io/aggregate-to-\(to)" }
-
-    struct Role {
-        var name: String
-        var rules: [PolicyRule]
-        var labels: [String: String] = [:]
-        var aggregatesFrom: String?
-    }
-
-    static let roles: [Role] = [
-        Role(name: "cluster-admin", rules: [PolicyRule(verbs: ["*"], apiGroups: ["*"], resources: ["*"]),
-                                           PolicyRule(verbs: ["*"], nonResourceURLs: ["*"])]),
-        Role(name: "system:discovery", rules: [PolicyRule(verbs: ["get"], nonResourceURLs: [
-            "/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"])]),
-        Role(name: "system:public-info-viewer", rules: [PolicyRule(verbs: ["get"], nonResourceURLs: [
-            "/healthz", "/livez", "/readyz", "/version", "/version/"])]),
-        Role(name: "system:basic-user", rules: [
-            rule(["create"], "authorization.k8s.io", ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
-            rule(["create"], "authentication.k8s.io", ["selfsubjectreviews"]),
-        ]),
-        Role(name: "admin", rules: [], aggregatesFrom: "admin"),
-        Role(name: "edit", rules: [], labels: [aggregateLabel("admin"): "true"], aggregatesFrom: "edit"),
-        Role(name: "view", rules: [], labels: [aggregateLabel("edit"): "true"], aggregatesFrom: "view"),
-        Role(name: "system:aggregate-to-admin", rules: [
-            rule(["create"], "authorization.k8s.io", ["localsubjectaccessreviews"]),
-            rule(writeVerbs + readVerbs, "rbac.authorization.k8s.io", ["rolebindings", "roles"]),
-        ], labels: [aggregateLabel("admin"): "true"]),
-        Role(name: "system:aggregate-to-edit", rules: [
-            rule(readVerbs, "", ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"]),
-            rule(["impersonate"], "", ["serviceaccounts"]),
-            rule(writeVerbs, "", ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"]),
-            rule(["create"], "", ["pods/eviction"]),
-            rule(writeVerbs, "", ["configmaps", "events", "persistentvolumeclaims", "replicationcontrollers",
-                                  "replicationcontrollers/scale", "secrets", "serviceaccounts", "services", "services/proxy"]),
-            rule(["create"], "", ["serviceaccounts/token"]),
-            rule(writeVerbs, "apps", ["daemonsets", "deployments", "deployments/rollback", "deployments/scale", "replicasets",
-                                      "replicasets/scale", "statefulsets", "statefulsets/scale"]),
-            rule(writeVerbs, "autoscaling", ["horizontalpodautoscalers"]),
-            rule(writeVerbs, "batch", ["cronjobs", "jobs"]),
-            rule(writeVerbs, "policy", ["poddisruptionbudgets"]),
-            rule(writeVerbs, "networking.k8s.io", ["ingresses", "networkpolicies"]),
-            rule(writeVerbs + readVerbs, "coordination.k8s.io", ["leases"]),
-        ], labels: [aggregateLabel("edit"): "true"]),
-        Role(name: "system:aggregate-to-view", rules: [
-            rule(readVerbs, "", ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status", "pods",
-                                 "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services", "services/status"]),
-            rule(readVerbs, "", ["bindings", "events", "limitranges", "namespaces/status", "pods/log", "pods/status",
-                                 "replicationcontrollers/status", "resourcequotas", "resourcequotas/status"]),
-            rule(readVerbs, "", ["namespaces"]),
-            rule(readVerbs, "discovery.k8s.io", ["endpointslices"]),
-            rule(readVerbs, "apps", ["controllerrevisions", "daemonsets", "daemonsets/status", "deployments", "deployments/scale",
-                                     "deployments/status", "replicasets", "replicasets/scale", "replicasets/status", "statefulsets",
-                                     "statefulsets/scale", "statefulsets/status"]),
-            rule(readVerbs, "autoscaling", ["horizontalpodautoscalers", "horizontalpodautoscalers/status"]),
-            rule(readVerbs, "batch", ["cronjobs", "cronjobs/status", "jobs", "jobs/status"]),
-            rule(readVerbs, "policy", ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
-            rule(readVerbs, "networking.k8s.io", ["ingresses", "ingresses/status", "networkpolicies"]),
-        ], labels: [aggregateLabel("view"): "true"]),
-        // metrics-server's role, so whoever may view may `kubectl top` (localkube serves the API).
-        Role(name: "system:aggregated-metrics-reader", rules: [rule(readVerbs, "metrics.k8s.io", ["pods", "nodes"])],
-             labels: [aggregateLabel("view"): "true", aggregateLabel("edit"): "true", aggregateLabel("admin"): "true"]),
+    /// metrics-server's role, so whoever may view may `kubectl top`.
+    static let metricsReader: JSON = [
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": ["name": "system:aggregated-metrics-reader",
+                     "labels": ["rbac.authorization.k8s.io/aggregate-to-view": "true", "rbac.authorization.k8s.io/aggregate-to-edit": "true",
+                                "rbac.authorization.k8s.io/aggregate-to-admin": "true", "kubernetes.io/bootstrapping": "rbac-defaults"],
+                     "annotations": JSON([autoupdate: "true"])],
+        "rules": [["apiGroups": ["metrics.k8s.io"], "resources": ["pods", "nodes"], "verbs": ["get", "list", "watch"]]],
     ]
 
-    /// Cluster role bindings, named after their role: (role, group subjects).
-    static let bindings: [(role: String, groups: [String])] = [
-        ("cluster-admin", ["system:masters"]),
-        ("system:discovery", ["system:authenticated"]),
-        ("system:basic-user", ["system:authenticated"]),
-        ("system:public-info-viewer", ["system:authenticated", "system:unauthenticated"]),
-    ]
+    static func parsed(_ texts: [String]) -> [JSON] { texts.compactMap { try? JSON.parse(Array($0.utf8)) } }
 
-    static let metadata: (labels: [String: String], annotations: [String: String]) = (
-        ["kubernetes.io/bootstrapping": "rbac-defaults"], ["rbac.authorization.kubernetes.io/autoupdate": "true"])
-
-    static func clusterRole(_ role: Role) -> JSON {
-        var o: JSON = [
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": ["name": .string(role.name), "labels": JSON(metadata.labels.merging(role.labels) { a, _ in a }),
-                         "annotations": JSON(metadata.annotations)],
-            "rules": .array(role.rules.map(\.json)),
-        ]
-        if let from = role.aggregatesFrom {
-            o["aggregationRule"] = ["clusterRoleSelectors": [["matchLabels": JSON([aggregateLabel(from): "true"])]]]
-        }
-        return o
-    }
-
-    static func clusterRoleBinding(role: String, groups: [String]) -> JSON {
-        ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-         "metadata": ["name": .string(role), "labels": JSON(metadata.labels), "annotations": JSON(metadata.annotations)],
-         "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string(role)],
-         "subjects": .array(groups.map { ["apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": .string($0)] })]
-    }
-
-    /// Creates whichever bootstrap roles and bindings are missing.
+    /// Creates or reconciles every default role and binding. Namespaced ones need their
+    /// namespaces (kube-system, kube-public) to exist.
     public static func ensure(in registry: Registry) async throws(StatusError) {
         let group = "rbac.authorization.k8s.io"
-        guard let roleDef = registry.catalog.lookup(group: group, version: "v1", plural: "clusterroles"),
-              let bindingDef = registry.catalog.lookup(group: group, version: "v1", plural: "clusterrolebindings") else { return }
-        let objects = roles.map { (roleDef, clusterRole($0)) } + bindings.map { (bindingDef, clusterRoleBinding(role: $0.role, groups: $0.groups)) }
-        for (def, object) in objects {
-            do { _ = try await registry.create(def, namespace: nil, body: object, options: .init(fieldManager: "localkube")) } catch {
-                if error.code != 409 { throw error }
+        func def(_ plural: String) -> ResourceDefinition? { registry.catalog.lookup(group: group, version: "v1", plural: plural) }
+        guard let clusterRoleDef = def("clusterroles"), let clusterBindingDef = def("clusterrolebindings"),
+              let roleDef = def("roles"), let bindingDef = def("rolebindings") else { return }
+        for role in parsed(clusterRoles) + [metricsReader] { try await reconcileRole(role, clusterRoleDef, registry) }
+        for role in parsed(roles) { try await reconcileRole(role, roleDef, registry) }
+        for binding in parsed(clusterRoleBindings) { try await reconcileBinding(binding, clusterBindingDef, registry) }
+        for binding in parsed(roleBindings) { try await reconcileBinding(binding, bindingDef, registry) }
+    }
+
+    static func existing(_ object: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) -> JSON? {
+        let meta = object["metadata"]
+        do { return try await registry.get(def, namespace: meta["namespace"].string, name: meta["name"].string ?? "") } catch {
+            if error.code == 404 { return nil }
+            throw error
+        }
+    }
+
+    static func create(_ object: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
+        do { _ = try await registry.create(def, namespace: object["metadata"]["namespace"].string, body: object, options: .init(fieldManager: "localkube")) } catch {
+            if error.code != 409 { throw error }
+        }
+    }
+
+    static func update(_ object: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
+        let meta = object["metadata"]
+        _ = try await registry.update(def, namespace: meta["namespace"].string, name: meta["name"].string ?? "", body: object,
+                                      options: .init(fieldManager: "localkube"))
+    }
+
+    /// The default labels and annotations added to an object's own (its values win).
+    static func withDefaultMetadata(_ current: JSON, from defaults: JSON) -> JSON {
+        var out = current
+        for field in ["labels", "annotations"] {
+            let merged = (defaults["metadata"][field].object ?? [:]).merging(current["metadata"][field].object ?? [:]) { _, own in own }
+            if !merged.isEmpty { out["metadata"][field] = .object(merged) }
+        }
+        return out
+    }
+
+    static func reconcileRole(_ role: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
+        guard let current = try await existing(role, def, registry) else { return try await create(role, def, registry) }
+        if current["metadata"]["annotations"][autoupdate].string == "false" { return }
+        var reconciled = withDefaultMetadata(current, from: role)
+        let have = (current["rules"].array ?? []).map(PolicyRule.init)
+        let missing = (role["rules"].array ?? []).filter { !covers(have, PolicyRule($0)) }
+        if !missing.isEmpty { reconciled["rules"] = .array((current["rules"].array ?? []) + missing) }
+        // An aggregated role keeps the selectors it has and gains the default ones.
+        if let selectors = role["aggregationRule"]["clusterRoleSelectors"].array {
+            let own = current["aggregationRule"]["clusterRoleSelectors"].array ?? []
+            reconciled["aggregationRule"]["clusterRoleSelectors"] = .array(own + selectors.filter { !own.contains($0) })
+        }
+        if reconciled != current { try await update(reconciled, def, registry) }
+    }
+
+    static func reconcileBinding(_ binding: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
+        guard let current = try await existing(binding, def, registry) else { return try await create(binding, def, registry) }
+        if current["metadata"]["annotations"][autoupdate].string == "false" { return }
+        if current["roleRef"] != binding["roleRef"] {
+            // roleRef cannot change: upstream deletes and makes the binding again.
+            let meta = binding["metadata"]
+            _ = try await registry.delete(def, namespace: meta["namespace"].string, name: meta["name"].string ?? "", options: .init())
+            return try await create(binding, def, registry)
+        }
+        var reconciled = withDefaultMetadata(current, from: binding)
+        let own = current["subjects"].array ?? []
+        let missing = (binding["subjects"].array ?? []).filter { !own.contains($0) }
+        if !missing.isEmpty { reconciled["subjects"] = .array(own + missing) }
+        if reconciled != current { try await update(reconciled, def, registry) }
+    }
+
+    /// Whether `rules` allow everything `rule` does (upstream's validation.Covers): each verb on
+    /// each resource (and name) of each group, or each verb on each URL, allowed by some rule.
+    static func covers(_ rules: [PolicyRule], _ rule: PolicyRule) -> Bool {
+        func has(_ values: [String], _ value: String) -> Bool { values.contains("*") || values.contains(value) }
+        return rule.verbs.allSatisfy { verb in
+            if !rule.nonResourceURLs.isEmpty {
+                return rule.nonResourceURLs.allSatisfy { url in
+                    rules.contains { r in
+                        has(r.verbs, verb) && r.nonResourceURLs.contains { $0 == url || $0 == "*" || ($0.hasSuffix("*") && url.hasPrefix($0.dropLast())) }
+                    }
+                }
+            }
+            return rule.apiGroups.allSatisfy { group in
+                rule.resources.allSatisfy { resource in
+                    let names = rule.resourceNames.isEmpty ? [nil] : rule.resourceNames.map { Optional($0) }
+                    return names.allSatisfy { name in
+                        rules.contains { r in
+                            has(r.verbs, verb) && has(r.apiGroups, group) && has(r.resources, resource)
+                                && (r.resourceNames.isEmpty || (name.map { r.resourceNames.contains($0) } ?? false))
+                        }
+                    }
+                }
             }
         }
     }
