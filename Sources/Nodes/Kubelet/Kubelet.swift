@@ -2,6 +2,7 @@ import APIMachinery
 import CRI
 import Client
 import Foundation
+import Resources
 import Logging
 
 /// The node agent that runs pods for real (DESIGN rule 6): each pod bound to its node becomes a
@@ -78,7 +79,7 @@ public struct Kubelet: NodeAgent, Controller {
         let queue = queue, nodeName = nodeName, probes = probes
         await pods.addHandler { event in
             let pod = event.object
-            guard pod["spec"]["nodeName"].string == nodeName else { return }
+            guard pod["spec"]["nodeName"].string == nodeName, !MirrorPod.isMirror(pod) else { return }
             if case .deleted = event {
                 if let uid = pod["metadata"]["uid"].string { Task { await probes.forget(podUID: uid) } }
             }
@@ -87,7 +88,7 @@ public struct Kubelet: NodeAgent, Controller {
     }
 
     public func reconcile(_ key: String) async throws {
-        guard let pod = await pods.get(key), pod["spec"]["nodeName"].string == nodeName,
+        guard let pod = await pods.get(key), pod["spec"]["nodeName"].string == nodeName, !MirrorPod.isMirror(pod),
               let uid = pod["metadata"]["uid"].string else { return }
         let current = try await runtime.pod(uid: uid)
         if !pod["metadata"]["deletionTimestamp"].isNull {

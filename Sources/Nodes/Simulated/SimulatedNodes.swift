@@ -1,6 +1,7 @@
 import APIMachinery
 import Client
 import Foundation
+import Resources
 
 /// Nodes whose pods run no processes, as kwok's: each node registers with its capacity, labels
 /// and pod CIDR and renews its lease; a pod bound to one goes Pending (ContainerCreating), then
@@ -68,7 +69,7 @@ public struct SimulatedNodes: NodeAgent, Controller {
         let queue = queue, indexes = indexes, ips = ips
         await pods.addHandler { event in
             let pod = event.object
-            guard let node = pod["spec"]["nodeName"].string, indexes[node] != nil else { return }
+            guard let node = pod["spec"]["nodeName"].string, indexes[node] != nil, !MirrorPod.isMirror(pod) else { return }
             let key = Informer.key(pod)
             if case .deleted = event {
                 ips.release(key)
@@ -89,6 +90,9 @@ public struct SimulatedNodes: NodeAgent, Controller {
     }
 
     // MARK: nodes and leases
+
+    /// The InternalIP of the node at `index`, as kind numbers its nodes' containers.
+    public static func address(index: Int) -> String { "172.18.0.\(index + 2)" }
 
     func nodeObject(_ name: String) -> JSON {
         let index = indexes[name] ?? 0
@@ -116,10 +120,10 @@ public struct SimulatedNodes: NodeAgent, Controller {
             condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
             condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
         ]
-        status["addresses"] = [["type": "InternalIP", "address": .string("172.18.0.\(index + 2)")], ["type": "Hostname", "address": .string(name)]]
+        status["addresses"] = [["type": "InternalIP", "address": .string(Self.address(index: index))], ["type": "Hostname", "address": .string(name)]]
         status["daemonEndpoints"] = ["kubeletEndpoint": ["Port": 10250]]
         status["nodeInfo"] = [
-            "machineID": .string(Self.hex(name, 32)), "systemUUID": .string(Self.hex("uuid-" + name, 32)), "bootID": .string(Self.hex("boot-" + name, 32)),
+            "machineID": .string(stableHex(name, 32)), "systemUUID": .string(stableHex("uuid-" + name, 32)), "bootID": .string(stableHex("boot-" + name, 32)),
             "kernelVersion": "simulated", "osImage": "Cubby simulated node", "containerRuntimeVersion": "simulated://1.0",
             "kubeletVersion": .string(version), "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": .string(NodeHeartbeat.arch),
         ]
@@ -149,18 +153,5 @@ public struct SimulatedNodes: NodeAgent, Controller {
                 }
             }
         }
-    }
-
-    /// Stable hex digits from a seed (FNV-1a, then a linear congruential stream): IDs that stay
-    /// the same across restarts.
-    static func hex(_ seed: String, _ length: Int) -> String {
-        var value: UInt64 = 0xcbf29ce484222325
-        for byte in seed.utf8 { value = (value ^ UInt64(byte)) &* 0x100000001b3 }
-        var out = ""
-        while out.count < length {
-            out += String(value, radix: 16)
-            value = value &* 6364136223846793005 &+ 1442695040888963407
-        }
-        return String(out.prefix(length))
     }
 }

@@ -1,13 +1,15 @@
 import APIMachinery
 import Client
 import Foundation
+import Resources
 
 /// What a simulated node does with one of its pods, each step a status write the kubelet would
 /// make: ContainerCreating, Running (with an IP), Ready after the probe delay, an exit after the
 /// run time (Succeeded, Failed, or a restart with crash-loop back-off), and removal once deleted.
 extension SimulatedNodes {
     public func reconcile(_ key: String) async throws {
-        guard let pod = await pods.get(key), let nodeName = pod["spec"]["nodeName"].string, let index = indexes[nodeName] else { return }
+        guard let pod = await pods.get(key), let nodeName = pod["spec"]["nodeName"].string, let index = indexes[nodeName],
+              !MirrorPod.isMirror(pod) else { return }
         if let node = await nodes.get(nodeName), node["metadata"]["annotations"][Self.stoppedAnnotation].string == "true" { return }
         let (namespace, name) = Informer.split(key)
         if let deadline = pod["metadata"]["deletionTimestamp"].string.flatMap(APITime.parse) {
@@ -25,6 +27,7 @@ extension SimulatedNodes {
                 return
             }
             stopping.remove(key)
+            try await terminated(pod, killed: stop > grace, now: Date())
             var options = DeleteOptions()
             options.gracePeriodSeconds = 0
             options.preconditionUID = pod["metadata"]["uid"].string
@@ -38,7 +41,7 @@ extension SimulatedNodes {
         if phase == "Succeeded" || phase == "Failed" { return }
         let now = Date()
         let statuses = pod["status"]["containerStatuses"].array ?? []
-        let hostIP = "172.18.0.\(index + 2)"
+        let hostIP = Self.address(index: index)
 
         if statuses.isEmpty {
             try await writeStatus(namespace, name) { p in
@@ -160,6 +163,28 @@ extension SimulatedNodes {
         }
     }
 
+    /// A deleted pod's last status, written before the object goes as the kubelet writes it: its
+    /// containers terminated (exit 0 on SIGTERM, 137 when killed at the end of the grace period),
+    /// not ready, and the pod in a terminal phase; a watch waiting for Ready=False sees it.
+    func terminated(_ pod: JSON, killed: Bool, now: Date) async throws {
+        let (namespace, name) = Informer.split(Informer.key(pod))
+        guard pod["status"]["phase"] != "Succeeded", pod["status"]["phase"] != "Failed",
+              !(pod["status"]["containerStatuses"].array ?? []).isEmpty else { return }
+        let code: Int64 = killed ? 137 : 0
+        try await writeStatus(namespace, name) { p in
+            p["status"]["phase"] = killed ? "Failed" : "Succeeded"
+            Self.setConditions(&p, started: false, ready: false, now: now, completed: true, failed: killed)
+            Self.changeContainers(&p) { c in
+                var finished: JSON = ["exitCode": .int(code), "reason": killed ? "Error" : "Completed", "finishedAt": .string(APITime.format(now))]
+                if let startedAt = c["state"]["running"]["startedAt"].string { finished["startedAt"] = .string(startedAt) }
+                if !c["state"]["terminated"].isNull { return }
+                c["state"] = ["terminated": finished]
+                c["ready"] = false
+                c["started"] = false
+            }
+        }
+    }
+
     /// The kubelet's crash-loop back-off before the next start: none after the first exit, then
     /// 10 s doubling up to 5 minutes.
     static func restartBackOff(afterRestarts restarts: Int64) -> Double {
@@ -216,8 +241,8 @@ extension SimulatedNodes {
                             "started": .bool(started), "restartCount": 0, "state": state, "lastState": .emptyObject]
         // Until the container is created it has no ID, and its image none resolved.
         if state["waiting"].isNull {
-            status["imageID"] = .string("\(image)@sha256:\(hex(image, 64))")
-            status["containerID"] = .string("simulated://\(hex(name + image, 64))")
+            status["imageID"] = .string("\(image)@sha256:\(stableHex(image, 64))")
+            status["containerID"] = .string("simulated://\(stableHex(name + image, 64))")
         }
         return status
     }

@@ -14,7 +14,8 @@ public struct ServiceAccountAdmission: AdmissionPlugin {
     public init() {}
 
     public func admit(_ request: inout AdmissionRequest) async throws(StatusError) {
-        guard request.operation == .create, request.isResource("pods") else { return }
+        // A mirror pod's spec is the node's: upstream leaves it as it is.
+        guard request.operation == .create, request.isResource("pods"), !MirrorPod.isMirror(request.object) else { return }
         var spec = request.object["spec"]
         let account = spec["serviceAccountName"].string.flatMap { $0.isEmpty ? nil : $0 } ?? spec["serviceAccount"].string.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         spec["serviceAccountName"] = .string(account)
