@@ -261,9 +261,15 @@ def test_priority_and_preemption(cluster, ns):
     r = create(cluster, ns, pod("own", {"priority": 5, "containers": [{"name": "c", "image": "i"}]}))
     assert r.stderr.strip().endswith('pods "own" is forbidden: the integer value of priority (5) must not be provided in pod spec; '
                                      'priority admission controller computed 0 from the given PriorityClass name')
-    # The cluster's one node has 8 cpus: two low-priority pods fill it, a high-priority one evicts one of them.
+    # Two low-priority pods fill what the cluster's one node has left (its system pods request some), and a
+    # high-priority one evicts one of them.
     node = json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"][0]
-    half = str(int(node["status"]["allocatable"]["cpu"]) // 2)
+    def millis(cpu):
+        return int(cpu[:-1]) if cpu.endswith("m") else int(float(cpu) * 1000)
+    running = [p for p in json.loads(cluster.kubectl("get", "pods", "-A", "-o", "json").stdout)["items"]
+               if p["spec"].get("nodeName") == node["metadata"]["name"] and p["status"].get("phase") not in ("Succeeded", "Failed")]
+    used = sum(millis(c.get("resources", {}).get("requests", {}).get("cpu", "0")) for p in running for c in p["spec"]["containers"])
+    half = f"{(millis(node['status']['allocatable']['cpu']) - used) // 2}m"
     heavy = lambda name, cls: pod(name, {"priorityClassName": cls, "terminationGracePeriodSeconds": 0,
                                          "containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": half}}}]})
     for name in ("low1", "low2"):
