@@ -80,6 +80,7 @@ public struct APIServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let address = "\(configuration.bindAddress):\(configuration.port)"
         let authorizer = RBACAuthorizer(registry: registry)
+        registry.access.install(authorizer)
         let indexing = Task { await authorizer.index.run() }
         defer { indexing.cancel() }
         let serviceAccountTokens = try configuration.serviceAccountKeyPEM.map(ServiceAccountTokens.init(privateKeyPEM:))

@@ -16,6 +16,8 @@ public final class Registry: Sendable {
     public let nodes = NodeConnections()
     /// What `kubectl get componentstatuses` reports: the control plane's loops and its store.
     public let components = ComponentHealth()
+    /// The API server's authorizer, for the admission plugins that ask it.
+    public let access = AccessReview()
 
     public init(store: any Store, catalog: ResourceCatalog, admission: [any AdmissionPlugin] = []) {
         self.store = store

@@ -161,3 +161,31 @@ def test_bad_requests_are_refused_with_upstreams_errors(cluster, tmp_path):
     assert ('certificatesigningrequests.certificates.k8s.io "masters" is forbidden: use of kubernetes.io/kube-apiserver-client '
             'signer with system:masters group is not allowed') in r.stderr
     assert cluster.kubectl("get", "csr", "bad", "masters", "--ignore-not-found", "-o", "name").stdout == ""
+
+
+def test_approving_takes_the_approve_verb_on_the_signer(cluster, tmp_path):
+    """Upstream's CertificateApproval: the right to update the approval subresource is not enough; the approver
+    needs `approve` on the request's signer (resource signers, by signerName or DOMAIN/*)."""
+    _, request = request_pem(tmp_path, "gated", "/CN=gated", ec=True)
+    cluster.kubectl("create", "-f", "-", input=csr_manifest("gated", request))
+    rules = [{"apiGroups": ["certificates.k8s.io"], "resources": ["certificatesigningrequests"], "verbs": ["get", "list"]},
+             {"apiGroups": ["certificates.k8s.io"], "resources": ["certificatesigningrequests/approval"], "verbs": ["update"]}]
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "csr-approver"}, "rules": rules}
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(role))
+    cluster.kubectl("create", "clusterrolebinding", "csr-approver", "--clusterrole=csr-approver", "--user=approver")
+    try:
+        r = cluster.kubectl("certificate", "approve", "gated", "--as=approver", check=False)
+        assert r.returncode != 0
+        assert ('certificatesigningrequests.certificates.k8s.io "gated" is forbidden: user not permitted to approve requests '
+                f'with signerName "{CLIENT_SIGNER}"') in r.stderr, r.stderr
+        assert condition_column(cluster, "gated") == "Pending"
+        # The signer's domain with /* grants it, as upstream's check allows.
+        role["rules"].append({"apiGroups": ["certificates.k8s.io"], "resources": ["signers"], "verbs": ["approve"],
+                              "resourceNames": ["kubernetes.io/*"]})
+        cluster.kubectl("apply", "-f", "-", input=json.dumps(role))
+        wait_for("the approval", lambda: cluster.kubectl("certificate", "approve", "gated", "--as=approver", check=False).returncode == 0)
+        wait_for("the certificate", lambda: get_csr(cluster, "gated")["status"].get("certificate"))
+    finally:
+        cluster.kubectl("delete", "clusterrolebinding", "csr-approver")
+        cluster.kubectl("delete", "clusterrole", "csr-approver")
+        cluster.kubectl("delete", "csr", "gated")

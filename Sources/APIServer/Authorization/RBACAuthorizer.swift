@@ -151,3 +151,9 @@ struct IndexedPolicy: PolicySource {
         return (role["rules"].array ?? []).map(PolicyRule.init)
     }
 }
+
+extension RBACAuthorizer: AccessReviewer {
+    func allows(_ user: UserInfo, verb: String, group: String, resource: String, namespace: String, name: String) async -> Bool {
+        await authorize(RequestAttributes(user: user, verb: verb, group: group, resource: resource, namespace: namespace, name: name)).allowed
+    }
+}

@@ -24,6 +24,7 @@ public enum AdmissionChain {
             StorageObjectInUseProtection(),
             PersistentVolumeClaimResize(),
             RuntimeClassAdmission(),
+            CertificateSignerPermissions(),
             CertificateSubjectRestriction(),
             DefaultClass.ingress,
         ] + mutating + [
