@@ -3,6 +3,7 @@ test_apps, test_batch, test_watch, test_informer, test_client's service, configm
 and node tests) checks that needs no container runtime, written here against Cubby's simulated nodes:
 create_from_yaml in all its forms with upstream's exact conflict text, typed reads and deletes, watches,
 the client's SharedInformer, and the metrics utilities."""
+import tempfile
 import threading
 import time
 
@@ -32,6 +33,13 @@ spec:
   selector: {app: %(name)s}
   ports: [{name: main, port: %(port)d, targetPort: 9376}]
 """
+
+
+@pytest.fixture(autouse=True)
+def discovery_cache_in_test_folder(tmp_path, monkeypatch):
+    """create_from_yaml(apply=True) makes a DynamicClient, whose discovery cache goes to the temp folder:
+    the test's own, so no osrcp-*.json is left in /tmp."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 @pytest.fixture
