@@ -11,7 +11,7 @@ extension ControlPlane {
         let controlPlane = { (component: String) in ["component": component, "tier": "control-plane"] }
         /// A loop's health as `kubectl get componentstatuses` reports it.
         let health = { (name: String) -> @Sendable () async -> String? in
-            { await registry.components.statuses().first { $0.name == name }?.error ?? nil }
+            { await registry.components.error(of: name) }
         }
         let store: (name: String, check: String) = options.store == .sqlite ? ("sqlite", "sqlite-0") : ("etcd", "etcd-0")
         var pods = [

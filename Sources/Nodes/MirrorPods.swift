@@ -38,6 +38,7 @@ public struct MirrorPods: Controller {
     public var workers: Int { 1 }
     let client: Client
     let pods: Informer
+    let nodes: Informer
     let nodeName: String
     let hostIP: String
     let staticPods: [String: StaticPod]
@@ -52,6 +53,7 @@ public struct MirrorPods: Controller {
                 healthInterval: Duration = .seconds(5)) {
         self.client = client
         self.pods = informers.pods
+        self.nodes = informers.nodes
         self.nodeName = nodeName
         self.hostIP = hostIP
         self.healthInterval = healthInterval
@@ -82,16 +84,14 @@ public struct MirrorPods: Controller {
 
     public func reconcile(_ name: String) async throws {
         guard let staticPod = staticPods[name] else { return }
-        let node: JSON
-        do throws(StatusError) { node = try await client.nodes.get(nil, nodeName) } catch {
+        // From the informers' caches: this runs every few seconds for each pod. One a step behind
+        // (a pod just made) only costs a refused create and another pass.
+        guard let node = await nodes.get(nodeName) else {
             // The node registers first; until then there is nothing to own the pod.
-            if error.code == 404 { queue.add(name, after: .milliseconds(200)); return }
-            throw error
+            queue.add(name, after: .milliseconds(200))
+            return
         }
-        var pod: JSON?
-        do throws(StatusError) { pod = try await client.pods.get(Self.namespace, name) } catch {
-            if error.code != 404 { throw error }
-        }
+        var pod = await pods.get("\(Self.namespace)/\(name)")
         let manifest = self.manifest(staticPod, name: name, node: node)
         if let existing = pod, !existing["metadata"]["deletionTimestamp"].isNull
             || existing["metadata"]["annotations"][MirrorPod.annotation] != manifest["metadata"]["annotations"][MirrorPod.annotation] {

@@ -27,6 +27,15 @@ public final class ComponentHealth: Sendable {
         }
     }
 
+    /// One component's error (nil when healthy, or unknown), its probe alone run.
+    public func error(of name: String) async -> String? {
+        switch components.withLock({ $0.first { $0.name == name }?.state }) {
+        case .loop(let stopped)?: return stopped
+        case .probe(let check)?: return await check()
+        case nil: return nil
+        }
+    }
+
     /// Each component by name with its error (nil when healthy), in the order they registered.
     public func statuses() async -> [(name: String, error: String?)] {
         var out: [(name: String, error: String?)] = []

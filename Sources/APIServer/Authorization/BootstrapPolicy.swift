@@ -30,18 +30,25 @@ public enum BootstrapPolicy {
         func def(_ plural: String) -> ResourceDefinition? { registry.catalog.lookup(group: group, version: "v1", plural: plural) }
         guard let clusterRoleDef = def("clusterroles"), let clusterBindingDef = def("clusterrolebindings"),
               let roleDef = def("roles"), let bindingDef = def("rolebindings") else { return }
-        for role in parsed(clusterRoles) + [metricsReader] { try await reconcileRole(role, clusterRoleDef, registry) }
-        for role in parsed(roles) { try await reconcileRole(role, roleDef, registry) }
-        for binding in parsed(clusterRoleBindings) { try await reconcileBinding(binding, clusterBindingDef, registry) }
-        for binding in parsed(roleBindings) { try await reconcileBinding(binding, bindingDef, registry) }
+        // What exists, one list per kind: a restart reads back some 150 defaults.
+        for (def, defaults) in [(clusterRoleDef, parsed(clusterRoles) + [metricsReader]), (roleDef, parsed(roles))] {
+            let have = try await existing(def, registry)
+            for role in defaults { try await reconcileRole(role, have[key(role)], def, registry) }
+        }
+        for (def, defaults) in [(clusterBindingDef, parsed(clusterRoleBindings)), (bindingDef, parsed(roleBindings))] {
+            let have = try await existing(def, registry)
+            for binding in defaults { try await reconcileBinding(binding, have[key(binding)], def, registry) }
+        }
     }
 
-    static func existing(_ object: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) -> JSON? {
-        let meta = object["metadata"]
-        do { return try await registry.get(def, namespace: meta["namespace"].string, name: meta["name"].string ?? "") } catch {
-            if error.code == 404 { return nil }
-            throw error
-        }
+    static func key(_ object: JSON) -> String {
+        "\(object["metadata"]["namespace"].string ?? "")/\(object["metadata"]["name"].string ?? "")"
+    }
+
+    /// Every object of the kind, by namespace/name.
+    static func existing(_ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) -> [String: JSON] {
+        let items = try await registry.list(def, namespace: nil, options: ListOptions()).items.compactMap { try? JSON.parse($0) }
+        return Dictionary(items.map { (key($0), $0) }) { a, _ in a }
     }
 
     static func create(_ object: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
@@ -66,8 +73,8 @@ public enum BootstrapPolicy {
         return out
     }
 
-    static func reconcileRole(_ role: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
-        guard let current = try await existing(role, def, registry) else { return try await create(role, def, registry) }
+    static func reconcileRole(_ role: JSON, _ current: JSON?, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
+        guard let current else { return try await create(role, def, registry) }
         if current["metadata"]["annotations"][autoupdate].string == "false" { return }
         var reconciled = withDefaultMetadata(current, from: role)
         let have = (current["rules"].array ?? []).map(PolicyRule.init)
@@ -81,8 +88,8 @@ public enum BootstrapPolicy {
         if reconciled != current { try await update(reconciled, def, registry) }
     }
 
-    static func reconcileBinding(_ binding: JSON, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
-        guard let current = try await existing(binding, def, registry) else { return try await create(binding, def, registry) }
+    static func reconcileBinding(_ binding: JSON, _ current: JSON?, _ def: ResourceDefinition, _ registry: Registry) async throws(StatusError) {
+        guard let current else { return try await create(binding, def, registry) }
         if current["metadata"]["annotations"][autoupdate].string == "false" { return }
         if current["roleRef"] != binding["roleRef"] {
             // roleRef cannot change: upstream deletes and makes the binding again.

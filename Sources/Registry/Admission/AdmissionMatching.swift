@@ -10,7 +10,12 @@ enum AdmissionMatching {
     /// (another version of the same objects) a rule names; nil when none does.
     static func matchingRequest(_ rules: [JSON], matchPolicy: String?, _ request: AdmissionRequest) -> AdmissionRequest? {
         if rules.contains(where: { ruleMatches($0, request) }) { return request }
-        guard matchPolicy != "Exact" else { return nil }
+        // Equivalent resources share the plural (HPAs in autoscaling/v1 and v2, events in two
+        // groups, a CRD's versions): no rule naming it, or all resources, leaves nothing to convert.
+        let plural = request.def.plural
+        guard matchPolicy != "Exact", rules.contains(where: { rule in
+            (rule["resources"].array ?? []).contains { $0.string?.hasPrefix("*") == true || $0.string?.split(separator: "/").first.map(String.init) == plural }
+        }) else { return nil }
         let storage = request.def.storageResource
         for other in request.registry.catalog.all where other.storageResource == storage && other.groupVersion != request.def.groupVersion {
             let converted = request.converted(to: other)
