@@ -25,7 +25,10 @@ public struct BenchOptions {
             case "--objects": objects = Int(args.popFirst() ?? "") ?? objects
             case "--seconds": seconds = Int(args.popFirst() ?? "") ?? seconds
             case let flag where flag.hasPrefix("--") && extra[String(flag.dropFirst(2))] != nil: self.extra[String(flag.dropFirst(2))] = args.popFirst()
-            default: fatalError("unknown argument \(a)")
+            default:
+                let own = extra.keys.sorted().map { " [--\($0) VALUE]" }.joined()
+                FileHandle.standardError.write(Data("unknown argument \(a); usage: [--bin PATH] [--objects N] [--seconds N]\(own)\n".utf8))
+                exit(2)
             }
         }
     }
@@ -102,6 +105,17 @@ public func rssOf(_ pid: Int32) -> Double {
     p.waitUntilExit()
     let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     return (Double(out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) / 1024
+}
+
+/// The CPU time a process has used so far (user and system), in seconds, from /proc: what
+/// a figure per write divides.
+public func cpuSecondsOf(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return 0 }
+    // After the command's closing parenthesis: state is field 3, utime and stime fields 14 and 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 extension Server {

@@ -80,9 +80,51 @@ func rawPuts(_ etcd: Etcd, clients: Int, total: Int, round: Int) async throws ->
     return (Double(perClient * clients) / (now() - t0), latencies)
 }
 
+/// Creates through Cubby's etcd store itself, in this process (no HTTP, no API server): what the
+/// store adds to a raw put (a compared Txn, its event through the store's etcd watch).
+func storePuts(_ etcd: Etcd, clients: Int, total: Int) async throws -> (Double, [Double]) {
+    let store = try await EtcdStore(configuration: EtcdConfiguration(servers: etcd.servers, prefix: "/store-bench-\(clients)"))
+    let value = Data(configMap("store").utf8)
+    let perClient = total / clients
+    let t0 = now()
+    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for c in 0..<clients {
+            group.addTask {
+                var took: [Double] = []
+                for i in 0..<perClient {
+                    let t = now()
+                    _ = try await store.create("/registry/configmaps/bench/\(c)-\(i)", encode: { _ in value })
+                    took.append(now() - t)
+                }
+                return took
+            }
+        }
+        var all: [Double] = []
+        for try await l in group { all += l }
+        return all
+    }
+    let rate = Double(perClient * clients) / (now() - t0)
+    await store.close()
+    return (rate, latencies)
+}
+
 func line(_ what: String, _ rate: Double, _ latencies: [Double], raw: Double) -> String {
     String(format: "%-34@ %7.0f creates/s  p50 %6@  p99 %6@  %4.2fx raw etcd", what as NSString, rate,
            ms(percentile(latencies, 0.5)) as NSString, ms(percentile(latencies, 0.99)) as NSString, rate / raw)
+}
+
+/// CPU time per write of each process taking part, from their CPU seconds before and after.
+struct CPUShare {
+    let pids: [(String, Int32)]
+    let before: [Double]
+    init(_ pids: [(String, Int32)]) {
+        self.pids = pids
+        before = pids.map { cpuSecondsOf($0.1) }
+    }
+    func perWrite(_ writes: Int) -> String {
+        let used = zip(pids, before).map { String(format: "%@ %.0f us", $0.0.0 as NSString, (cpuSecondsOf($0.0.1) - $0.1) / Double(writes) * 1e6) }
+        return "  CPU per write: " + used.joined(separator: ", ")
+    }
 }
 
 func run() async throws {
@@ -94,11 +136,17 @@ func run() async throws {
     let client = makeClient()
     var raw: [Int: Double] = [:]
     for (round, clients) in [8, 64].enumerated() {
+        let cpu = CPUShare([("etcd", etcd.process.processIdentifier), ("client", getpid())])
         let (rate, latencies) = try await rawPuts(etcd, clients: clients, total: options.objects, round: round)
         raw[clients] = rate
-        report(line("raw etcd puts, \(clients) clients", rate, latencies, raw: rate))
+        report(line("raw etcd puts, \(clients) clients", rate, latencies, raw: rate) + cpu.perWrite(latencies.count))
     }
-    report(String(format: "etcd RSS after the raw puts: %.1f MB", rssOf(etcd.process.processIdentifier)))
+    for clients in [8, 64] {
+        let cpu = CPUShare([("etcd", etcd.process.processIdentifier), ("client", getpid())])
+        let (rate, latencies) = try await storePuts(etcd, clients: clients, total: options.objects)
+        report(line("Cubby's etcd store alone, \(clients) clients", rate, latencies, raw: raw[clients]!) + cpu.perWrite(latencies.count))
+    }
+    report(String(format: "etcd RSS after the raw and store-alone puts: %.1f MB", rssOf(etcd.process.processIdentifier)))
 
     let stores = [("sqlite", "SQLite", [String]()), ("etcd", "etcd", ["--store", "etcd", "--etcd-servers", etcd.servers, "--etcd-prefix", "/cubby-bench"])]
     for (name, store, extra) in stores where measured.contains(where: { $0 == name }) {
@@ -110,8 +158,10 @@ func run() async throws {
         for clients in [8, 64] {
             let ns = "bench-\(clients)"
             try await server.call(client, server.request("/api/v1/namespaces", method: .POST, body: "{\"metadata\":{\"name\":\"\(ns)\"}}"), expect: 201)
+            let cpu = CPUShare([("localkube", server.process.processIdentifier)] + (name == "etcd" ? [("etcd", etcd.process.processIdentifier)] : [])
+                               + [("client", getpid())])
             let (rate, latencies) = try await createLoad(server, namespace: ns, clients: clients, total: options.objects)
-            report(line("Cubby on \(store), \(clients) clients", rate, latencies, raw: raw[clients]!))
+            report(line("Cubby on \(store), \(clients) clients", rate, latencies, raw: raw[clients]!) + cpu.perWrite(latencies.count))
         }
         let watch = try await watchDelivery(server, client, watchers: 100, updates: 200)
         report("Cubby on \(store): watch delivery, 100 watchers x 200 updates: p50 \(ms(percentile(watch, 0.5))), p99 \(ms(percentile(watch, 0.99)))")
