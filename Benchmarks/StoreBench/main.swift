@@ -36,6 +36,30 @@ final class Etcd: @unchecked Sendable {
     }
 }
 
+/// `total` writes by `clients` concurrent callers, each its `write(client, index)` in turn: the
+/// rate and each write's latency.
+func timedWrites(clients: Int, total: Int, _ write: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> (Double, [Double]) {
+    let perClient = total / clients
+    let t0 = now()
+    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for c in 0..<clients {
+            group.addTask {
+                var took: [Double] = []
+                for i in 0..<perClient {
+                    let t = now()
+                    try await write(c, i)
+                    took.append(now() - t)
+                }
+                return took
+            }
+        }
+        var all: [Double] = []
+        for try await l in group { all += l }
+        return all
+    }
+    return (Double(perClient * clients) / (now() - t0), latencies)
+}
+
 /// Plain etcd puts of 1 KB values by `clients` concurrent callers over gRPC: etcd's own rate.
 func rawPuts(_ etcd: Etcd, clients: Int, total: Int, round: Int) async throws -> (Double, [Double]) {
     let transport = try RotatingTransport(callsPerConnection: 100) {
@@ -56,28 +80,12 @@ func rawPuts(_ etcd: Etcd, clients: Int, total: Int, round: Int) async throws ->
         if (try? await kv.range(probe)) != nil { break }
         try await Task.sleep(for: .milliseconds(50))
     }
-    let perClient = total / clients
-    let t0 = now()
-    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-        for c in 0..<clients {
-            group.addTask {
-                var took: [Double] = []
-                for i in 0..<perClient {
-                    var put = Etcdserverpb_PutRequest()
-                    put.key = Data("/raw/\(round)/\(c)/\(i)".utf8)
-                    put.value = value
-                    let t = now()
-                    _ = try await kv.put(put)
-                    took.append(now() - t)
-                }
-                return took
-            }
-        }
-        var all: [Double] = []
-        for try await l in group { all += l }
-        return all
+    return try await timedWrites(clients: clients, total: total) { c, i in
+        var put = Etcdserverpb_PutRequest()
+        put.key = Data("/raw/\(round)/\(c)/\(i)".utf8)
+        put.value = value
+        _ = try await kv.put(put)
     }
-    return (Double(perClient * clients) / (now() - t0), latencies)
 }
 
 /// Creates through Cubby's etcd store itself, in this process (no HTTP, no API server): what the
@@ -85,27 +93,11 @@ func rawPuts(_ etcd: Etcd, clients: Int, total: Int, round: Int) async throws ->
 func storePuts(_ etcd: Etcd, clients: Int, total: Int) async throws -> (Double, [Double]) {
     let store = try await EtcdStore(configuration: EtcdConfiguration(servers: etcd.servers, prefix: "/store-bench-\(clients)"))
     let value = Data(configMap("store").utf8)
-    let perClient = total / clients
-    let t0 = now()
-    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-        for c in 0..<clients {
-            group.addTask {
-                var took: [Double] = []
-                for i in 0..<perClient {
-                    let t = now()
-                    _ = try await store.create("/registry/configmaps/bench/\(c)-\(i)", encode: { _ in value })
-                    took.append(now() - t)
-                }
-                return took
-            }
-        }
-        var all: [Double] = []
-        for try await l in group { all += l }
-        return all
+    let result = try await timedWrites(clients: clients, total: total) { c, i in
+        _ = try await store.create("/registry/configmaps/bench/\(c)-\(i)", encode: { _ in value })
     }
-    let rate = Double(perClient * clients) / (now() - t0)
     await store.close()
-    return (rate, latencies)
+    return result
 }
 
 func line(_ what: String, _ rate: Double, _ latencies: [Double], raw: Double) -> String {
